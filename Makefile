@@ -1,0 +1,90 @@
+# tickerd: build, run, test, install.  `make help` lists the targets.
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+DATADIR	?= $(PREFIX)/share/tickerd
+DESTDIR	?=
+
+CC	?= cc
+PKG_CONFIG ?= pkg-config
+PKGS	:= libwebsockets hiredis jansson libuv
+WERROR	?= 1
+SANITIZE ?=
+
+BUILD	:= build
+OPT	?= -O2 -g
+WARN	:= -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
+SAN	:= $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
+
+# The user's CFLAGS/LDFLAGS are added to, never replaced.
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(SAN) -Iinclude $(PKG_CFLAGS) \
+	     -DTICKERD_WEB_DIR='"$(DATADIR)/web"' -MMD -MP $(CFLAGS)
+ALL_LDFLAGS = $(SAN) $(LDFLAGS)
+
+SERVER_SRCS := $(wildcard server/*.c)
+SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS    := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJS))
+
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all run test unit e2e install uninstall clean deps format help
+
+all: $(BUILD)/tickerd
+
+help:
+	@echo "make            build $(BUILD)/tickerd"
+	@echo "make run        install what is missing, build, serve on 127.0.0.1:8080 with a demo feed"
+	@echo "make test       install what is missing, build, run unit + end-to-end tests"
+	@echo "make deps       install the Debian packages the build and tests need"
+	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX))"
+	@echo "make SANITIZE=address,undefined   build with sanitizers"
+
+$(BUILD)/tickerd: $(SERVER_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+deps:
+	@deploy/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@deploy/dev/run.sh $(BUILD)/tickerd $(CURDIR)/web $(ARGS)
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do \
+		echo "== $$t"; TICKERD_TEST_DATA=$(CURDIR)/tests/unit $$t; done
+
+tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json
+	cd tests && npm ci --no-audit --no-fund
+
+e2e: $(BUILD)/tickerd tests/node_modules/.package-lock.json
+	cd tests && TICKERD_BIN=$(CURDIR)/$(BUILD)/tickerd node --test --test-concurrency=1 e2e/
+
+test: deps
+	@$(MAKE) --no-print-directory all unit e2e
+
+install: $(BUILD)/tickerd
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/web
+	install -m 755 $(BUILD)/tickerd $(DESTDIR)$(BINDIR)/tickerd
+	cp -R web/. $(DESTDIR)$(DATADIR)/web/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/tickerd
+	rm -rf $(DESTDIR)$(DATADIR)
+
+format:
+	clang-format -i server/*.c include/*.h tests/unit/*.c
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(SERVER_OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

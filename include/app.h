@@ -1,0 +1,32 @@
+/* app.h: the process's one instance of everything, shared by the modules. */
+#ifndef TICKERD_APP_H
+#define TICKERD_APP_H
+
+#include "config.h"
+#include "ingest.h"
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+struct redis_bridge;
+
+/* Lives for the whole run; lws hands it back as the context's user data. */
+struct app {
+	struct cfg cfg;
+	uv_loop_t loop;
+	struct lws_context *lws;
+	struct redis_bridge *redis;
+	struct fan *fan;
+	struct history *history;
+	struct ingest ingest;
+	int shutting_down;
+};
+
+/* app_from_wsi() - the app behind a connection's lws context. */
+static inline struct app *
+app_from_wsi(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+#endif

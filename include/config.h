@@ -1,0 +1,55 @@
+/* config.h: tickerd's settings, from flags and TICKERD_* environment. */
+#ifndef TICKERD_CONFIG_H
+#define TICKERD_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+/* Where Redis is: redis://[:password@]host:port[/db] or unix:///path. */
+struct redis_target {
+	int is_unix;
+	char host[256];
+	int port;
+	char path[108]; /* sun_path's size */
+	int db;
+	char password[256];
+};
+
+struct cfg {
+	char listen_host[256]; /* empty: every interface */
+	int listen_port;
+	struct redis_target redis;
+	char redis_url[600]; /* as given, password hidden: for logs */
+	char prefix[65];
+	char web_dir[PATH_MAX];
+	unsigned history;
+	int log_level; /* lws LLL_* bitmask */
+};
+
+/* Filled by cfg_parse() on failure: the message for stderr. */
+struct cfg_error {
+	char text[300];
+};
+
+enum cfg_result { CFG_RUN = 0, CFG_EXIT_OK = 1, CFG_ERROR = -1 };
+
+/*
+ * cfg_parse() - defaults, then TICKERD_* variables, then argv's flags
+ * (a flag beats its variable).  Returns CFG_RUN to start serving,
+ * CFG_EXIT_OK when --help or --version printed what was asked, or
+ * CFG_ERROR with err filled (the caller exits with status 2).
+ */
+enum cfg_result cfg_parse(struct cfg *c, int argc, char **argv,
+                          struct cfg_error *err);
+
+/* cfg_parse_redis_url() - read a Redis URL into t; 0, or -1 with err. */
+int cfg_parse_redis_url(const char *url, struct redis_target *t,
+                        struct cfg_error *err);
+
+/* cfg_parse_listen() - read HOST:PORT or [V6]:PORT; 0, or -1 with err. */
+int cfg_parse_listen(const char *s, struct cfg *c, struct cfg_error *err);
+
+/* cfg_usage() - the --help text. */
+const char *cfg_usage(void);
+
+#endif

@@ -1,0 +1,30 @@
+/* metrics.h: the process's counters, read by /healthz (and later /metrics). */
+#ifndef TICKERD_METRICS_H
+#define TICKERD_METRICS_H
+
+#include "item.h"
+
+#include <stdint.h>
+#include <time.h>
+
+/* One instance for the process; the event loop is its only writer. */
+struct metrics {
+	time_t started;
+	uint64_t received;  /* payloads that came from Redis */
+	uint64_t published; /* items and updates sent to the screens */
+	uint64_t retracted;
+	uint64_t duplicates; /* same payload again, or a stale version */
+	uint64_t rejected;
+	uint64_t rejected_by[ITEM_REASON_COUNT];
+	uint64_t deliveries; /* frames written to clients */
+	uint64_t culled;     /* clients dropped for lagging past the ring */
+	uint64_t clients;    /* WebSocket clients connected now */
+	uint64_t redis_connects;
+};
+
+extern struct metrics metrics;
+
+/* metrics_reject() - count one payload rejected for reason. */
+void metrics_reject(enum item_reason reason);
+
+#endif

@@ -1,0 +1,241 @@
+/* fanout.c: delivering each encoded message to every client that wants it. */
+#include "fanout.h"
+
+#include "log.h"
+#include "message.h"
+#include "metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Clients that chose the same topics share an audience, so a delivery
+ * looks at each audience once and at the idle clients of matching ones
+ * only.  Lives while it has members.
+ */
+struct fan_audience {
+	struct fan_audience *prev, *next;
+	struct topic_filter filter;
+	unsigned members;
+	struct fan_client *idle; /* caught-up members, in no order */
+};
+
+struct fan {
+	struct msg **ring; /* ring[seq % capacity] */
+	unsigned capacity;
+	uint64_t head; /* newest seq in the ring; 0 = empty */
+	struct fan_audience *audiences;
+	struct fan_client *all;
+};
+
+struct fan *
+fan_new(unsigned capacity)
+{
+	struct fan *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->capacity = capacity ? capacity : 1;
+	f->ring = calloc(f->capacity, sizeof(*f->ring));
+	if (!f->ring) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void
+fan_free(struct fan *f)
+{
+	if (!f)
+		return;
+	for (unsigned i = 0; i < f->capacity; i++)
+		msg_unref(f->ring[i]);
+	free(f->ring);
+	free(f);
+}
+
+uint64_t
+fan_head(const struct fan *f)
+{
+	return f->head;
+}
+
+/* The oldest seq still in the ring. */
+static uint64_t
+ring_tail(const struct fan *f)
+{
+	return f->head >= f->capacity ? f->head - f->capacity + 1 : 1;
+}
+
+static void
+idle_add(struct fan_client *c)
+{
+	struct fan_audience *a = c->aud;
+
+	c->idle = 1;
+	c->idle_prev = NULL;
+	c->idle_next = a->idle;
+	if (a->idle)
+		a->idle->idle_prev = c;
+	a->idle = c;
+}
+
+static void
+idle_remove(struct fan_client *c)
+{
+	if (!c->idle)
+		return;
+	if (c->idle_prev)
+		c->idle_prev->idle_next = c->idle_next;
+	else
+		c->aud->idle = c->idle_next;
+	if (c->idle_next)
+		c->idle_next->idle_prev = c->idle_prev;
+	c->idle = 0;
+	c->idle_prev = c->idle_next = NULL;
+}
+
+int
+fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
+           const struct topic_filter *filter)
+{
+	struct fan_audience *a;
+
+	for (a = f->audiences; a; a = a->next)
+		if (topic_filter_equal(&a->filter, filter))
+			break;
+	if (!a) {
+		a = calloc(1, sizeof(*a));
+		if (!a)
+			return -1;
+		a->filter = *filter;
+		a->next = f->audiences;
+		if (f->audiences)
+			f->audiences->prev = a;
+		f->audiences = a;
+	}
+	memset(c, 0, sizeof(*c));
+	c->wsi = wsi;
+	c->aud = a;
+	c->next = f->head + 1;
+	a->members++;
+	c->all_next = f->all;
+	if (f->all)
+		f->all->all_prev = c;
+	f->all = c;
+	return 0;
+}
+
+void
+fan_detach(struct fan *f, struct fan_client *c)
+{
+	struct fan_audience *a = c->aud;
+
+	if (!a)
+		return;
+	idle_remove(c);
+	if (c->all_prev)
+		c->all_prev->all_next = c->all_next;
+	else
+		f->all = c->all_next;
+	if (c->all_next)
+		c->all_next->all_prev = c->all_prev;
+	if (!--a->members) {
+		if (a->prev)
+			a->prev->next = a->next;
+		else
+			f->audiences = a->next;
+		if (a->next)
+			a->next->prev = a->prev;
+		free(a);
+	}
+	c->aud = NULL;
+}
+
+/* Write one message to a client; on failure mark it dead and kill it. */
+static int
+write_msg(struct fan_client *c, struct msg *m)
+{
+	if (lws_write(c->wsi, msg_payload(m), m->len, LWS_WRITE_TEXT) <
+	    (int)m->len) {
+		c->dead = 1;
+		idle_remove(c);
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+		                LWS_TO_KILL_ASYNC);
+		return -1;
+	}
+	metrics.deliveries++;
+	return 0;
+}
+
+void
+fan_publish(struct fan *f, struct msg *m)
+{
+	struct fan_client *c, *next;
+	unsigned slot = (unsigned)(m->seq % f->capacity);
+
+	msg_unref(f->ring[slot]);
+	f->ring[slot] = msg_ref(m);
+	f->head = m->seq;
+
+	for (struct fan_audience *a = f->audiences; a; a = a->next) {
+		if (!topic_filter_match(&a->filter, m->topic))
+			continue;
+		for (c = a->idle; c; c = next) {
+			next = c->idle_next;
+			if (lws_partial_buffered(c->wsi)) {
+				/* Still flushing: catch up from the ring. */
+				idle_remove(c);
+				c->next = m->seq;
+				lws_callback_on_writable(c->wsi);
+				continue;
+			}
+			write_msg(c, m);
+		}
+	}
+}
+
+int
+fan_writeable(struct fan *f, struct fan_client *c)
+{
+	if (c->dead || c->idle)
+		return 0;
+	if (c->next < ring_tail(f)) {
+		log_notice("culling a client %llu messages behind",
+		           (unsigned long long)(f->head - c->next + 1));
+		metrics.culled++;
+		c->dead = 1;
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+		                LWS_TO_KILL_ASYNC);
+		return 0;
+	}
+	while (c->next <= f->head) {
+		struct msg *m = f->ring[c->next % f->capacity];
+
+		c->next++;
+		if (!topic_filter_match(&c->aud->filter, m->topic))
+			continue;
+		if (write_msg(c, m))
+			return -1;
+		if (c->next <= f->head) {
+			lws_callback_on_writable(c->wsi);
+			return 0;
+		}
+		break;
+	}
+	idle_add(c);
+	return 0;
+}
+
+void
+fan_foreach(struct fan *f, void (*fn)(struct fan_client *c, void *arg),
+            void *arg)
+{
+	struct fan_client *c, *next;
+
+	for (c = f->all; c; c = next) {
+		next = c->all_next;
+		fn(c, arg);
+	}
+}

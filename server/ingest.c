@@ -1,0 +1,110 @@
+/* ingest.c: parse -> decide -> encode once -> keep -> fan out. */
+#include "ingest.h"
+
+#include "fanout.h"
+#include "history.h"
+#include "item.h"
+#include "log.h"
+#include "message.h"
+#include "metrics.h"
+#include "topics.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Log and count a payload that goes nowhere. */
+static void
+reject(const char *channel, size_t channel_len, size_t payload_len,
+       const struct item_error *err)
+{
+	metrics_reject(err->reason);
+	log_warn("rejected %zu-byte payload on %.*s: %s: %s", payload_len,
+	         (int)(channel_len > 100 ? 100 : channel_len), channel,
+	         item_reason_name(err->reason), err->text);
+}
+
+/* A kill or withhold: drop it from history, tell every screen. */
+static void
+retract(struct ingest *in, const struct item *it)
+{
+	struct msg *m;
+
+	history_remove(in->history, it->topic, it->id);
+	m = msg_new_retract(it->id, it->topic, in->seq + 1);
+	if (!m) {
+		log_err("out of memory: retraction of %s lost", it->id);
+		return;
+	}
+	in->seq++;
+	fan_publish(in->fan, m);
+	msg_unref(m);
+	metrics.retracted++;
+	log_info("retracted %s/%s", it->topic, it->id);
+}
+
+void
+ingest_payload(void *arg, const char *channel, size_t channel_len,
+               const char *payload, size_t payload_len)
+{
+	struct ingest *in = arg;
+	size_t plen = strlen(in->prefix);
+	char topic[TOPIC_MAX_LEN + 1];
+	struct item_error err;
+	struct item it;
+	enum hist_result r;
+	struct msg *m;
+	long version;
+
+	metrics.received++;
+	if (channel_len <= plen + 1 || channel_len - plen - 1 > TOPIC_MAX_LEN ||
+	    memcmp(channel, in->prefix, plen) || channel[plen] != ':') {
+		err.reason = ITEM_ERR_TOPIC;
+		snprintf(err.text, sizeof(err.text),
+		         "channel must be %s:<topic>, topic 1-%d of "
+		         "A-Z a-z 0-9 _ . -",
+		         in->prefix, TOPIC_MAX_LEN);
+		reject(channel, channel_len, payload_len, &err);
+		return;
+	}
+	memcpy(topic, channel + plen + 1, channel_len - plen - 1);
+	topic[channel_len - plen - 1] = '\0';
+
+	if (item_parse(topic, payload, payload_len, in->now(), &it, &err)) {
+		reject(channel, channel_len, payload_len, &err);
+		return;
+	}
+	if (it.status != ITEM_USABLE) {
+		retract(in, &it);
+		item_free(&it);
+		return;
+	}
+
+	r = history_check(in->history, it.topic, it.id, it.id_derived,
+	                  it.version, it.version_given, &version);
+	if (r == HIST_DUPLICATE || r == HIST_STALE) {
+		metrics.duplicates++;
+		log_info("ignored %s %s/%s v%ld",
+		         r == HIST_STALE ? "stale version of" : "repeat of",
+		         it.topic, it.id, it.version);
+		item_free(&it);
+		return;
+	}
+	if (version != it.version)
+		item_set_version(&it, version);
+	item_set_seq(&it, in->seq + 1);
+	m = msg_new_item(&it, in->seq + 1);
+	if (!m || history_put(in->history, it.topic, it.id, version, m)) {
+		log_err("out of memory: item %s/%s lost", it.topic, it.id);
+		msg_unref(m);
+		item_free(&it);
+		return;
+	}
+	in->seq++;
+	fan_publish(in->fan, m);
+	msg_unref(m);
+	metrics.published++;
+	log_info("%s %s/%s v%ld seq %llu",
+	         r == HIST_UPDATED ? "updated" : "new", it.topic, it.id,
+	         version, (unsigned long long)in->seq);
+	item_free(&it);
+}

@@ -1,0 +1,192 @@
+/* main.c: tickerd's entry point: one libuv loop running lws and hiredis. */
+#include "app.h"
+#include "config.h"
+#include "fanout.h"
+#include "history.h"
+#include "http.h"
+#include "ingest.h"
+#include "log.h"
+#include "metrics.h"
+#include "redis_bridge.h"
+#include "version.h"
+#include "ws.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define RING_CAPACITY     4096
+#define SHUTDOWN_GRACE_MS 2000
+#define SHUTDOWN_POLL_MS  20
+
+static struct app app;
+static uv_signal_t sig_int, sig_term;
+static uv_timer_t shutdown_timer;
+static uint64_t shutdown_deadline;
+
+static time_t
+wall_clock(void)
+{
+	return time(NULL);
+}
+
+/* Wait for the clients' closes (or the grace period), then end lws. */
+static void
+on_shutdown_tick(uv_timer_t *t)
+{
+	if (metrics.clients && uv_now(&app.loop) < shutdown_deadline)
+		return;
+	if (metrics.clients)
+		log_warn("%llu clients did not close in time",
+		         (unsigned long long)metrics.clients);
+	uv_timer_stop(t);
+	uv_close((uv_handle_t *)t, NULL);
+	uv_close((uv_handle_t *)&sig_int, NULL);
+	uv_close((uv_handle_t *)&sig_term, NULL);
+	lws_context_destroy(app.lws);
+	app.lws = NULL;
+}
+
+static void
+on_signal(uv_signal_t *s, int signum)
+{
+	(void)s;
+	if (app.shutting_down)
+		return;
+	log_notice("%s: closing %llu clients and exiting",
+	           signum == SIGINT ? "SIGINT" : "SIGTERM",
+	           (unsigned long long)metrics.clients);
+	rb_stop(app.redis);
+	ws_shutdown(&app);
+	shutdown_deadline = uv_now(&app.loop) + SHUTDOWN_GRACE_MS;
+	uv_timer_init(&app.loop, &shutdown_timer);
+	uv_timer_start(&shutdown_timer, on_shutdown_tick, 0, SHUTDOWN_POLL_MS);
+}
+
+static const struct lws_http_mount health_mount = {
+    .mountpoint = "/healthz",
+    .mountpoint_len = 8,
+    .origin = "http",
+    .origin_protocol = LWSMPRO_CALLBACK,
+};
+
+/* The ws protocol answers upgrades that name no subprotocol. */
+static const struct lws_protocol_vhost_options ws_default = {
+    .name = "default",
+    .value = "1",
+};
+static const struct lws_protocol_vhost_options ws_pvo = {
+    .name = "tickerd",
+    .options = &ws_default,
+    .value = "",
+};
+
+/* Create the lws context on our loop; NULL (logged) if it can't serve. */
+static struct lws_context *
+start_lws(struct lws_http_mount *files)
+{
+	static struct lws_protocols protocols[3]; /* ends with a zeroed one */
+	struct lws_context_creation_info info;
+	void *loops[] = {&app.loop};
+	struct stat st;
+
+	protocols[0] = http_protocol;
+	protocols[1] = ws_protocol;
+
+	if (stat(app.cfg.web_dir, &st) || !S_ISDIR(st.st_mode))
+		log_warn("web directory %s not found: / will answer 404",
+		         app.cfg.web_dir);
+	files->mountpoint = "/";
+	files->mountpoint_len = 1;
+	files->origin = app.cfg.web_dir;
+	files->def = "index.html";
+	files->origin_protocol = LWSMPRO_FILE;
+	files->mount_next = &health_mount;
+
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_LIBUV;
+	if (!strchr(app.cfg.listen_host, ':'))
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.foreign_loops = loops;
+	info.port = app.cfg.listen_port;
+	info.iface = app.cfg.listen_host[0] ? app.cfg.listen_host : NULL;
+	info.protocols = protocols;
+	info.pvo = &ws_pvo;
+	info.mounts = files;
+	info.user = &app;
+	info.max_http_header_pool = 16;
+	info.vhost_name = "tickerd";
+	info.server_string = TICKERD_SERVER;
+	return lws_create_context(&info);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lws_http_mount files;
+	struct cfg_error err;
+	char pattern[80];
+
+	switch (cfg_parse(&app.cfg, argc, argv, &err)) {
+	case CFG_EXIT_OK:
+		return 0;
+	case CFG_ERROR:
+		fprintf(stderr, "tickerd: %s\n", err.text);
+		return 2;
+	default:
+		break;
+	}
+	lws_set_log_level(app.cfg.log_level, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	metrics.started = time(NULL);
+
+	uv_loop_init(&app.loop);
+	app.history = history_new(app.cfg.history);
+	app.fan = fan_new(RING_CAPACITY);
+	app.ingest = (struct ingest){.history = app.history,
+	                             .fan = app.fan,
+	                             .prefix = app.cfg.prefix,
+	                             .now = wall_clock};
+	snprintf(pattern, sizeof(pattern), "%s:*", app.cfg.prefix);
+	app.redis = rb_new(&app.loop, &app.cfg.redis, pattern, ingest_payload,
+	                   &app.ingest);
+	if (!app.history || !app.fan || !app.redis) {
+		log_err("out of memory");
+		return 1;
+	}
+
+	memset(&files, 0, sizeof(files));
+	app.lws = start_lws(&files);
+	if (!app.lws) {
+		log_err("cannot serve on %s:%d (address in use or not "
+		        "available?)",
+		        app.cfg.listen_host[0] ? app.cfg.listen_host : "*",
+		        app.cfg.listen_port);
+		return 1;
+	}
+	log_notice("%s serving http://%s:%d/ , Redis %s, channels %s",
+	           TICKERD_SERVER,
+	           app.cfg.listen_host[0] ? app.cfg.listen_host : "0.0.0.0",
+	           app.cfg.listen_port, app.cfg.redis_url, pattern);
+
+	uv_signal_init(&app.loop, &sig_int);
+	uv_signal_init(&app.loop, &sig_term);
+	uv_signal_start(&sig_int, on_signal, SIGINT);
+	uv_signal_start(&sig_term, on_signal, SIGTERM);
+	rb_start(app.redis);
+
+	uv_run(&app.loop, UV_RUN_DEFAULT);
+
+	if (app.lws)
+		lws_context_destroy(app.lws);
+	uv_run(&app.loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&app.loop))
+		log_warn("event loop closed with handles still open");
+	rb_free(app.redis);
+	fan_free(app.fan);
+	history_free(app.history);
+	log_notice("bye");
+	return 0;
+}

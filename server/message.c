@@ -1,0 +1,149 @@
+/* message.c: encoding the server -> client wire messages. */
+#include "message.h"
+
+#include "isotime.h"
+#include "item.h"
+#include "topics.h"
+#include "version.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Allocate a message whose frame is prefix + body + suffix, body being
+ * body_len bytes still to be written by the caller at the returned offset.
+ */
+static struct msg *
+msg_alloc(const char *topic, uint64_t seq, const char *prefix, size_t body_len,
+          const char *suffix, size_t *body_off)
+{
+	size_t pre = strlen(prefix), suf = strlen(suffix);
+	struct msg *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->refs = 1;
+	m->seq = seq;
+	m->len = pre + body_len + suf;
+	m->buf = malloc(LWS_PRE + m->len + 1);
+	m->topic = topic ? strdup(topic) : NULL;
+	if (!m->buf || (topic && !m->topic)) {
+		free(m->buf);
+		free(m->topic);
+		free(m);
+		return NULL;
+	}
+	memcpy(msg_payload(m), prefix, pre);
+	memcpy(msg_payload(m) + pre + body_len, suffix, suf);
+	msg_payload(m)[m->len] = '\0';
+	*body_off = pre;
+	return m;
+}
+
+/* Encode a JSON value straight into a new message between prefix/suffix. */
+static struct msg *
+msg_from_json(const char *topic, uint64_t seq, const char *prefix, json_t *v,
+              const char *suffix)
+{
+	size_t need = json_dumpb(v, NULL, 0, JSON_COMPACT), off;
+	struct msg *m;
+
+	if (!need)
+		return NULL;
+	m = msg_alloc(topic, seq, prefix, need, suffix, &off);
+	if (!m)
+		return NULL;
+	json_dumpb(v, (char *)msg_payload(m) + off, need, JSON_COMPACT);
+	m->item_off = off;
+	m->item_len = need;
+	return m;
+}
+
+struct msg *
+msg_new_item(const struct item *it, uint64_t seq)
+{
+	return msg_from_json(it->topic, seq,
+	                     "{\"type\":\"item\",\"item\":", it->json, "}");
+}
+
+struct msg *
+msg_new_retract(const char *id, const char *topic, uint64_t seq)
+{
+	json_t *o = json_object();
+	char seqbuf[24];
+	struct msg *m;
+
+	snprintf(seqbuf, sizeof(seqbuf), "%llu", (unsigned long long)seq);
+	json_object_set_new(o, "type", json_string("retract"));
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "topic", json_string(topic));
+	json_object_set_new(o, "seq", json_string(seqbuf));
+	m = msg_from_json(topic, seq, "", o, "");
+	json_decref(o);
+	if (m)
+		m->item_off = m->item_len = 0;
+	return m;
+}
+
+struct msg *
+msg_new_hello(const struct topic_filter *f, time_t now)
+{
+	json_t *o = json_object(), *topics = json_array();
+	char when[ISOTIME_LEN];
+	struct msg *m;
+
+	for (int i = 0; i < f->count; i++)
+		json_array_append_new(topics, json_string(f->names[i]));
+	isotime_format(now, when);
+	json_object_set_new(o, "type", json_string("hello"));
+	json_object_set_new(o, "server", json_string(TICKERD_SERVER));
+	json_object_set_new(o, "time", json_string(when));
+	json_object_set_new(o, "topics", topics);
+	m = msg_from_json(NULL, 0, "", o, "");
+	json_decref(o);
+	return m;
+}
+
+struct msg *
+msg_new_snapshot(struct msg *const *items, size_t n, int resync)
+{
+	const char *suffix =
+	    resync ? "],\"resync\":true}" : "],\"resync\":false}";
+	size_t body = n ? n - 1 : 0, off;
+	struct msg *m;
+	unsigned char *p;
+
+	for (size_t i = 0; i < n; i++)
+		body += items[i]->item_len;
+	m = msg_alloc(NULL, 0, "{\"type\":\"snapshot\",\"items\":[", body,
+	              suffix, &off);
+	if (!m)
+		return NULL;
+	p = msg_payload(m) + off;
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*p++ = ',';
+		memcpy(p, msg_payload(items[i]) + items[i]->item_off,
+		       items[i]->item_len);
+		p += items[i]->item_len;
+	}
+	return m;
+}
+
+struct msg *
+msg_ref(struct msg *m)
+{
+	m->refs++;
+	return m;
+}
+
+void
+msg_unref(struct msg *m)
+{
+	if (!m || --m->refs)
+		return;
+	free(m->buf);
+	free(m->topic);
+	free(m);
+}
