@@ -87,4 +87,6 @@ format:
 clean:
 	rm -rf $(BUILD)
 
+.SECONDARY:
+
 -include $(SERVER_OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

@@ -62,6 +62,27 @@ serve_health(struct lws *wsi, struct http_session *s)
 	return 0;
 }
 
+/*
+ * Headers on every static file: the front-end is public and ticker.js is
+ * loaded as a module by pages on other origins, which needs CORS.
+ */
+static int
+add_public_headers(struct lws *wsi, struct lws_process_html_args *args)
+{
+	unsigned char *p = (unsigned char *)args->p;
+	unsigned char *end = p + args->max_len;
+
+	if (lws_add_http_header_by_name(
+	        wsi, (const unsigned char *)"access-control-allow-origin:",
+	        (const unsigned char *)"*", 1, &p, end) ||
+	    lws_add_http_header_by_name(
+	        wsi, (const unsigned char *)"x-content-type-options:",
+	        (const unsigned char *)"nosniff", 7, &p, end))
+		return 1;
+	args->p = (char *)p;
+	return 0;
+}
+
 static int
 callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
               void *in, size_t len)
@@ -72,6 +93,8 @@ callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
 		return serve_health(wsi, s);
+	case LWS_CALLBACK_ADD_HEADERS:
+		return add_public_headers(wsi, in);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (!s || !s->len)
 			break;

@@ -104,6 +104,7 @@ start_lws(struct lws_http_mount *files)
 	files->def = "index.html";
 	files->origin_protocol = LWSMPRO_FILE;
 	files->mount_next = &health_mount;
+	files->protocol = "http"; /* its ADD_HEADERS adds CORS */
 
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_LIBUV;

@@ -4,10 +4,10 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "redis_uv.h"
 
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
-#include <hiredis/adapters/libuv.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +29,7 @@ struct redis_bridge {
 	redisAsyncContext *ac;
 	enum rb_state state;
 	unsigned backoff_ms;
+	unsigned failures; /* attempts failed since the last subscription */
 	int stopping;
 	uv_timer_t retry_timer;
 	uv_timer_t connect_timer;
@@ -161,6 +162,7 @@ on_pmessage(redisAsyncContext *ac, void *reply, void *privdata)
 	if (!strcmp(r->element[0]->str, "psubscribe")) {
 		rb->state = RB_SUBSCRIBED;
 		rb->backoff_ms = BACKOFF_FIRST_MS;
+		rb->failures = 0;
 		metrics.redis_connects++;
 		log_notice("subscribed to %s", rb->pattern);
 		return;
@@ -198,7 +200,7 @@ connect_now(struct redis_bridge *rb)
 	}
 	ac->data = rb;
 	rb->ac = ac;
-	if (redisLibuvAttach(ac, rb->loop) != REDIS_OK) {
+	if (redis_uv_attach(ac, rb->loop) != REDIS_OK) {
 		rb->ac = NULL;
 		redisAsyncFree(ac);
 		schedule_retry(rb, "cannot attach to the event loop");

@@ -1,0 +1,219 @@
+/* test_item.c: item parsing, data-driven from tests/unit/items/<case>/. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "isotime.h"
+#include "item.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Each case folder holds "input" (the payload, byte for byte), optional
+ * "topic" (default world), and either "expected" (the normalised item
+ * JSON, seq null) or "error" (the rejection reason's name).  Parsing runs
+ * with the clock at 2025-06-24T07:30:00Z.
+ */
+#define CASES_CLOCK "2025-06-24T07:30:00Z"
+
+static char *
+read_file(const char *dir, const char *name, size_t *len)
+{
+	char path[1024];
+	FILE *f;
+	char *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	if (len)
+		*len = (size_t)n;
+	return buf;
+}
+
+static void
+chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+}
+
+static void
+test_case(void **state)
+{
+	const char *dir = *state;
+	size_t len;
+	char *input = read_file(dir, "input", &len);
+	char *topic = read_file(dir, "topic", NULL);
+	char *expected = read_file(dir, "expected", NULL);
+	char *error = read_file(dir, "error", NULL);
+	struct item_error err;
+	struct item it;
+	time_t now;
+	int rc;
+
+	assert_non_null(input);
+	assert_true(expected || error);
+	assert_int_equal(isotime_parse(CASES_CLOCK, &now), 0);
+	rc = item_parse(topic ? topic : "world", input, len, now, &it, &err);
+
+	if (error) {
+		chomp(error);
+		if (rc == 0)
+			fail_msg("%s: accepted, expected %s", dir, error);
+		assert_string_equal(item_reason_name(err.reason), error);
+		assert_true(strlen(err.text) > 0);
+		assert_null(it.json);
+	} else {
+		json_error_t jerr;
+		json_t *want = json_loads(expected, 0, &jerr);
+
+		if (rc)
+			fail_msg("%s: rejected: %s: %s", dir,
+			         item_reason_name(err.reason), err.text);
+		assert_non_null(want);
+		if (!json_equal(want, it.json)) {
+			char *got = json_dumps(it.json, JSON_COMPACT);
+
+			fail_msg("%s:\n got  %s\n want %s", dir, got, expected);
+		}
+		/* Keys go out in wire order, text byte for byte. */
+		char *got = json_dumps(it.json, JSON_COMPACT);
+		char *norm = json_dumps(want, JSON_COMPACT);
+		assert_string_equal(got, norm);
+		free(got);
+		free(norm);
+		json_decref(want);
+		item_free(&it);
+	}
+	free(input);
+	free(topic);
+	free(expected);
+	free(error);
+}
+
+/* Larger than the limit: made here rather than kept as a 300 KB file. */
+static void
+test_payload_too_large(void **state)
+{
+	size_t len = ITEM_MAX_PAYLOAD + 1;
+	char *p = malloc(len);
+	struct item_error err;
+	struct item it;
+
+	(void)state;
+	memset(p, 'a', len);
+	assert_int_equal(item_parse("world", p, len, 0, &it, &err), -1);
+	assert_string_equal(item_reason_name(err.reason), "payload_too_large");
+	memset(p, 'a', ITEM_MAX_HEADLINE + 1);
+	assert_int_equal(
+	    item_parse("world", p, ITEM_MAX_HEADLINE + 1, 0, &it, &err), -1);
+	assert_string_equal(item_reason_name(err.reason), "bad_headline");
+	assert_int_equal(
+	    item_parse("world", p, ITEM_MAX_HEADLINE, 0, &it, &err), 0);
+	item_free(&it);
+	free(p);
+}
+
+/* The same payload twice is the same id; another payload is not. */
+static void
+test_derived_ids_are_stable(void **state)
+{
+	struct item a, b, c;
+	struct item_error err;
+
+	(void)state;
+	assert_int_equal(item_parse("w", "Same", 4, 1, &a, &err), 0);
+	assert_int_equal(item_parse("w", "Same\n", 5, 99, &b, &err), 0);
+	assert_int_equal(item_parse("w", "Other", 5, 1, &c, &err), 0);
+	assert_true(a.id_derived);
+	assert_string_equal(a.id, b.id);
+	assert_string_not_equal(a.id, c.id);
+	item_free(&a);
+	item_free(&b);
+	item_free(&c);
+}
+
+static void
+test_seq_and_version_setters(void **state)
+{
+	struct item it;
+	struct item_error err;
+	const char *p = "{\"id\":\"x\",\"headline\":\"h\"}";
+
+	(void)state;
+	assert_int_equal(item_parse("w", p, strlen(p), 0, &it, &err), 0);
+	assert_false(it.version_given);
+	item_set_seq(&it, 42);
+	item_set_version(&it, 7);
+	char *s = json_dumps(it.json, JSON_COMPACT);
+	assert_string_equal(s, "{\"id\":\"x\",\"seq\":\"42\",\"topic\":\"w\","
+	                       "\"headline\":\"h\",\"time\":\"1970-01-01T00:00:"
+	                       "00Z\",\"priority\":\"routine\",\"version\":7}");
+	free(s);
+	item_free(&it);
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct CMUnitTest *)a)->name,
+	              ((const struct CMUnitTest *)b)->name);
+}
+
+int
+main(void)
+{
+	const char *data = getenv("TICKERD_TEST_DATA");
+	char root[1024];
+	struct CMUnitTest tests[256];
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(root, sizeof(root), "%s/items", data ? data : "tests/unit");
+	d = opendir(root);
+	if (!d) {
+		fprintf(stderr, "test_item: no case folder %s\n", root);
+		return 1;
+	}
+	while ((de = readdir(d)) && n < 250) {
+		char *dir;
+
+		if (de->d_name[0] == '.')
+			continue;
+		dir = malloc(strlen(root) + strlen(de->d_name) + 2);
+		sprintf(dir, "%s/%s", root, de->d_name);
+		tests[n++] = (struct CMUnitTest){
+		    .name = strdup(de->d_name),
+		    .test_func = test_case,
+		    .initial_state = dir,
+		};
+	}
+	closedir(d);
+	qsort(tests, n, sizeof(tests[0]), by_name);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_payload_too_large);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_derived_ids_are_stable);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_seq_and_version_setters);
+	return _cmocka_run_group_tests("item", tests, n, NULL, NULL);
+}
