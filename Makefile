@@ -11,7 +11,7 @@ PKGS	:= libwebsockets hiredis jansson libuv
 WERROR	?= 1
 SANITIZE ?=
 
-BUILD	:= build
+BUILD	:= build$(if $(SANITIZE),-sanitize)
 OPT	?= -O2 -g
 WARN	:= -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
 SAN	:= $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)

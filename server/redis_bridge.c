@@ -98,7 +98,8 @@ on_connect(const redisAsyncContext *ac, int status)
 		return;
 	}
 	uv_timer_stop(&rb->connect_timer);
-	redisEnableKeepAlive((redisContext *)&ac->c);
+	if (!rb->target.is_unix) /* on a unix socket it fails and poisons c */
+		redisEnableKeepAlive((redisContext *)&ac->c);
 	log_info("connected to Redis, subscribing");
 }
 

@@ -215,5 +215,12 @@ main(void)
 	    (struct CMUnitTest)cmocka_unit_test(test_derived_ids_are_stable);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_seq_and_version_setters);
-	return _cmocka_run_group_tests("item", tests, n, NULL, NULL);
+	int failed = _cmocka_run_group_tests("item", tests, n, NULL, NULL);
+
+	for (size_t i = 0; i < n; i++)
+		if (tests[i].test_func == test_case) {
+			free((char *)tests[i].name);
+			free(tests[i].initial_state);
+		}
+	return failed;
 }
