@@ -90,6 +90,7 @@ start_lws(struct lws_http_mount *files)
 	static struct lws_protocols protocols[3]; /* ends with a zeroed one */
 	struct lws_context_creation_info info;
 	void *loops[] = {&app.loop};
+	struct lws_context *ctx;
 	struct stat st;
 
 	protocols[0] = http_protocol;
@@ -107,7 +108,9 @@ start_lws(struct lws_http_mount *files)
 	files->protocol = "http"; /* its ADD_HEADERS adds CORS */
 
 	memset(&info, 0, sizeof(info));
-	info.options = LWS_SERVER_OPTION_LIBUV;
+	/* The vhost separately: its creation is where a bind failure shows. */
+	info.options =
+	    LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	if (!strchr(app.cfg.listen_host, ':'))
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.foreign_loops = loops;
@@ -120,7 +123,12 @@ start_lws(struct lws_http_mount *files)
 	info.max_http_header_pool = 16;
 	info.vhost_name = "tickerd";
 	info.server_string = TICKERD_SERVER;
-	return lws_create_context(&info);
+	ctx = lws_create_context(&info);
+	if (ctx && !lws_create_vhost(ctx, &info)) {
+		lws_context_destroy(ctx);
+		return NULL;
+	}
+	return ctx;
 }
 
 int

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages that tickerd's build, `make run` and
+# `make test` need -- only the ones that are missing.
+#
+#   deploy/install-deps.sh           install what is missing (apt-get, via sudo when not root)
+#   deploy/install-deps.sh --check   only list what is missing; exit 1 if anything is
+#
+# Fast no-op (one dpkg-query call, one `node --version`) when everything is present.
+set -euo pipefail
+
+PACKAGES=(
+	gcc make pkg-config libc6-dev                       # toolchain
+	libwebsockets-dev libwebsockets-evlib-uv libuv1-dev # HTTP/WebSocket server on libuv
+	libhiredis-dev libjansson-dev                       # Redis client, JSON
+	libcmocka-dev                                       # C unit tests
+	redis-server redis-tools                            # make run / e2e tests
+	chromium                                            # browser tests
+)
+NODE_MIN_MAJOR=18 # Debian 12 ships nodejs 18
+
+me=${0##*/}
+
+usage() {
+	cat <<EOF
+usage: $me [--check]
+  Installs the missing Debian packages tickerd needs to build, run and test:
+    ${PACKAGES[*]}
+  plus nodejs/npm when node (>= v$NODE_MIN_MAJOR) or npm is not on PATH.
+  --check   only list what is missing; exit 1 if anything is, 0 otherwise
+EOF
+}
+
+check_only=0
+case $# in
+0) ;;
+1)
+	case $1 in
+	--check) check_only=1 ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	;;
+*) usage >&2; exit 2 ;;
+esac
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "$me: dpkg-query not found: this script installs Debian 12 packages; install the equivalents of: ${PACKAGES[*]} nodejs npm" >&2
+	exit 1
+fi
+
+# Which packages are "install ok installed"?  One dpkg-query call for all of
+# them (it exits 1 when some name is unknown; the known ones are still printed).
+declare -A installed=()
+scan_installed() {
+	installed=()
+	local pkg status
+	while IFS=' ' read -r pkg status; do
+		if [[ $status == "install ok installed" ]]; then installed[$pkg]=1; fi
+	done < <(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" nodejs npm 2>/dev/null || true)
+	return 0
+}
+
+node_note=""
+missing=()
+compute_missing() {
+	missing=()
+	node_note=""
+	local pkg
+	for pkg in "${PACKAGES[@]}"; do
+		[[ -n ${installed[$pkg]:-} ]] || missing+=("$pkg")
+	done
+
+	local need_node=0 ver major
+	if command -v node >/dev/null 2>&1; then
+		ver=$(node --version 2>/dev/null || true) # e.g. v18.19.0
+		major=${ver#v}
+		major=${major%%.*}
+		if [[ ! $major =~ ^[0-9]+$ ]] || ((major < NODE_MIN_MAJOR)); then
+			need_node=1
+			node_note="node on PATH ($(command -v node)) is ${ver:-unknown}, older than v$NODE_MIN_MAJOR"
+		fi
+	else
+		need_node=1
+	fi
+	if ((need_node)); then
+		[[ -n ${installed[nodejs]:-} ]] || missing+=(nodejs)
+		[[ -n ${installed[npm]:-} ]] || missing+=(npm)
+	elif ! command -v npm >/dev/null 2>&1; then
+		[[ -n ${installed[npm]:-} ]] || missing+=(npm)
+	fi
+	if ((need_node)) && [[ -n $node_note && -n ${installed[nodejs]:-} ]]; then
+		node_note+="; Debian's nodejs is installed as /usr/bin/node: put /usr/bin before $(dirname "$(command -v node)") in PATH"
+	fi
+	return 0
+}
+
+scan_installed
+compute_missing
+
+if ((check_only)); then
+	[[ -z $node_note ]] || echo "$me: $node_note" >&2
+	if ((${#missing[@]})); then
+		echo "missing: ${missing[*]}"
+		exit 1
+	fi
+	echo "all build and test dependencies present"
+	exit 0
+fi
+
+if ((${#missing[@]} == 0)); then
+	[[ -z $node_note ]] || echo "$me: warning: $node_note" >&2
+	echo "all build and test dependencies present"
+	exit 0
+fi
+
+if ((EUID == 0)); then
+	as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+	as_root=(sudo)
+else
+	echo "$me: missing packages: ${missing[*]}" >&2
+	echo "$me: installing them needs root: run this script as root, or install and configure sudo" >&2
+	exit 1
+fi
+
+log=$(mktemp "${TMPDIR:-/tmp}/tickerd-install-deps.XXXXXX")
+trap 'rm -f "$log"' EXIT
+echo "$me: installing ${missing[*]} ..." >&2
+apt_env=(env DEBIAN_FRONTEND=noninteractive)
+if ! "${as_root[@]}" "${apt_env[@]}" apt-get update -q >"$log" 2>&1 ||
+	! "${as_root[@]}" "${apt_env[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+	tail -n 30 "$log" >&2
+	echo "$me: apt-get failed (output above); wanted: ${missing[*]}" >&2
+	exit 1
+fi
+
+wanted=("${missing[@]}")
+hash -r
+scan_installed
+compute_missing
+if ((${#missing[@]})); then
+	echo "$me: installed ${wanted[*]}, but still missing: ${missing[*]}${node_note:+ ($node_note)}" >&2
+	exit 1
+fi
+[[ -z $node_note ]] || echo "$me: warning: $node_note" >&2
+echo "installed: ${wanted[*]}"
