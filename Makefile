@@ -30,14 +30,14 @@ LIB_OBJS    := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test unit e2e install uninstall clean deps format help
+.PHONY: all run test unit e2e browser install uninstall clean deps format help
 
 all: $(BUILD)/tickerd
 
 help:
 	@echo "make            build $(BUILD)/tickerd"
 	@echo "make run        install what is missing, build, serve on 127.0.0.1:8080 with a demo feed"
-	@echo "make test       install what is missing, build, run unit + end-to-end tests"
+	@echo "make test       install what is missing, build, run unit, end-to-end and browser tests"
 	@echo "make deps       install the Debian packages the build and tests need"
 	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX))"
 	@echo "make SANITIZE=address,undefined   build with sanitizers"
@@ -73,8 +73,11 @@ NODE_TEST := node --test $(shell node -e 'const [a,b]=process.versions.node.spli
 e2e: $(BUILD)/tickerd tests/node_modules/.package-lock.json
 	cd tests && TICKERD_BIN=$(CURDIR)/$(BUILD)/tickerd $(NODE_TEST) e2e/
 
+browser: $(BUILD)/tickerd tests/node_modules/.package-lock.json
+	cd tests && TICKERD_BIN=$(CURDIR)/$(BUILD)/tickerd $(NODE_TEST) browser/
+
 test: deps
-	@$(MAKE) --no-print-directory all unit e2e
+	@$(MAKE) --no-print-directory all unit e2e browser
 
 install: $(BUILD)/tickerd
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/web

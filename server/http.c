@@ -92,7 +92,14 @@ callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
-		return serve_health(wsi, s);
+		/* Also reached for files the web mount does not have. */
+		if (lws_hdr_copy(wsi, (char *)buf, sizeof(buf),
+		                 WSI_TOKEN_GET_URI) > 0 &&
+		    !strcmp((char *)buf, "/healthz"))
+			return serve_health(wsi, s);
+		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
+			return -1;
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
 	case LWS_CALLBACK_ADD_HEADERS:
 		return add_public_headers(wsi, in);
 	case LWS_CALLBACK_HTTP_WRITEABLE:

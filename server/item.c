@@ -519,9 +519,9 @@ parse_object(json_t *in, const char *topic, const char *payload, size_t len,
 		json_object_set(out, "premium", premium);
 	if (copy_related(out, json_object_get(in, "related"), err))
 		return -1;
-	json_object_set_new(out, "version", json_integer(it->version));
 	if (has_expires)
 		set_time(out, "expires", expires);
+	json_object_set_new(out, "version", json_integer(it->version));
 	return 0;
 }
 
