@@ -24,7 +24,7 @@ ALL_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(SAN) -Iinclude $(PKG_CFLAGS) \
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 
 SERVER_SRCS := $(wildcard server/*.c)
-SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o)
+SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/tickerd_lua.o
 LIB_OBJS    := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJS))
 
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
@@ -47,6 +47,16 @@ $(BUILD)/tickerd: $(SERVER_OBJS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The Redis function library, compiled in as one C string.
+$(BUILD)/gen/tickerd_lua.c: deploy/redis/tickerd.lua
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from $< */'; echo 'const char tickerd_lua[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
+	  echo '\t;'; } > $@
+
+$(BUILD)/gen/tickerd_lua.o: $(BUILD)/gen/tickerd_lua.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIB_OBJS)
@@ -82,6 +92,7 @@ test: deps
 install: $(BUILD)/tickerd
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/web
 	install -m 755 $(BUILD)/tickerd $(DESTDIR)$(BINDIR)/tickerd
+	install -D -m 644 deploy/redis/tickerd.lua $(DESTDIR)$(DATADIR)/redis/tickerd.lua
 	cp -R web/. $(DESTDIR)$(DATADIR)/web/
 
 uninstall:

@@ -8,14 +8,16 @@
 #include <libwebsockets.h>
 #include <uv.h>
 
-struct redis_bridge;
+struct changelog;
+struct subscriber;
 
 /* Lives for the whole run; lws hands it back as the context's user data. */
 struct app {
 	struct cfg cfg;
 	uv_loop_t loop;
 	struct lws_context *lws;
-	struct redis_bridge *redis;
+	struct subscriber *sub;
+	struct changelog *log;
 	struct fan *fan;
 	struct history *history;
 	struct ingest ingest;

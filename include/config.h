@@ -23,7 +23,9 @@ struct cfg {
 	char prefix[65];
 	char web_dir[PATH_MAX];
 	unsigned history;
-	int log_level; /* lws LLL_* bitmask */
+	unsigned
+	    log_length; /* change log entries kept, and the resume window */
+	int log_level;  /* lws LLL_* bitmask */
 };
 
 /* Filled by cfg_parse() on failure: the message for stderr. */

@@ -8,7 +8,11 @@
 #include <stdint.h>
 
 struct msg;
+struct seq;
 struct fan_audience;
+
+/* How a client is written to: WebSocket frames or EventSource events. */
+enum fan_kind { FAN_WS, FAN_SSE };
 
 /*
  * One of these per connected client, embedded in its lws session data.  A
@@ -21,9 +25,11 @@ struct fan_client {
 	struct fan_audience *aud;
 	struct fan_client *idle_prev, *idle_next;
 	struct fan_client *all_prev, *all_next;
-	uint64_t next; /* seq of the next message it needs, when pending */
+	uint64_t next; /* ring position of the next message it needs */
+	enum fan_kind kind;
 	int idle;
-	int dead; /* a write failed or it was culled: never write again */
+	int dead;    /* a write failed or it was culled: never write again */
+	int closing; /* shutting down: the next WRITEABLE says goodbye */
 };
 
 struct fan;
@@ -35,20 +41,23 @@ struct fan *fan_new(unsigned capacity);
 void fan_free(struct fan *f);
 
 /*
- * fan_attach() - add a client watching the topics filter selects.  It
- * starts pending from the next message published, so whatever it is sent
- * first (hello, snapshot) comes before any live message.  0 or -1.
+ * fan_attach() - add a client watching the topics filter selects, written
+ * to as kind says.  It starts pending from ring position next (use
+ * fan_head() + 1 for "from now on"), so whatever the caller sends it first
+ * (hello, snapshot) comes before any message from the ring.  0 or -1.
  */
 int fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
-               const struct topic_filter *filter);
+               enum fan_kind kind, const struct topic_filter *filter,
+               uint64_t next);
 
 /* fan_detach() - forget a client (from its CLOSED callback). */
 void fan_detach(struct fan *f, struct fan_client *c);
 
 /*
- * fan_publish() - append m (its seq must be the next one; the ring takes a
- * reference) and deliver it: written at once to idle clients of matching
- * audiences with nothing buffered, queued behind WRITEABLE for the rest.
+ * fan_publish() - append m at the next ring position (the ring takes a
+ * reference; m's seq must be after every seq in the ring) and deliver it:
+ * written at once to idle clients of matching audiences with nothing
+ * buffered, queued behind WRITEABLE for the rest.
  */
 void fan_publish(struct fan *f, struct msg *m);
 
@@ -64,7 +73,27 @@ int fan_writeable(struct fan *f, struct fan_client *c);
 void fan_foreach(struct fan *f, void (*fn)(struct fan_client *c, void *arg),
                  void *arg);
 
-/* fan_head() - seq of the newest message published, 0 before the first. */
+/* fan_head() - ring position of the newest message, 0 before the first. */
 uint64_t fan_head(const struct fan *f);
+
+/* fan_newest() - the newest message in the ring (borrowed), or NULL. */
+struct msg *fan_newest(const struct fan *f);
+
+/*
+ * fan_find() - the ring position of the message whose seq is exactly s,
+ * or 0 if the ring does not hold it (trimmed away, or never seen here).
+ */
+uint64_t fan_find(const struct fan *f, const struct seq *s);
+
+/*
+ * greet_or_serve() - from a client's writeable callback: write the first
+ * of greeting[0..1] still there (then drop it), else fan_writeable().
+ * Returns -1 to close.
+ */
+int greet_or_serve(struct fan *f, struct fan_client *c,
+                   struct msg *greeting[2]);
+
+/* fan_write() - write m to c in c's framing; on failure c is killed. */
+int fan_write(struct fan_client *c, struct msg *m);
 
 #endif

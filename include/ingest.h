@@ -2,10 +2,13 @@
 #ifndef TICKERD_INGEST_H
 #define TICKERD_INGEST_H
 
+#include "seq.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
+struct changelog;
 struct fan;
 struct history;
 
@@ -13,19 +16,29 @@ struct history;
 struct ingest {
 	struct history *history;
 	struct fan *fan;
+	struct changelog *log;
 	const char *prefix; /* channels are <prefix>:<topic> */
-	uint64_t seq;       /* last message number handed out */
 	time_t (*now)(void);
 };
 
 /*
- * ingest_payload() - an rb_message_fn: parse the payload published on
- * channel, decide against the history whether it is new, an update, a
- * duplicate or a retraction, encode the resulting message once, keep it
- * and hand it to the fan-out.  A bad payload is logged with its reason,
- * counted, and goes nowhere.
+ * ingest_payload() - a sub_message_fn: check the payload published on
+ * channel and, if it is a valid item, record it in the change log (which
+ * is what delivers it, see ingest_entry()).  A bad payload is logged with
+ * its reason, counted, and goes nowhere.
  */
 void ingest_payload(void *ingest, const char *channel, size_t channel_len,
                     const char *payload, size_t payload_len);
+
+/*
+ * ingest_entry() - a log_entry_fn: an entry read back from the change log,
+ * in log order.  Parse it (a plain-text item's time is the entry's), decide
+ * against the history whether it is new, an update, a duplicate or a
+ * retraction, encode the message once with seq as its position, keep it
+ * and hand it to the fan-out.  Every instance reading the same log makes
+ * the same decisions and the same bytes.
+ */
+void ingest_entry(void *ingest, struct seq seq, const char *topic,
+                  size_t topic_len, const char *payload, size_t payload_len);
 
 #endif

@@ -60,8 +60,8 @@ struct item {
 int item_parse(const char *topic, const char *payload, size_t len, time_t now,
                struct item *it, struct item_error *err);
 
-/* item_set_seq() - record the item's log position in its JSON. */
-void item_set_seq(struct item *it, uint64_t seq);
+/* item_set_seq() - record the item's log position ("ms-n") in its JSON. */
+void item_set_seq(struct item *it, const char *seq);
 
 /* item_set_version() - give the item a version (an implied correction). */
 void item_set_version(struct item *it, long version);

@@ -2,6 +2,8 @@
 #ifndef TICKERD_MESSAGE_H
 #define TICKERD_MESSAGE_H
 
+#include "seq.h"
+
 #include <libwebsockets.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,30 +17,39 @@ struct topic_filter;
  * fan-out ring, the history and clients still writing it share the bytes.
  * For an "item" message, item_off/item_len locate the bare item object
  * inside the frame, so a snapshot can reuse it without encoding again.
+ * The EventSource form of the same message is made once, on first use.
  */
 struct msg {
 	unsigned refs;
-	uint64_t seq;
-	char *topic; /* NULL for per-client messages (hello, snapshot) */
+	struct seq seq;   /* log position; {0,0} for hello */
+	int has_seq;      /* item, retract, non-empty snapshot */
+	uint64_t pos;     /* ring position, set by fan_publish() */
+	const char *type; /* "item", "retract", "hello", "snapshot" */
+	char *topic;      /* NULL for per-client messages (hello, snapshot) */
 	size_t len;
 	size_t item_off, item_len;
 	unsigned char *buf; /* LWS_PRE + len bytes; payload at buf + LWS_PRE */
+	unsigned char *sse; /* LWS_PRE + sse_len, or NULL until asked for */
+	size_t sse_len;
 };
 
-/* msg_new_item() - {"type":"item","item":…} for it; seq must be set. */
-struct msg *msg_new_item(const struct item *it, uint64_t seq);
+/* msg_new_item() - {"type":"item","item":…}; it's seq must be set. */
+struct msg *msg_new_item(const struct item *it, struct seq seq);
 
 /* msg_new_retract() - {"type":"retract","id":…,"topic":…,"seq":…}. */
-struct msg *msg_new_retract(const char *id, const char *topic, uint64_t seq);
+struct msg *msg_new_retract(const char *id, const char *topic, struct seq seq);
 
-/* msg_new_hello() - the greeting naming the client's topics. */
-struct msg *msg_new_hello(const struct topic_filter *f, time_t now);
+/* msg_new_hello() - the greeting: server, time, topics, epoch (or null). */
+struct msg *msg_new_hello(const struct topic_filter *f, time_t now,
+                          const char *epoch);
 
 /*
- * msg_new_snapshot() - {"type":"snapshot","items":[…],"resync":…} made by
- * copying the item objects out of the n item messages, in the given order.
+ * msg_new_snapshot() - {"type":"snapshot","seq":…,"items":[…],"resync":…}
+ * made by copying the item objects out of the n item messages, in the given
+ * order; at (NULL: the log is empty) is the position it reflects.
  */
-struct msg *msg_new_snapshot(struct msg *const *items, size_t n, int resync);
+struct msg *msg_new_snapshot(struct msg *const *items, size_t n,
+                             const struct seq *at, int resync);
 
 /* msg_payload() - where the frame's bytes start (after the headroom). */
 static inline unsigned char *
@@ -46,6 +57,13 @@ msg_payload(const struct msg *m)
 {
 	return m->buf + LWS_PRE;
 }
+
+/*
+ * msg_sse() - the EventSource event for m ("id:", "event:", "data:"), made
+ * on the first call and kept; its bytes start at the returned pointer,
+ * which has LWS_PRE headroom.  NULL on ENOMEM.
+ */
+unsigned char *msg_sse(struct msg *m, size_t *len);
 
 /* msg_ref() / msg_unref() - share / release; the last unref frees. */
 struct msg *msg_ref(struct msg *m);

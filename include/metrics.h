@@ -18,8 +18,13 @@ struct metrics {
 	uint64_t rejected_by[ITEM_REASON_COUNT];
 	uint64_t deliveries; /* frames written to clients */
 	uint64_t culled;     /* clients dropped for lagging past the ring */
+	uint64_t resyncs;    /* resume points no longer held: snapshot sent */
 	uint64_t clients;    /* WebSocket clients connected now */
 	uint64_t redis_connects;
+	uint64_t
+	    record_errors; /* payloads Redis refused or we could not queue */
+	uint64_t
+	    epoch_changes; /* times Redis was found to have lost its data */
 };
 
 extern struct metrics metrics;

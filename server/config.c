@@ -18,36 +18,49 @@
 #define TICKERD_WEB_DIR "/usr/local/share/tickerd/web"
 #endif
 
-#define HISTORY_MAX 10000
+#define HISTORY_MAX    10000
+#define LOG_LENGTH_MAX 1000000
 
 static const char usage[] =
     "Usage: tickerd [OPTION]...\n"
-    "Serve live news headlines from Redis pub/sub to WebSocket screens.\n"
+    "Serve live news headlines from Redis to WebSocket and EventSource "
+    "screens.\n"
     "\n"
     "Each option can also be set by the environment variable named "
     "after it.\n"
     "  -l, --listen HOST:PORT  address to serve HTTP and WebSocket on\n"
     "                          (TICKERD_LISTEN, default 127.0.0.1:8080)\n"
     "  -r, --redis URL         redis://[:password@]host:port[/db] or\n"
-    "                          unix:///path/to/redis.sock\n"
+    "                          unix:///path/to/redis.sock (Redis 7 or "
+    "later)\n"
     "                          (TICKERD_REDIS, default "
     "redis://127.0.0.1:6379)\n"
     "  -p, --prefix NAME       subscribe to NAME:* ; the channel's suffix "
     "is\n"
-    "                          the item's topic (TICKERD_PREFIX, default "
-    "ticker)\n"
+    "                          the item's topic; the change log is "
+    "NAME:log\n"
+    "                          (TICKERD_PREFIX, default ticker)\n"
     "  -w, --web DIR           front-end files served at /\n"
     "                          (TICKERD_WEB, default " TICKERD_WEB_DIR ")\n"
     "  -n, --history N         recent items kept per topic, 1-10000\n"
     "                          (TICKERD_HISTORY, default 50)\n"
+    "  -N, --log-length N      entries kept in the change log, which is "
+    "also\n"
+    "                          how far back clients can resume, "
+    "1-1000000\n"
+    "                          (TICKERD_LOG_LENGTH, default 10000)\n"
     "  -L, --log-level LEVEL   error, warn, notice, info or debug\n"
     "                          (TICKERD_LOG_LEVEL, default notice)\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
     "\n"
-    "Publish with: redis-cli PUBLISH ticker:breaking \"Headline\"\n"
-    "HTTP: / (front-end), /healthz (JSON status), /ws?topics=a,b "
-    "(WebSocket).\n"
+    "Publish:         redis-cli PUBLISH ticker:breaking \"Headline\"\n"
+    "Durably, even with no tickerd running:\n"
+    "  redis-cli FCALL tickerd_record 2 ticker:log ticker:seen breaking "
+    "\"Headline\"\n"
+    "HTTP: / (front-end), /healthz (JSON status),\n"
+    "  /ws?topics=a,b&since=SEQ (WebSocket), /events?topics=a,b "
+    "(EventSource).\n"
     "Exit status: 0 on SIGINT/SIGTERM, 1 if serving fails, 2 for bad "
     "usage.\n";
 
@@ -286,6 +299,15 @@ apply(struct cfg *c, const char *name, const char *value, struct cfg_error *err)
 		c->history = (unsigned)v;
 		return 0;
 	}
+	if (!strcmp(name, "log-length")) {
+		if (parse_number(value, 1, LOG_LENGTH_MAX, &v))
+			return fail(err,
+			            "--log-length: \"%s\" is not a number from "
+			            "1 to %d",
+			            value, LOG_LENGTH_MAX);
+		c->log_length = (unsigned)v;
+		return 0;
+	}
 	if (!strcmp(name, "log-level")) {
 		if (parse_log_level(value, &c->log_level))
 			return fail(err,
@@ -303,6 +325,7 @@ static const struct option options[] = {
     {"prefix", required_argument, NULL, 'p'},
     {"web", required_argument, NULL, 'w'},
     {"history", required_argument, NULL, 'n'},
+    {"log-length", required_argument, NULL, 'N'},
     {"log-level", required_argument, NULL, 'L'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -335,6 +358,7 @@ cfg_parse(struct cfg *c, int argc, char **argv, struct cfg_error *err)
 	    apply(c, "prefix", "ticker", err) ||
 	    apply(c, "web", TICKERD_WEB_DIR, err) ||
 	    apply(c, "history", "50", err) ||
+	    apply(c, "log-length", "10000", err) ||
 	    apply(c, "log-level", "notice", err))
 		return CFG_ERROR;
 
@@ -351,7 +375,7 @@ cfg_parse(struct cfg *c, int argc, char **argv, struct cfg_error *err)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":l:r:p:w:n:L:hV", options,
+	while ((opt = getopt_long(argc, argv, ":l:r:p:w:n:N:L:hV", options,
 	                          NULL)) != -1) {
 		const char *name = NULL;
 

@@ -21,9 +21,9 @@ struct fan_audience {
 };
 
 struct fan {
-	struct msg **ring; /* ring[seq % capacity] */
+	struct msg **ring; /* ring[position % capacity] */
 	unsigned capacity;
-	uint64_t head; /* newest seq in the ring; 0 = empty */
+	uint64_t head; /* newest position in the ring; 0 = empty */
 	struct fan_audience *audiences;
 	struct fan_client *all;
 };
@@ -61,7 +61,37 @@ fan_head(const struct fan *f)
 	return f->head;
 }
 
-/* The oldest seq still in the ring. */
+struct msg *
+fan_newest(const struct fan *f)
+{
+	return f->head ? f->ring[f->head % f->capacity] : NULL;
+}
+
+uint64_t
+fan_find(const struct fan *f, const struct seq *s)
+{
+	uint64_t lo, hi;
+
+	if (!f->head)
+		return 0;
+	/* Positions tail..head hold increasing seqs: binary search. */
+	lo = f->head >= f->capacity ? f->head - f->capacity + 1 : 1;
+	hi = f->head;
+	while (lo <= hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		int c = seq_cmp(f->ring[mid % f->capacity]->seq, *s);
+
+		if (!c)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return 0;
+}
+
+/* The oldest position still in the ring. */
 static uint64_t
 ring_tail(const struct fan *f)
 {
@@ -98,7 +128,7 @@ idle_remove(struct fan_client *c)
 
 int
 fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
-           const struct topic_filter *filter)
+           enum fan_kind kind, const struct topic_filter *filter, uint64_t next)
 {
 	struct fan_audience *a;
 
@@ -118,7 +148,8 @@ fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
 	c->aud = a;
-	c->next = f->head + 1;
+	c->kind = kind;
+	c->next = next;
 	a->members++;
 	c->all_next = f->all;
 	if (f->all)
@@ -153,12 +184,18 @@ fan_detach(struct fan *f, struct fan_client *c)
 	c->aud = NULL;
 }
 
-/* Write one message to a client; on failure mark it dead and kill it. */
-static int
-write_msg(struct fan_client *c, struct msg *m)
+int
+fan_write(struct fan_client *c, struct msg *m)
 {
-	if (lws_write(c->wsi, msg_payload(m), m->len, LWS_WRITE_TEXT) <
-	    (int)m->len) {
+	unsigned char *p = msg_payload(m);
+	size_t len = m->len;
+	enum lws_write_protocol how = LWS_WRITE_TEXT;
+
+	if (c->kind == FAN_SSE) {
+		p = msg_sse(m, &len);
+		how = LWS_WRITE_HTTP;
+	}
+	if (!p || lws_write(c->wsi, p, len, how) < (int)len) {
 		c->dead = 1;
 		idle_remove(c);
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
@@ -173,11 +210,12 @@ void
 fan_publish(struct fan *f, struct msg *m)
 {
 	struct fan_client *c, *next;
-	unsigned slot = (unsigned)(m->seq % f->capacity);
+	unsigned slot;
 
+	m->pos = ++f->head;
+	slot = (unsigned)(m->pos % f->capacity);
 	msg_unref(f->ring[slot]);
 	f->ring[slot] = msg_ref(m);
-	f->head = m->seq;
 
 	for (struct fan_audience *a = f->audiences; a; a = a->next) {
 		if (!topic_filter_match(&a->filter, m->topic))
@@ -187,11 +225,11 @@ fan_publish(struct fan *f, struct msg *m)
 			if (lws_partial_buffered(c->wsi)) {
 				/* Still flushing: catch up from the ring. */
 				idle_remove(c);
-				c->next = m->seq;
+				c->next = m->pos;
 				lws_callback_on_writable(c->wsi);
 				continue;
 			}
-			write_msg(c, m);
+			fan_write(c, m);
 		}
 	}
 }
@@ -216,7 +254,7 @@ fan_writeable(struct fan *f, struct fan_client *c)
 		c->next++;
 		if (!topic_filter_match(&c->aud->filter, m->topic))
 			continue;
-		if (write_msg(c, m))
+		if (fan_write(c, m))
 			return -1;
 		if (c->next <= f->head) {
 			lws_callback_on_writable(c->wsi);
@@ -238,4 +276,20 @@ fan_foreach(struct fan *f, void (*fn)(struct fan_client *c, void *arg),
 		next = c->all_next;
 		fn(c, arg);
 	}
+}
+
+int
+greet_or_serve(struct fan *f, struct fan_client *c, struct msg *greeting[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (!greeting[i])
+			continue;
+		if (fan_write(c, greeting[i]))
+			return -1;
+		msg_unref(greeting[i]);
+		greeting[i] = NULL;
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	return fan_writeable(f, c);
 }

@@ -1,65 +1,197 @@
-/* http.c: /healthz, the JSON status a load balancer or operator reads. */
+/* http.c: /healthz, /events (EventSource), headers on static files. */
 #include "http.h"
 
 #include "app.h"
+#include "changelog.h"
+#include "fanout.h"
+#include "greeting.h"
 #include "history.h"
+#include "log.h"
+#include "message.h"
 #include "metrics.h"
-#include "redis_bridge.h"
+#include "seq.h"
+#include "subscriber.h"
+#include "topics.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-/* One per HTTP request on the /healthz mount: the body waiting to go. */
+/*
+ * One per HTTP connection on the callback mounts.  A /healthz request
+ * keeps its body here until HTTP_WRITEABLE; an /events stream is a
+ * fan-out client for the connection's life.
+ */
 struct http_session {
-	char body[512];
+	struct fan_client fan;
+	struct msg *greeting[2];
+	int attached;
+	char body[640];
 	int len;
 };
+
+/* "connected" when every Redis connection answers, "down" when none is up. */
+static const char *
+redis_state(struct app *app, int *ok)
+{
+	int sub = sub_subscribed(app->sub), log = changelog_healthy(app->log);
+
+	*ok = sub && log;
+	return *ok ? "connected" : sub || log ? "connecting" : "down";
+}
 
 /* Write the status body for app into s; returns the HTTP status. */
 static int
 render_health(struct app *app, struct http_session *s)
 {
-	enum rb_state st = rb_state(app->redis);
-	int ok = st == RB_SUBSCRIBED;
+	struct msg *newest = fan_newest(app->fan);
+	const char *epoch = changelog_epoch(app->log);
+	char last[SEQ_STR_LEN + 2] = "null", ep[48] = "null";
+	const char *state;
+	int ok;
 
+	state = redis_state(app, &ok);
+	if (newest) {
+		last[0] = '"';
+		seq_format(newest->seq, last + 1);
+		strcat(last, "\"");
+	}
+	if (epoch)
+		snprintf(ep, sizeof(ep), "\"%s\"", epoch);
 	s->len = snprintf(
 	    s->body, sizeof(s->body),
 	    "{\"status\":\"%s\",\"redis\":\"%s\",\"clients\":%llu,"
-	    "\"items\":%zu,\"uptime_s\":%lld,\"received\":%llu,"
-	    "\"published\":%llu,\"retracted\":%llu,\"rejected\":%llu,"
-	    "\"duplicates\":%llu,\"deliveries\":%llu,\"culled\":%llu}\n",
-	    ok ? "ok" : "degraded", rb_state_name(st),
-	    (unsigned long long)metrics.clients, history_count(app->history),
-	    (long long)(time(NULL) - metrics.started),
+	    "\"items\":%zu,\"uptime_s\":%lld,\"last_seq\":%s,"
+	    "\"epoch\":%s,\"received\":%llu,\"published\":%llu,"
+	    "\"retracted\":%llu,\"rejected\":%llu,\"duplicates\":%llu,"
+	    "\"deliveries\":%llu,\"culled\":%llu,\"resyncs\":%llu,"
+	    "\"record_errors\":%llu}\n",
+	    ok ? "ok" : "degraded", state, (unsigned long long)metrics.clients,
+	    history_count(app->history),
+	    (long long)(time(NULL) - metrics.started), last, ep,
 	    (unsigned long long)metrics.received,
 	    (unsigned long long)metrics.published,
 	    (unsigned long long)metrics.retracted,
 	    (unsigned long long)metrics.rejected,
 	    (unsigned long long)metrics.duplicates,
 	    (unsigned long long)metrics.deliveries,
-	    (unsigned long long)metrics.culled);
+	    (unsigned long long)metrics.culled,
+	    (unsigned long long)metrics.resyncs,
+	    (unsigned long long)metrics.record_errors);
 	return ok ? HTTP_STATUS_OK : HTTP_STATUS_SERVICE_UNAVAILABLE;
 }
 
-/* Send the headers now; the body follows from HTTP_WRITEABLE. */
+/* Start a response: status, type, length (or none), no caching. */
 static int
-serve_health(struct lws *wsi, struct http_session *s)
+write_headers(struct lws *wsi, int status, const char *type, lws_filepos_t len)
 {
 	unsigned char headers[LWS_PRE + 512], *start = headers + LWS_PRE;
 	unsigned char *p = start, *end = headers + sizeof(headers) - 1;
-	int status = render_health(app_from_wsi(wsi), s);
 
-	if (lws_add_http_common_headers(wsi, (unsigned)status,
-	                                "application/json",
-	                                (lws_filepos_t)s->len, &p, end) ||
+	if (lws_add_http_common_headers(wsi, (unsigned)status, type, len, &p,
+	                                end) ||
 	    lws_add_http_header_by_name(
 	        wsi, (const unsigned char *)"cache-control:",
 	        (const unsigned char *)"no-store", 8, &p, end) ||
+	    lws_add_http_header_by_name(
+	        wsi, (const unsigned char *)"access-control-allow-origin:",
+	        (const unsigned char *)"*", 1, &p, end) ||
 	    lws_finalize_write_http_header(wsi, start, &p, end))
-		return 1;
+		return -1;
+	return 0;
+}
+
+static int
+serve_health(struct lws *wsi, struct http_session *s)
+{
+	int status = render_health(app_from_wsi(wsi), s);
+
+	if (write_headers(wsi, status, "application/json",
+	                  (lws_filepos_t)s->len))
+		return -1;
 	lws_callback_on_writable(wsi);
 	return 0;
+}
+
+/*
+ * GET /events?topics=a,b[&since=SEQ]: an EventSource stream of the same
+ * messages as /ws, each with "id: <seq>"; a Last-Event-ID header (sent by
+ * the browser when it reconnects) wins over since=.
+ */
+static int
+serve_events(struct lws *wsi, struct http_session *s)
+{
+	struct app *app = app_from_wsi(wsi);
+	char list[TOPIC_FILTER_MAX * (TOPIC_MAX_LEN + 1) + 16];
+	char since[SEQ_STR_LEN + 8], why[128];
+	const char *topics, *at;
+	struct topic_filter f;
+	uint64_t next;
+
+	if (app->shutting_down)
+		return -1;
+	topics = lws_get_urlarg_by_name(wsi, "topics=", list, sizeof(list));
+	if (topic_filter_parse(&f, topics, why, sizeof(why))) {
+		log_info("refused EventSource client: %s", why);
+		return lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, why)
+		           ? -1
+		           : lws_http_transaction_completed(wsi);
+	}
+	if (lws_hdr_custom_copy(wsi, since, sizeof(since),
+	                        "last-event-id:", 14) > 0)
+		at = since;
+	else
+		at =
+		    lws_get_urlarg_by_name(wsi, "since=", since, sizeof(since));
+	if (greeting_prepare(app, &f, at, s->greeting, &next) ||
+	    fan_attach(app->fan, &s->fan, wsi, FAN_SSE, &f, next)) {
+		log_err("out of memory for a new client");
+		return -1;
+	}
+	s->attached = 1;
+	metrics.clients++;
+	if (write_headers(wsi, HTTP_STATUS_OK, "text/event-stream",
+	                  LWS_ILLEGAL_HTTP_CONTENT_LEN))
+		return -1;
+	/* A long-lived response: no transaction timeout applies to it. */
+	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int
+writeable(struct lws *wsi, struct http_session *s)
+{
+	struct app *app = app_from_wsi(wsi);
+	unsigned char buf[LWS_PRE + sizeof(s->body)];
+
+	if (s->attached) {
+		if (s->fan.closing)
+			return -1;
+		return greet_or_serve(app->fan, &s->fan, s->greeting);
+	}
+	if (!s->len)
+		return 0;
+	memcpy(buf + LWS_PRE, s->body, (size_t)s->len);
+	if (lws_write(wsi, buf + LWS_PRE, (size_t)s->len,
+	              LWS_WRITE_HTTP_FINAL) != s->len)
+		return -1;
+	s->len = 0;
+	return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static void
+end_session(struct lws *wsi, struct http_session *s)
+{
+	if (s->attached) {
+		fan_detach(app_from_wsi(wsi)->fan, &s->fan);
+		metrics.clients--;
+		s->attached = 0;
+	}
+	for (int i = 0; i < 2; i++) {
+		msg_unref(s->greeting[i]);
+		s->greeting[i] = NULL;
+	}
 }
 
 /*
@@ -88,31 +220,29 @@ callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
               void *in, size_t len)
 {
 	struct http_session *s = user;
-	unsigned char buf[LWS_PRE + sizeof(s->body)];
+	char uri[32];
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
 		/* Also reached for files the web mount does not have. */
-		if (lws_hdr_copy(wsi, (char *)buf, sizeof(buf),
-		                 WSI_TOKEN_GET_URI) > 0 &&
-		    !strcmp((char *)buf, "/healthz"))
-			return serve_health(wsi, s);
+		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) >
+		    0) {
+			if (!strcmp(uri, "/healthz"))
+				return serve_health(wsi, s);
+			if (!strcmp(uri, "/events"))
+				return serve_events(wsi, s);
+		}
 		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
 			return -1;
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return s ? writeable(wsi, s) : 0;
+	case LWS_CALLBACK_CLOSED_HTTP:
+		if (s)
+			end_session(wsi, s);
+		break;
 	case LWS_CALLBACK_ADD_HEADERS:
 		return add_public_headers(wsi, in);
-	case LWS_CALLBACK_HTTP_WRITEABLE:
-		if (!s || !s->len)
-			break;
-		memcpy(buf + LWS_PRE, s->body, (size_t)s->len);
-		if (lws_write(wsi, buf + LWS_PRE, (size_t)s->len,
-		              LWS_WRITE_HTTP_FINAL) != s->len)
-			return 1;
-		s->len = 0;
-		if (lws_http_transaction_completed(wsi))
-			return -1;
-		return 0;
 	default:
 		break;
 	}

@@ -1,6 +1,8 @@
-/* ingest.c: parse -> decide -> encode once -> keep -> fan out. */
+/* ingest.c: check -> record in the log; read back -> decide, encode, fan out.
+ */
 #include "ingest.h"
 
+#include "changelog.h"
 #include "fanout.h"
 #include "history.h"
 #include "item.h"
@@ -14,32 +16,13 @@
 
 /* Log and count a payload that goes nowhere. */
 static void
-reject(const char *channel, size_t channel_len, size_t payload_len,
+reject(const char *where, size_t where_len, size_t payload_len,
        const struct item_error *err)
 {
 	metrics_reject(err->reason);
 	log_warn("rejected %zu-byte payload on %.*s: %s: %s", payload_len,
-	         (int)(channel_len > 100 ? 100 : channel_len), channel,
+	         (int)(where_len > 100 ? 100 : where_len), where,
 	         item_reason_name(err->reason), err->text);
-}
-
-/* A kill or withhold: drop it from history, tell every screen. */
-static void
-retract(struct ingest *in, const struct item *it)
-{
-	struct msg *m;
-
-	history_remove(in->history, it->topic, it->id);
-	m = msg_new_retract(it->id, it->topic, in->seq + 1);
-	if (!m) {
-		log_err("out of memory: retraction of %s lost", it->id);
-		return;
-	}
-	in->seq++;
-	fan_publish(in->fan, m);
-	msg_unref(m);
-	metrics.retracted++;
-	log_info("retracted %s/%s", it->topic, it->id);
 }
 
 void
@@ -52,7 +35,6 @@ ingest_payload(void *arg, const char *channel, size_t channel_len,
 	struct item_error err;
 	struct item it;
 	enum hist_result r;
-	struct msg *m;
 	long version;
 
 	metrics.received++;
@@ -73,8 +55,69 @@ ingest_payload(void *arg, const char *channel, size_t channel_len,
 		reject(channel, channel_len, payload_len, &err);
 		return;
 	}
+	/* Keep what is surely a repeat out of the log (the log decides). */
+	r = it.status == ITEM_USABLE
+	        ? history_check(in->history, it.topic, it.id, it.id_derived,
+	                        it.version, it.version_given, &version)
+	        : HIST_NEW;
+	item_free(&it);
+	if (r == HIST_DUPLICATE || r == HIST_STALE) {
+		metrics.duplicates++;
+		log_info("ignored a %s on %s",
+		         r == HIST_STALE ? "stale version" : "repeat", channel);
+		return;
+	}
+	changelog_record(in->log, topic, payload, payload_len);
+}
+
+/* A kill or withhold: drop it from history, tell every screen. */
+static void
+retract(struct ingest *in, const struct item *it, struct seq seq)
+{
+	struct msg *m;
+
+	history_remove(in->history, it->topic, it->id);
+	m = msg_new_retract(it->id, it->topic, seq);
+	if (!m) {
+		log_err("out of memory: retraction of %s lost", it->id);
+		return;
+	}
+	fan_publish(in->fan, m);
+	msg_unref(m);
+	metrics.retracted++;
+	log_info("retracted %s/%s", it->topic, it->id);
+}
+
+void
+ingest_entry(void *arg, struct seq seq, const char *topic_in, size_t topic_len,
+             const char *payload, size_t payload_len)
+{
+	struct ingest *in = arg;
+	char topic[TOPIC_MAX_LEN + 1], seqbuf[SEQ_STR_LEN];
+	struct item_error err;
+	struct item it;
+	enum hist_result r;
+	struct msg *m;
+	long version;
+
+	seq_format(seq, seqbuf);
+	snprintf(
+	    topic, sizeof(topic), "%.*s",
+	    (int)(topic_len > TOPIC_MAX_LEN ? TOPIC_MAX_LEN + 1 : topic_len),
+	    topic_in);
+	/* Entries written by FCALL were never checked: check them here. */
+	if (topic_len > TOPIC_MAX_LEN ||
+	    item_parse(topic, payload, payload_len, (time_t)(seq.ms / 1000),
+	               &it, &err)) {
+		if (topic_len > TOPIC_MAX_LEN) {
+			err.reason = ITEM_ERR_TOPIC;
+			snprintf(err.text, sizeof(err.text), "topic too long");
+		}
+		reject(seqbuf, strlen(seqbuf), payload_len, &err);
+		return;
+	}
 	if (it.status != ITEM_USABLE) {
-		retract(in, &it);
+		retract(in, &it, seq);
 		item_free(&it);
 		return;
 	}
@@ -83,7 +126,7 @@ ingest_payload(void *arg, const char *channel, size_t channel_len,
 	                  it.version, it.version_given, &version);
 	if (r == HIST_DUPLICATE || r == HIST_STALE) {
 		metrics.duplicates++;
-		log_info("ignored %s %s/%s v%ld",
+		log_info("log entry %s: %s %s/%s v%ld skipped", seqbuf,
 		         r == HIST_STALE ? "stale version of" : "repeat of",
 		         it.topic, it.id, it.version);
 		item_free(&it);
@@ -91,20 +134,18 @@ ingest_payload(void *arg, const char *channel, size_t channel_len,
 	}
 	if (version != it.version)
 		item_set_version(&it, version);
-	item_set_seq(&it, in->seq + 1);
-	m = msg_new_item(&it, in->seq + 1);
+	item_set_seq(&it, seqbuf);
+	m = msg_new_item(&it, seq);
 	if (!m || history_put(in->history, it.topic, it.id, version, m)) {
 		log_err("out of memory: item %s/%s lost", it.topic, it.id);
 		msg_unref(m);
 		item_free(&it);
 		return;
 	}
-	in->seq++;
 	fan_publish(in->fan, m);
 	msg_unref(m);
 	metrics.published++;
-	log_info("%s %s/%s v%ld seq %llu",
-	         r == HIST_UPDATED ? "updated" : "new", it.topic, it.id,
-	         version, (unsigned long long)in->seq);
+	log_info("%s %s/%s v%ld seq %s", r == HIST_UPDATED ? "updated" : "new",
+	         it.topic, it.id, version, seqbuf);
 	item_free(&it);
 }

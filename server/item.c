@@ -606,12 +606,9 @@ item_parse(const char *topic, const char *payload, size_t len, time_t now,
 }
 
 void
-item_set_seq(struct item *it, uint64_t seq)
+item_set_seq(struct item *it, const char *seq)
 {
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)seq);
-	json_object_set_new(it->json, "seq", json_string(buf));
+	json_object_set_new(it->json, "seq", json_string(seq));
 }
 
 void

@@ -7,7 +7,8 @@
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
-#include "redis_bridge.h"
+#include "changelog.h"
+#include "subscriber.h"
 #include "version.h"
 #include "ws.h"
 
@@ -58,7 +59,8 @@ on_signal(uv_signal_t *s, int signum)
 	log_notice("%s: closing %llu clients and exiting",
 	           signum == SIGINT ? "SIGINT" : "SIGTERM",
 	           (unsigned long long)metrics.clients);
-	rb_stop(app.redis);
+	sub_stop(app.sub);
+	changelog_stop(app.log);
 	ws_shutdown(&app);
 	shutdown_deadline = uv_now(&app.loop) + SHUTDOWN_GRACE_MS;
 	uv_timer_init(&app.loop, &shutdown_timer);
@@ -136,7 +138,7 @@ main(int argc, char **argv)
 {
 	struct lws_http_mount files;
 	struct cfg_error err;
-	char pattern[80];
+	char pattern[80], probe[80];
 
 	switch (cfg_parse(&app.cfg, argc, argv, &err)) {
 	case CFG_EXIT_OK:
@@ -153,15 +155,21 @@ main(int argc, char **argv)
 
 	uv_loop_init(&app.loop);
 	app.history = history_new(app.cfg.history);
-	app.fan = fan_new(RING_CAPACITY);
+	/* The ring is the resume window: as long as the change log. */
+	app.fan = fan_new(app.cfg.log_length);
+	snprintf(pattern, sizeof(pattern), "%s:*", app.cfg.prefix);
+	snprintf(probe, sizeof(probe), "%s:__probe__", app.cfg.prefix);
+	app.sub = sub_new(&app.loop, &app.cfg.redis, pattern, probe,
+	                  ingest_payload, &app.ingest);
+	app.log = changelog_new(&app.loop, &app.cfg.redis, app.cfg.prefix,
+	                        app.cfg.log_length, app.sub, ingest_entry,
+	                        &app.ingest);
 	app.ingest = (struct ingest){.history = app.history,
 	                             .fan = app.fan,
+	                             .log = app.log,
 	                             .prefix = app.cfg.prefix,
 	                             .now = wall_clock};
-	snprintf(pattern, sizeof(pattern), "%s:*", app.cfg.prefix);
-	app.redis = rb_new(&app.loop, &app.cfg.redis, pattern, ingest_payload,
-	                   &app.ingest);
-	if (!app.history || !app.fan || !app.redis) {
+	if (!app.history || !app.fan || !app.sub || !app.log) {
 		log_err("out of memory");
 		return 1;
 	}
@@ -184,7 +192,8 @@ main(int argc, char **argv)
 	uv_signal_init(&app.loop, &sig_term);
 	uv_signal_start(&sig_int, on_signal, SIGINT);
 	uv_signal_start(&sig_term, on_signal, SIGTERM);
-	rb_start(app.redis);
+	sub_start(app.sub);
+	changelog_start(app.log);
 
 	uv_run(&app.loop, UV_RUN_DEFAULT);
 
@@ -193,7 +202,8 @@ main(int argc, char **argv)
 	uv_run(&app.loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&app.loop))
 		log_warn("event loop closed with handles still open");
-	rb_free(app.redis);
+	sub_free(app.sub);
+	changelog_free(app.log);
 	fan_free(app.fan);
 	history_free(app.history);
 	log_notice("bye");

@@ -7,6 +7,7 @@
 #include "version.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +16,8 @@
  * body_len bytes still to be written by the caller at the returned offset.
  */
 static struct msg *
-msg_alloc(const char *topic, uint64_t seq, const char *prefix, size_t body_len,
-          const char *suffix, size_t *body_off)
+msg_alloc(const char *type, const char *topic, const char *prefix,
+          size_t body_len, const char *suffix, size_t *body_off)
 {
 	size_t pre = strlen(prefix), suf = strlen(suffix);
 	struct msg *m = calloc(1, sizeof(*m));
@@ -24,7 +25,7 @@ msg_alloc(const char *topic, uint64_t seq, const char *prefix, size_t body_len,
 	if (!m)
 		return NULL;
 	m->refs = 1;
-	m->seq = seq;
+	m->type = type;
 	m->len = pre + body_len + suf;
 	m->buf = malloc(LWS_PRE + m->len + 1);
 	m->topic = topic ? strdup(topic) : NULL;
@@ -43,15 +44,15 @@ msg_alloc(const char *topic, uint64_t seq, const char *prefix, size_t body_len,
 
 /* Encode a JSON value straight into a new message between prefix/suffix. */
 static struct msg *
-msg_from_json(const char *topic, uint64_t seq, const char *prefix, json_t *v,
-              const char *suffix)
+msg_from_json(const char *type, const char *topic, const char *prefix,
+              json_t *v, const char *suffix)
 {
 	size_t need = json_dumpb(v, NULL, 0, JSON_COMPACT), off;
 	struct msg *m;
 
 	if (!need)
 		return NULL;
-	m = msg_alloc(topic, seq, prefix, need, suffix, &off);
+	m = msg_alloc(type, topic, prefix, need, suffix, &off);
 	if (!m)
 		return NULL;
 	json_dumpb(v, (char *)msg_payload(m) + off, need, JSON_COMPACT);
@@ -61,33 +62,42 @@ msg_from_json(const char *topic, uint64_t seq, const char *prefix, json_t *v,
 }
 
 struct msg *
-msg_new_item(const struct item *it, uint64_t seq)
+msg_new_item(const struct item *it, struct seq seq)
 {
-	return msg_from_json(it->topic, seq,
-	                     "{\"type\":\"item\",\"item\":", it->json, "}");
-}
+	struct msg *m = msg_from_json(
+	    "item", it->topic, "{\"type\":\"item\",\"item\":", it->json, "}");
 
-struct msg *
-msg_new_retract(const char *id, const char *topic, uint64_t seq)
-{
-	json_t *o = json_object();
-	char seqbuf[24];
-	struct msg *m;
-
-	snprintf(seqbuf, sizeof(seqbuf), "%llu", (unsigned long long)seq);
-	json_object_set_new(o, "type", json_string("retract"));
-	json_object_set_new(o, "id", json_string(id));
-	json_object_set_new(o, "topic", json_string(topic));
-	json_object_set_new(o, "seq", json_string(seqbuf));
-	m = msg_from_json(topic, seq, "", o, "");
-	json_decref(o);
-	if (m)
-		m->item_off = m->item_len = 0;
+	if (m) {
+		m->seq = seq;
+		m->has_seq = 1;
+	}
 	return m;
 }
 
 struct msg *
-msg_new_hello(const struct topic_filter *f, time_t now)
+msg_new_retract(const char *id, const char *topic, struct seq seq)
+{
+	json_t *o = json_object();
+	char seqbuf[SEQ_STR_LEN];
+	struct msg *m;
+
+	seq_format(seq, seqbuf);
+	json_object_set_new(o, "type", json_string("retract"));
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "topic", json_string(topic));
+	json_object_set_new(o, "seq", json_string(seqbuf));
+	m = msg_from_json("retract", topic, "", o, "");
+	json_decref(o);
+	if (m) {
+		m->item_off = m->item_len = 0;
+		m->seq = seq;
+		m->has_seq = 1;
+	}
+	return m;
+}
+
+struct msg *
+msg_new_hello(const struct topic_filter *f, time_t now, const char *epoch)
 {
 	json_t *o = json_object(), *topics = json_array();
 	char when[ISOTIME_LEN];
@@ -100,26 +110,42 @@ msg_new_hello(const struct topic_filter *f, time_t now)
 	json_object_set_new(o, "server", json_string(TICKERD_SERVER));
 	json_object_set_new(o, "time", json_string(when));
 	json_object_set_new(o, "topics", topics);
-	m = msg_from_json(NULL, 0, "", o, "");
+	json_object_set_new(o, "epoch",
+	                    epoch ? json_string(epoch) : json_null());
+	m = msg_from_json("hello", NULL, "", o, "");
 	json_decref(o);
 	return m;
 }
 
 struct msg *
-msg_new_snapshot(struct msg *const *items, size_t n, int resync)
+msg_new_snapshot(struct msg *const *items, size_t n, const struct seq *at,
+                 int resync)
 {
 	const char *suffix =
 	    resync ? "],\"resync\":true}" : "],\"resync\":false}";
+	char prefix[96], seqbuf[SEQ_STR_LEN];
 	size_t body = n ? n - 1 : 0, off;
 	struct msg *m;
 	unsigned char *p;
 
+	if (at) {
+		seq_format(*at, seqbuf);
+		snprintf(prefix, sizeof(prefix),
+		         "{\"type\":\"snapshot\",\"seq\":\"%s\",\"items\":[",
+		         seqbuf);
+	} else {
+		snprintf(prefix, sizeof(prefix),
+		         "{\"type\":\"snapshot\",\"seq\":null,\"items\":[");
+	}
 	for (size_t i = 0; i < n; i++)
 		body += items[i]->item_len;
-	m = msg_alloc(NULL, 0, "{\"type\":\"snapshot\",\"items\":[", body,
-	              suffix, &off);
+	m = msg_alloc("snapshot", NULL, prefix, body, suffix, &off);
 	if (!m)
 		return NULL;
+	if (at) {
+		m->seq = *at;
+		m->has_seq = 1;
+	}
 	p = msg_payload(m) + off;
 	for (size_t i = 0; i < n; i++) {
 		if (i)
@@ -129,6 +155,35 @@ msg_new_snapshot(struct msg *const *items, size_t n, int resync)
 		p += items[i]->item_len;
 	}
 	return m;
+}
+
+unsigned char *
+msg_sse(struct msg *m, size_t *len)
+{
+	char head[128], seqbuf[SEQ_STR_LEN];
+	int hl;
+
+	if (!m->sse) {
+		if (m->has_seq) {
+			seq_format(m->seq, seqbuf);
+			hl = snprintf(head, sizeof(head),
+			              "id: %s\nevent: %s\ndata: ", seqbuf,
+			              m->type);
+		} else {
+			hl = snprintf(head, sizeof(head),
+			              "event: %s\ndata: ", m->type);
+		}
+		/* The JSON has no raw newlines, so it is one data: line. */
+		m->sse_len = (size_t)hl + m->len + 2;
+		m->sse = malloc(LWS_PRE + m->sse_len);
+		if (!m->sse)
+			return NULL;
+		memcpy(m->sse + LWS_PRE, head, (size_t)hl);
+		memcpy(m->sse + LWS_PRE + hl, msg_payload(m), m->len);
+		memcpy(m->sse + LWS_PRE + hl + m->len, "\n\n", 2);
+	}
+	*len = m->sse_len;
+	return m->sse + LWS_PRE;
 }
 
 struct msg *
@@ -144,6 +199,7 @@ msg_unref(struct msg *m)
 	if (!m || --m->refs)
 		return;
 	free(m->buf);
+	free(m->sse);
 	free(m->topic);
 	free(m);
 }

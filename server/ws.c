@@ -3,10 +3,11 @@
 
 #include "app.h"
 #include "fanout.h"
-#include "history.h"
+#include "greeting.h"
 #include "log.h"
 #include "message.h"
 #include "metrics.h"
+#include "seq.h"
 #include "topics.h"
 
 #include <stdlib.h>
@@ -20,10 +21,8 @@
  */
 struct ws_session {
 	struct fan_client fan;
-	struct msg *greeting[2];
-	int greeted; /* how many greeting messages are written */
+	struct msg *greeting[2]; /* each NULL once written (or not needed) */
 	int attached;
-	int closing;
 };
 
 /* Read ?topics= into f; 0, or -1 with the reason in why[]. */
@@ -58,26 +57,21 @@ filter_connection(struct lws *wsi)
 	return 0;
 }
 
-/* A new client: join the fan-out, prepare hello and snapshot. */
+/* A new client: hello and snapshot (or its resume point), then the ring. */
 static int
 establish(struct lws *wsi, struct ws_session *s)
 {
 	struct app *app = app_from_wsi(wsi);
 	struct topic_filter f;
-	struct msg **items;
-	char why[128];
-	long n;
+	char why[128], since[SEQ_STR_LEN + 8];
+	const char *at;
+	uint64_t next;
 
 	if (read_topics(wsi, &f, why, sizeof(why)))
 		return -1;
-	n = history_collect(app->history, &f, &items);
-	if (n < 0)
-		return -1;
-	s->greeting[0] = msg_new_hello(&f, time(NULL));
-	s->greeting[1] = msg_new_snapshot(items, (size_t)n, 0);
-	free(items);
-	if (!s->greeting[0] || !s->greeting[1] ||
-	    fan_attach(app->fan, &s->fan, wsi, &f)) {
+	at = lws_get_urlarg_by_name(wsi, "since=", since, (int)sizeof(since));
+	if (greeting_prepare(app, &f, at, s->greeting, &next) ||
+	    fan_attach(app->fan, &s->fan, wsi, FAN_WS, &f, next)) {
 		log_err("out of memory for a new client");
 		return -1;
 	}
@@ -113,20 +107,9 @@ writeable(struct lws *wsi, struct ws_session *s)
 {
 	struct app *app = app_from_wsi(wsi);
 
-	if (s->closing)
+	if (s->fan.closing)
 		return send_going_away(wsi);
-	if (s->greeted < 2) {
-		struct msg *m = s->greeting[s->greeted];
-
-		if (lws_write(wsi, msg_payload(m), m->len, LWS_WRITE_TEXT) <
-		    (int)m->len)
-			return -1;
-		msg_unref(m);
-		s->greeting[s->greeted++] = NULL;
-		lws_callback_on_writable(wsi);
-		return 0;
-	}
-	return fan_writeable(app->fan, &s->fan);
+	return greet_or_serve(app->fan, &s->fan, s->greeting);
 }
 
 static int
@@ -174,10 +157,8 @@ const struct lws_protocols ws_protocol = {
 static void
 close_client(struct fan_client *c, void *arg)
 {
-	struct ws_session *s = (struct ws_session *)c;
-
 	(void)arg;
-	s->closing = 1;
+	c->closing = 1;
 	lws_callback_on_writable(c->wsi);
 }
 

@@ -150,7 +150,9 @@ export function renderItem(el, item, ui = 'en') {
   fillTime(el.querySelector('time'), lang);
 }
 
-const seqCmp = (a = '', b = '') => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+// A seq is a stream entry id "<ms>-<n>": compare part by part, as numbers.
+const seqKey = (s = '') => s.split('-').map((p) => p.padStart(20, '0')).join('-');
+const seqCmp = (a, b) => { const x = seqKey(a), y = seqKey(b); return x < y ? -1 : x > y ? 1 : 0; };
 /** Sort order: newest first by item time, then by seq. */
 export const newestFirst = (a, b) => Date.parse(b.time) - Date.parse(a.time) || seqCmp(b.seq, a.seq);
 

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  seqKey,
   scenario, publish, uniq, TIME_RE, DERIVED_ID_RE,
   assertItemShape, assertSeqIncreasing, assertAllJsonText,
 } from './harness.mjs';
@@ -131,7 +132,8 @@ test('hello then snapshot on connect: earlier items, oldest first, filtered by t
 
   // First message: hello.
   assert.equal(cw.messages[0].json.type, 'hello');
-  assert.deepEqual(Object.keys(hello), ['type', 'server', 'time', 'topics']);
+  assert.deepEqual(Object.keys(hello), ['type', 'server', 'time', 'topics', 'epoch']);
+  assert.match(hello.epoch, /^[0-9a-f]{16}$/);
   assert.match(hello.server, /^tickerd\/\d+\.\d+\.\d+/);
   assert.match(hello.time, TIME_RE);
   const ht = Date.parse(hello.time);
@@ -140,7 +142,8 @@ test('hello then snapshot on connect: earlier items, oldest first, filtered by t
 
   // Second message: snapshot.
   assert.equal(cw.messages[1].json.type, 'snapshot');
-  assert.deepEqual(Object.keys(snapshot), ['type', 'items', 'resync']);
+  assert.deepEqual(Object.keys(snapshot), ['type', 'seq', 'items', 'resync']);
+  assert.equal(snapshot.seq, snapshot.items.at(-1).seq, 'snapshot.seq is the newest position');
   assert.equal(snapshot.resync, false);
   assert.deepEqual(snapshot.items.map((i) => i.headline), [w1, w2, w3], 'snapshot of world, oldest first');
   for (const it of snapshot.items) {
@@ -155,7 +158,7 @@ test('hello then snapshot on connect: earlier items, oldest first, filtered by t
   const ca = await h.client(tickerd.wsUrl());
   const s = await ca.ready();
   assert.deepEqual(s.snapshot.items.map((i) => i.headline), [w1, w2, s1, w3], 'all-topics snapshot, oldest first');
-  const seqs = s.snapshot.items.map((i) => BigInt(i.seq));
+  const seqs = s.snapshot.items.map((i) => seqKey(i.seq));
   for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i] > seqs[i - 1], 'snapshot items not in seq order');
 
   const cs = await h.client(tickerd.wsUrl('?topics=sports'));

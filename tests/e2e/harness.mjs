@@ -9,7 +9,7 @@
 // registry and torn down by the test's `t.after` hooks and, as a last
 // resort, on process 'exit' / SIGINT / SIGTERM.
 
-import { spawn } from 'node:child_process';
+import { spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -33,6 +33,15 @@ export const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 export const DERIVED_ID_RE = /^h-[0-9a-f]{16}$/;
 /** Item keys in wire order (spec: "keys in that order"). */
 export const ITEM_REQUIRED_KEYS = ['id', 'seq', 'topic', 'headline', 'time', 'priority'];
+
+/** A seq is a Redis Stream entry id, "<ms>-<n>". */
+export const SEQ_RE = /^[0-9]+-[0-9]+$/;
+
+/** A seq as one BigInt that orders like the stream does (ms, then n). */
+export function seqKey(seq) {
+  const [ms, n] = seq.split('-');
+  return (BigInt(ms) << 64n) + BigInt(n);
+}
 export const ITEM_ALLOWED_KEYS = new Set([
   ...ITEM_REQUIRED_KEYS,
   'label', 'url', 'source', 'lang', 'premium', 'related', 'expires', 'version',
@@ -244,7 +253,7 @@ export async function publish(port, channel, payload, { password } = {}) {
 
 /**
  * Start a real redis-server on a spare port.
- * opts: { password, unixSocket: boolean }
+ * opts: { password, unixSocket: boolean, appendonly: boolean (AOF, fsync always; restart() keeps the data) }
  * Returns { port, url, socketPath?, password?, stop(), start(), restart(), log() }.
  */
 export async function startRedis(opts = {}) {
@@ -259,7 +268,7 @@ export async function startRedis(opts = {}) {
     '--port', String(port),
     '--dir', dir,
     '--save', '',
-    '--appendonly', 'no',
+    ...(opts.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
     '--daemonize', 'no',
   ];
   if (opts.password !== undefined) args.push('--requirepass', opts.password);
@@ -323,6 +332,10 @@ export async function startRedis(opts = {}) {
     restart,
     dispose,
     isRunning: () => !!proc && proc.isRunning(),
+    /** pid of the current redis-server process (null when never started). */
+    pid: () => (proc ? proc.child.pid : null),
+    /** Send a signal (e.g. SIGSTOP / SIGCONT) to the current redis-server process. */
+    signal: (sig) => { if (proc && proc.isRunning()) process.kill(proc.child.pid, sig); },
     log: () => logs.join('') + (proc ? proc.stdout() + proc.stderr() : ''),
     publish: (channel, payload) => publish(port, channel, payload, { password: opts.password }),
   };
@@ -628,7 +641,11 @@ export function scenario(fn) {
     const tickerds = [];
     const redises = [];
     const clients = [];
+    const deferred = [];
     t.after(async () => {
+      for (const fn of deferred.splice(0).reverse()) {
+        try { await fn(); } catch { /* best effort */ }
+      }
       for (const c of clients) c.close();
       for (const td of tickerds) await td.stop('SIGTERM', 2000).catch(() => {});
       for (const r of redises) await r.dispose().catch(() => {});
@@ -648,6 +665,16 @@ export function scenario(fn) {
         const c = await connect(url, opts);
         clients.push(c);
         return c;
+      },
+      /** Open a Server-Sent Events stream (see connectSSE); closed at teardown. */
+      async sse(port, urlPath, opts) {
+        const c = await connectSSE(port, urlPath, opts);
+        clients.push(c);
+        return c;
+      },
+      /** Run fn first thing at teardown (before clients and processes go), also on failure. */
+      defer(fn) {
+        deferred.push(fn);
       },
       /** Start redis + tickerd (extra tickerd opts allowed). */
       async env(opts = {}) {
@@ -705,7 +732,7 @@ export function assertItemShape(item, where = 'item') {
   for (const k of keys) assert.ok(ITEM_ALLOWED_KEYS.has(k), `${where}: unexpected key ${JSON.stringify(k)} in ${JSON.stringify(item)}`);
   assert.equal(typeof item.id, 'string', `${where}: id must be a string`);
   assert.ok(item.id.length > 0, `${where}: empty id`);
-  assert.match(item.seq, /^[0-9]+$/, `${where}: seq must be a decimal string`);
+  assert.match(item.seq, SEQ_RE, `${where}: seq must be a stream entry id "ms-n"`);
   assert.match(item.topic, TOPIC_RE, `${where}: topic`);
   assert.equal(typeof item.headline, 'string', `${where}: headline must be a string`);
   assert.ok(item.headline.length > 0, `${where}: empty headline`);
@@ -731,8 +758,8 @@ export function assertSeqIncreasing(client) {
     if (!m.json) continue;
     const seq = m.json.type === 'item' ? m.json.item?.seq : m.json.type === 'retract' ? m.json.seq : undefined;
     if (seq === undefined) continue;
-    assert.match(seq, /^[0-9]+$/, `seq must be a decimal string: ${m.text}`);
-    const v = BigInt(seq);
+    assert.match(seq, SEQ_RE, `seq must be a stream entry id "ms-n": ${m.text}`);
+    const v = seqKey(seq);
     assert.ok(v > prev, `seq not increasing (${prev} then ${v}) for ${client.url}: ${client.describe(20)}`);
     prev = v;
   }
@@ -744,4 +771,203 @@ export function assertAllJsonText(client) {
     assert.equal(m.isBinary, false, `binary frame received on ${client.url}`);
     assert.notEqual(m.json, undefined, `non-JSON frame on ${client.url}: ${m.text.slice(0, 200)}`);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Additions for the durable change log (issue 4)
+
+/** One command on a fresh connection; resolves with its reply, rejects on a Redis error reply. */
+export async function redisCall(port, args, { timeoutMs = 5000, password } = {}) {
+  const cmds = [];
+  if (password !== undefined) cmds.push(['AUTH', password]);
+  cmds.push(args);
+  const replies = await redisCommands(port, cmds, { timeoutMs });
+  for (const r of replies) if (r instanceof RedisError) throw new RedisError(`${args[0]}: ${r.message}`);
+  return replies[replies.length - 1];
+}
+
+/**
+ * A Server-Sent Events client on node's http, parsing the stream itself.
+ * Each dispatched event becomes an entry of .messages shaped like Client's
+ * ({ raw: Buffer of the data, json, text, isBinary: false, at }) plus
+ * { id (the id field of THIS event, undefined when it had none), event, lines }.
+ * .comments counts comment lines (": ping"). next()/ofType()/describe()/close()
+ * behave as on Client.
+ */
+export class SSEClient {
+  constructor(url) {
+    this.url = url;
+    this.messages = [];
+    this.cursor = 0;
+    this.comments = 0;
+    this.closeCode = null; // set to 'end' / 'error' when the stream ends
+    this.status = null;
+    this.headers = null;
+    this.rawText = '';
+    this._buf = '';
+    this._ev = null;
+    this._waiter = null;
+    this.closed = new Promise((resolve) => { this._resolveClosed = resolve; });
+  }
+
+  _feed(text) {
+    this.rawText += text;
+    this._buf += text;
+    for (;;) {
+      const m = /\r\n|\n|\r/.exec(this._buf);
+      if (!m) break;
+      // A lone \r at the very end may be the first half of \r\n: wait for more.
+      if (m[0] === '\r' && m.index === this._buf.length - 1) break;
+      const line = this._buf.slice(0, m.index);
+      this._buf = this._buf.slice(m.index + m[0].length);
+      this._line(line);
+    }
+  }
+
+  _line(line) {
+    if (line === '') {
+      const ev = this._ev;
+      this._ev = null;
+      if (!ev || ev.data === undefined) return; // nothing to dispatch (spec: empty data buffer)
+      const text = ev.data;
+      let json;
+      try { json = JSON.parse(text); } catch { json = undefined; }
+      this.messages.push({
+        raw: Buffer.from(text, 'utf8'), json, text, isBinary: false, at: Date.now(),
+        id: ev.id, event: ev.event, lines: ev.lines,
+      });
+      this._poke();
+      return;
+    }
+    if (line.startsWith(':')) { this.comments++; return; }
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (!this._ev) this._ev = { lines: [] };
+    const ev = this._ev;
+    ev.lines.push(line);
+    if (field === 'data') ev.data = ev.data === undefined ? value : `${ev.data}\n${value}`;
+    else if (field === 'id') ev.id = value;
+    else if (field === 'event') ev.event = value;
+    // retry and unknown fields: ignored
+  }
+
+  _end(how) {
+    if (this.closeCode === null) this.closeCode = how;
+    this._resolveClosed({ code: this.closeCode });
+    this._poke();
+  }
+
+  _poke() {
+    const w = this._waiter;
+    if (!w) return;
+    for (let i = this.cursor; i < this.messages.length; i++) {
+      const m = this.messages[i];
+      if (m.json !== undefined && w.pred(m.json, m)) {
+        this.cursor = i + 1;
+        this._waiter = null;
+        clearTimeout(w.timer);
+        this.last = m;
+        w.resolve(m.json);
+        return;
+      }
+    }
+    if (this.closeCode !== null) {
+      this._waiter = null;
+      clearTimeout(w.timer);
+      w.reject(new Error(`${this.url}: stream ended (${this.closeCode}) while waiting for ${w.desc}; ${this.describe()}`));
+    }
+  }
+
+  next(pred = () => true, timeoutMs = 5000, desc = 'a matching event') {
+    if (this._waiter) return Promise.reject(new Error('SSEClient.next: one wait at a time'));
+    return new Promise((resolve, reject) => {
+      const w = {
+        pred,
+        desc,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          if (this._waiter === w) this._waiter = null;
+          reject(new Error(`${this.url}: timed out after ${timeoutMs} ms waiting for ${desc}; ${this.describe()}`));
+        }, timeoutMs),
+      };
+      this._waiter = w;
+      this._poke();
+    });
+  }
+
+  nextItem(headline, timeoutMs = 5000) {
+    return this.next((m) => m.type === 'item' && m.item && m.item.headline === headline, timeoutMs,
+      `item with headline ${JSON.stringify(headline)}`);
+  }
+
+  /** Await hello then snapshot (must be the first two events). */
+  async ready(timeoutMs = 5000) {
+    const hello = await this.next(() => true, timeoutMs, 'hello');
+    const snapshot = await this.next(() => true, timeoutMs, 'snapshot');
+    if (hello.type !== 'hello' || snapshot.type !== 'snapshot') {
+      throw new Error(`${this.url}: expected hello then snapshot, got ${this.describe()}`);
+    }
+    this.hello = hello;
+    this.snapshot = snapshot;
+    return { hello, snapshot };
+  }
+
+  ofType(type) {
+    return this.messages.filter((m) => m.json && m.json.type === type).map((m) => m.json);
+  }
+
+  describe(max = 8) {
+    const tail = this.rawText.length > 2000 ? `…${this.rawText.slice(-2000)}` : this.rawText;
+    return `HTTP ${this.status}, ${this.messages.length} event(s), ${this.comments} comment line(s); stream: ${JSON.stringify(tail)}`
+      + (this.closeCode !== null ? `; ended (${this.closeCode})` : '');
+  }
+
+  close() {
+    if (this._req) { try { this._req.destroy(); } catch { /* ignore */ } }
+  }
+}
+
+/**
+ * GET an event stream (e.g. '/events?topics=world'), with extra request
+ * headers (e.g. { 'Last-Event-ID': seq }). Resolves with an SSEClient once the
+ * response headers arrived (whatever the status: check .status and .headers).
+ */
+export function connectSSE(port, urlPath, { headers = {}, timeoutMs = 5000, host = '127.0.0.1' } = {}) {
+  const c = new SSEClient(`http://${host}:${port}${urlPath}`);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host, port, path: urlPath, method: 'GET', agent: false, headers: { Accept: 'text/event-stream', ...headers } },
+      (res) => {
+        clearTimeout(timer);
+        c.status = res.statusCode;
+        c.headers = res.headers;
+        res.setEncoding('utf8'); // StringDecoder: multi-byte characters split across chunks stay whole
+        res.on('data', (d) => c._feed(d));
+        res.on('end', () => c._end('end'));
+        res.on('error', () => c._end('error'));
+        res.on('close', () => c._end('closed'));
+        resolve(c);
+      },
+    );
+    c._req = req;
+    const timer = setTimeout(() => {
+      req.destroy(new Error(`GET ${urlPath}: no response headers within ${timeoutMs} ms`));
+    }, timeoutMs);
+    req.on('error', (e) => { clearTimeout(timer); c._end('error'); reject(new Error(`connect ${c.url}: ${e.message}`)); });
+    req.end();
+  });
+}
+
+/** Run redis-cli against 127.0.0.1:port; resolves { code, stdout, stderr } (never rejects on exit status). */
+export function redisCli(port, args, { timeoutMs = 5000, bin = process.env.REDIS_CLI_BIN || 'redis-cli' } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(bin, ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: timeoutMs, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') { reject(new Error(`redis-cli ${args.join(' ')}: ${err.message}`)); return; }
+        resolve({ code: err ? err.code : 0, stdout, stderr });
+      });
+  });
 }

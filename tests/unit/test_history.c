@@ -8,6 +8,7 @@
 #include "history.h"
 #include "item.h"
 #include "message.h"
+#include "seq.h"
 #include "topics.h"
 
 #include <stdlib.h>
@@ -31,9 +32,13 @@ offer(struct history *h, const char *topic, const char *payload)
 	if (r == HIST_NEW || r == HIST_UPDATED) {
 		struct msg *m;
 
+		struct seq seq = {.ms = 1000, .n = ++next_seq};
+		char seqbuf[SEQ_STR_LEN];
+
+		seq_format(seq, seqbuf);
 		item_set_version(&it, version);
-		item_set_seq(&it, ++next_seq);
-		m = msg_new_item(&it, next_seq);
+		item_set_seq(&it, seqbuf);
+		m = msg_new_item(&it, seq);
 		assert_non_null(m);
 		assert_int_equal(history_put(h, it.topic, it.id, version, m),
 		                 0);
@@ -55,7 +60,7 @@ snapshot(struct history *h, const char *topics)
 	assert_int_equal(topic_filter_parse(&f, topics, why, sizeof(why)), 0);
 	n = history_collect(h, &f, &items);
 	assert_true(n >= 0);
-	m = msg_new_snapshot(items, (size_t)n, 0);
+	m = msg_new_snapshot(items, (size_t)n, NULL, 0);
 	free(items);
 	s = strdup((char *)msg_payload(m));
 	msg_unref(m);
@@ -192,12 +197,16 @@ test_cap_and_topic_filter(void **state)
 	s = snapshot(h, "sport,world");
 	assert_true(strstr(s, "world 3") < strstr(s, "sport 4"));
 	assert_true(strstr(s, "sport 4") < strstr(s, "world 5"));
-	assert_int_equal(strncmp(s, "{\"type\":\"snapshot\",\"items\":[{", 29),
+	assert_int_equal(strncmp(s,
+	                         "{\"type\":\"snapshot\",\"seq\":null,"
+	                         "\"items\":[{",
+	                         40),
 	                 0);
 	free(s);
 	s = snapshot(h, "nothing");
-	assert_string_equal(s, "{\"type\":\"snapshot\",\"items\":[],"
-	                       "\"resync\":false}");
+	assert_string_equal(s,
+	                    "{\"type\":\"snapshot\",\"seq\":null,\"items\":[],"
+	                    "\"resync\":false}");
 	free(s);
 	history_free(h);
 }

@@ -161,12 +161,13 @@ test_seq_and_version_setters(void **state)
 	(void)state;
 	assert_int_equal(item_parse("w", p, strlen(p), 0, &it, &err), 0);
 	assert_false(it.version_given);
-	item_set_seq(&it, 42);
+	item_set_seq(&it, "1750750200000-42");
 	item_set_version(&it, 7);
 	char *s = json_dumps(it.json, JSON_COMPACT);
-	assert_string_equal(s, "{\"id\":\"x\",\"seq\":\"42\",\"topic\":\"w\","
-	                       "\"headline\":\"h\",\"time\":\"1970-01-01T00:00:"
-	                       "00Z\",\"priority\":\"routine\",\"version\":7}");
+	assert_string_equal(
+	    s, "{\"id\":\"x\",\"seq\":\"1750750200000-42\",\"topic\":\"w\","
+	       "\"headline\":\"h\",\"time\":\"1970-01-01T00:00:"
+	       "00Z\",\"priority\":\"routine\",\"version\":7}");
 	free(s);
 	item_free(&it);
 }

@@ -1,0 +1,37 @@
+#!lua name=tickerd
+--
+-- tickerd's change log, as a Redis function library (Redis 7+).
+--
+-- Every payload published to the ticker is recorded once in a capped stream,
+-- even when several tickerd instances receive the same PUBLISH: a short-lived
+-- dedupe key (SET NX) remembers the entry id of what was just recorded. The
+-- entry id is the message's seq, the same on every instance.
+--
+--   FCALL tickerd_record 2 <prefix>:log <prefix>:seen <topic> <payload> [maxlen] [ttl]
+--
+-- returns the entry id. A publisher can call it directly (redis-cli) to write
+-- durably even when no tickerd is running; tickerd reads the log when it
+-- starts or reconnects. tickerd loads this library with FUNCTION LOAD REPLACE.
+
+local function record(keys, args)
+  local stream, seen = keys[1], keys[2]
+  local topic, payload = args[1], args[2]
+  local maxlen = tonumber(args[3]) or 10000
+  local ttl = tonumber(args[4]) or 10
+  if not topic or not payload then
+    return redis.error_reply('usage: FCALL tickerd_record 2 <log> <seen> <topic> <payload> [maxlen] [ttl]')
+  end
+  local key = seen .. ':' .. redis.sha1hex(topic .. '\n' .. payload)
+  if not redis.call('SET', key, '', 'NX', 'EX', ttl) then
+    local id = redis.call('GET', key)
+    if id ~= '' then
+      return id
+    end
+  end
+  local id = redis.call('XADD', stream, 'MAXLEN', maxlen, '*',
+                        'topic', topic, 'payload', payload)
+  redis.call('SET', key, id, 'EX', ttl)
+  return id
+end
+
+redis.register_function('tickerd_record', record)

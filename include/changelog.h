@@ -1,0 +1,58 @@
+/* changelog.h: the durable change log, a capped Redis Stream. */
+#ifndef TICKERD_CHANGELOG_H
+#define TICKERD_CHANGELOG_H
+
+#include "config.h"
+#include "seq.h"
+
+#include <stddef.h>
+#include <uv.h>
+
+struct subscriber;
+
+/* Called for each entry read from the log, in log order. */
+typedef void (*log_entry_fn)(void *arg, struct seq seq, const char *topic,
+                             size_t topic_len, const char *payload,
+                             size_t payload_len);
+
+struct changelog;
+
+/*
+ * changelog_new() - the log <prefix>:log on target, kept to max_len
+ * entries.  Two connections of its own: one for commands (recording, the
+ * epoch, a PING and a probe PUBLISH on <prefix>:__probe__ every second,
+ * which sub must hear) and one that reads the log: at first the last
+ * max_len entries (so history survives a restart), then every new entry
+ * as it lands, calling fn for each.  Both reconnect with backoff; the
+ * reader resumes from the last entry it read.  NULL on ENOMEM.
+ */
+struct changelog *changelog_new(uv_loop_t *loop,
+                                const struct redis_target *target,
+                                const char *prefix, unsigned max_len,
+                                struct subscriber *sub, log_entry_fn fn,
+                                void *arg);
+
+void changelog_start(struct changelog *cl);
+
+/*
+ * changelog_record() - record one payload published on topic, once (the
+ * Redis function tickerd_record dedupes across instances).  It is queued
+ * and sent again after a reconnect until Redis acknowledges it.
+ */
+void changelog_record(struct changelog *cl, const char *topic,
+                      const char *payload, size_t len);
+
+/* changelog_healthy() - 1 while both connections answer in time. */
+int changelog_healthy(const struct changelog *cl);
+
+/* changelog_epoch() - the Redis dataset's epoch id, or NULL if unknown. */
+const char *changelog_epoch(const struct changelog *cl);
+
+/* changelog_stop() / changelog_free() - as rconn_stop() / rconn_free(). */
+void changelog_stop(struct changelog *cl);
+void changelog_free(struct changelog *cl);
+
+/* The Lua library (deploy/redis/tickerd.lua), compiled in. */
+extern const char tickerd_lua[];
+
+#endif

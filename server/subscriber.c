@@ -1,0 +1,189 @@
+/* subscriber.c: PSUBSCRIBE <prefix>:* on its own reconnecting connection. */
+#include "subscriber.h"
+
+#include "log.h"
+#include "metrics.h"
+#include "rconn.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SILENCE_LIMIT_MS 3000
+
+/* One per process; the loop's timer watches it every second. */
+struct subscriber {
+	struct rconn *rc;
+	char *pattern;
+	char *probe_channel;
+	sub_message_fn fn;
+	void *arg;
+	int subscribed;
+	uint64_t up_at;            /* loop time the connection came up */
+	unsigned long sent, heard; /* probe numbers */
+	uint64_t unheard_since;    /* loop time of the oldest unheard probe */
+	uv_timer_t watchdog;
+};
+
+/* Parse a probe's number; 0 if it is not one. */
+static unsigned long
+probe_number(const char *p, size_t len)
+{
+	char buf[24];
+
+	if (!len || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return strtoul(buf, NULL, 10);
+}
+
+/* Every reply on the subscription: the confirmation, then messages. */
+static void
+on_pmessage(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct subscriber *s = privdata;
+	redisReply *r = reply;
+
+	if (!r || rconn_ctx(s->rc) != ac)
+		return;
+	if (r->type == REDIS_REPLY_ERROR) {
+		log_err("PSUBSCRIBE failed: %s", r->str);
+		rconn_fail_later(s->rc, "PSUBSCRIBE refused");
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 ||
+	    r->element[0]->type != REDIS_REPLY_STRING)
+		return;
+	if (!strcmp(r->element[0]->str, "psubscribe")) {
+		s->subscribed = 1;
+		rconn_ready(s->rc);
+		metrics.redis_connects++;
+		log_notice("subscribed to %s", s->pattern);
+		return;
+	}
+	if (strcmp(r->element[0]->str, "pmessage") || r->elements != 4 ||
+	    r->element[2]->type != REDIS_REPLY_STRING ||
+	    r->element[3]->type != REDIS_REPLY_STRING)
+		return;
+	if (r->element[2]->len == strlen(s->probe_channel) &&
+	    !memcmp(r->element[2]->str, s->probe_channel, r->element[2]->len)) {
+		unsigned long n =
+		    probe_number(r->element[3]->str, r->element[3]->len);
+
+		if (n > s->heard)
+			s->heard = n;
+		return;
+	}
+	s->fn(s->arg, r->element[2]->str, r->element[2]->len,
+	      r->element[3]->str, r->element[3]->len);
+}
+
+static void
+on_up(struct rconn *rc, redisAsyncContext *ac, void *arg)
+{
+	struct subscriber *s = arg;
+
+	(void)rc;
+	s->up_at = uv_now(s->watchdog.loop);
+	s->heard = s->sent; /* probes sent before now were never to be heard */
+	redisAsyncCommand(ac, on_pmessage, s, "PSUBSCRIBE %s", s->pattern);
+}
+
+void
+sub_probe_sent(struct subscriber *s, unsigned long n)
+{
+	if (s->heard >= s->sent)
+		s->unheard_since = uv_now(s->watchdog.loop);
+	s->sent = n;
+}
+
+/* Drop a connection that is up but silent: no confirmation, no probes. */
+static void
+on_watchdog(uv_timer_t *t)
+{
+	struct subscriber *s = t->data;
+	uint64_t now = uv_now(t->loop);
+
+	if (!rconn_ctx(s->rc))
+		return;
+	if (!s->subscribed && now - s->up_at > SILENCE_LIMIT_MS) {
+		rconn_fail(s->rc, "no answer to PSUBSCRIBE");
+	} else if (s->subscribed && s->heard < s->sent &&
+	           now - s->unheard_since > SILENCE_LIMIT_MS) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "probe %lu unheard for %u ms",
+		         s->heard + 1, SILENCE_LIMIT_MS);
+		s->subscribed = 0;
+		rconn_fail(s->rc, why);
+	}
+}
+
+static void
+on_down(struct rconn *rc, void *arg)
+{
+	struct subscriber *s = arg;
+
+	(void)rc;
+	s->subscribed = 0;
+}
+
+struct subscriber *
+sub_new(uv_loop_t *loop, const struct redis_target *target, const char *pattern,
+        const char *probe_channel, sub_message_fn fn, void *arg)
+{
+	static const struct rconn_ops ops = {.on_up = on_up,
+	                                     .on_down = on_down};
+	struct subscriber *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->pattern = strdup(pattern)) ||
+	    !(s->probe_channel = strdup(probe_channel)) ||
+	    !(s->rc = rconn_new(loop, target, "subscriber", &ops, s))) {
+		if (s) {
+			free(s->pattern);
+			free(s->probe_channel);
+		}
+		free(s);
+		return NULL;
+	}
+	s->fn = fn;
+	s->arg = arg;
+	uv_timer_init(loop, &s->watchdog);
+	s->watchdog.data = s;
+	return s;
+}
+
+void
+sub_start(struct subscriber *s)
+{
+	uv_timer_start(&s->watchdog, on_watchdog, 1000, 1000);
+	rconn_start(s->rc);
+}
+
+int
+sub_subscribed(const struct subscriber *s)
+{
+	return s->subscribed && rconn_ctx(s->rc);
+}
+
+void
+sub_stop(struct subscriber *s)
+{
+	s->subscribed = 0;
+	uv_timer_stop(&s->watchdog);
+	uv_close((uv_handle_t *)&s->watchdog, NULL);
+	rconn_stop(s->rc);
+}
+
+void
+sub_free(struct subscriber *s)
+{
+	if (!s)
+		return;
+	rconn_free(s->rc);
+	free(s->pattern);
+	free(s->probe_channel);
+	free(s);
+}
