@@ -20,17 +20,16 @@ struct changelog;
 /*
  * changelog_new() - the log <prefix>:log on target, kept to max_len
  * entries.  Two connections of its own: one for commands (recording, the
- * epoch, a PING and a probe PUBLISH on <prefix>:__probe__ every second,
- * which sub must hear) and one that reads the log: at first the last
+ * epoch, a PING and a PUBLISH on probe_channel every second, which sub
+ * must hear) and one that reads the log: at first the last
  * max_len entries (so history survives a restart), then every new entry
  * as it lands, calling fn for each.  Both reconnect with backoff; the
  * reader resumes from the last entry it read.  NULL on ENOMEM.
  */
-struct changelog *changelog_new(uv_loop_t *loop,
-                                const struct redis_target *target,
-                                const char *prefix, unsigned max_len,
-                                struct subscriber *sub, log_entry_fn fn,
-                                void *arg);
+struct changelog *
+changelog_new(uv_loop_t *loop, const struct redis_target *target,
+              const char *prefix, unsigned max_len, struct subscriber *sub,
+              const char *probe_channel, log_entry_fn fn, void *arg);
 
 void changelog_start(struct changelog *cl);
 

@@ -17,10 +17,10 @@ struct subscriber;
 /*
  * sub_new() - a connection that PSUBSCRIBEs pattern on target and calls fn
  * for every message, reconnecting (and subscribing again) whenever the
- * connection fails.  Messages on probe_channel are liveness probes (see
- * sub_probe_sent()) and never reach fn.  A connection that does not confirm
- * the subscription, or stops hearing probes, within 3 s is dropped as dead.
- * Nothing happens until sub_start().
+ * connection fails.  It also SUBSCRIBEs probe_channel, this instance's own
+ * liveness probes (see sub_probe_sent()), which never reach fn.  A connection
+ * that does not confirm the subscription, or stops hearing probes, within 3 s
+ * is dropped as dead. Nothing happens until sub_start().
  */
 struct subscriber *sub_new(uv_loop_t *loop, const struct redis_target *target,
                            const char *pattern, const char *probe_channel,

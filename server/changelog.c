@@ -424,7 +424,7 @@ on_tick(uv_timer_t *t)
 struct changelog *
 changelog_new(uv_loop_t *loop, const struct redis_target *target,
               const char *prefix, unsigned max_len, struct subscriber *sub,
-              log_entry_fn fn, void *arg)
+              const char *probe_channel, log_entry_fn fn, void *arg)
 {
 	static const struct rconn_ops cmd_ops = {.on_up = on_cmd_up,
 	                                         .on_down = on_cmd_down};
@@ -442,8 +442,8 @@ changelog_new(uv_loop_t *loop, const struct redis_target *target,
 	snprintf(cl->log_key, sizeof(cl->log_key), "%s:log", prefix);
 	snprintf(cl->seen_key, sizeof(cl->seen_key), "%s:seen", prefix);
 	snprintf(cl->epoch_key, sizeof(cl->epoch_key), "%s:epoch", prefix);
-	snprintf(cl->probe_channel, sizeof(cl->probe_channel), "%s:__probe__",
-	         prefix);
+	snprintf(cl->probe_channel, sizeof(cl->probe_channel), "%s",
+	         probe_channel);
 	cl->cmd = rconn_new(loop, target, "commands", &cmd_ops, cl);
 	cl->reader = rconn_new(loop, target, "log reader", &reader_ops, cl);
 	if (!cl->cmd || !cl->reader) {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define RING_CAPACITY     4096
 #define SHUTDOWN_GRACE_MS 2000
@@ -158,12 +159,15 @@ main(int argc, char **argv)
 	/* The ring is the resume window: as long as the change log. */
 	app.fan = fan_new(app.cfg.log_length);
 	snprintf(pattern, sizeof(pattern), "%s:*", app.cfg.prefix);
-	snprintf(probe, sizeof(probe), "%s:__probe__", app.cfg.prefix);
+	/* Outside the pattern, and this instance's own: tickerd:probe:<pid>.<t>
+	 */
+	snprintf(probe, sizeof(probe), "tickerd:probe:%d.%llu", (int)getpid(),
+	         (unsigned long long)uv_hrtime());
 	app.sub = sub_new(&app.loop, &app.cfg.redis, pattern, probe,
 	                  ingest_payload, &app.ingest);
 	app.log = changelog_new(&app.loop, &app.cfg.redis, app.cfg.prefix,
-	                        app.cfg.log_length, app.sub, ingest_entry,
-	                        &app.ingest);
+	                        app.cfg.log_length, app.sub, probe,
+	                        ingest_entry, &app.ingest);
 	app.ingest = (struct ingest){.history = app.history,
 	                             .fan = app.fan,
 	                             .log = app.log,

@@ -63,19 +63,20 @@ on_pmessage(redisAsyncContext *ac, void *reply, void *privdata)
 		log_notice("subscribed to %s", s->pattern);
 		return;
 	}
-	if (strcmp(r->element[0]->str, "pmessage") || r->elements != 4 ||
-	    r->element[2]->type != REDIS_REPLY_STRING ||
-	    r->element[3]->type != REDIS_REPLY_STRING)
-		return;
-	if (r->element[2]->len == strlen(s->probe_channel) &&
-	    !memcmp(r->element[2]->str, s->probe_channel, r->element[2]->len)) {
+	if (!strcmp(r->element[0]->str, "message") && r->elements == 3 &&
+	    r->element[2]->type == REDIS_REPLY_STRING) {
+		/* Only the probe channel is SUBSCRIBEd: this is a probe. */
 		unsigned long n =
-		    probe_number(r->element[3]->str, r->element[3]->len);
+		    probe_number(r->element[2]->str, r->element[2]->len);
 
 		if (n > s->heard)
 			s->heard = n;
 		return;
 	}
+	if (strcmp(r->element[0]->str, "pmessage") || r->elements != 4 ||
+	    r->element[2]->type != REDIS_REPLY_STRING ||
+	    r->element[3]->type != REDIS_REPLY_STRING)
+		return;
 	s->fn(s->arg, r->element[2]->str, r->element[2]->len,
 	      r->element[3]->str, r->element[3]->len);
 }
@@ -89,6 +90,7 @@ on_up(struct rconn *rc, redisAsyncContext *ac, void *arg)
 	s->up_at = uv_now(s->watchdog.loop);
 	s->heard = s->sent; /* probes sent before now were never to be heard */
 	redisAsyncCommand(ac, on_pmessage, s, "PSUBSCRIBE %s", s->pattern);
+	redisAsyncCommand(ac, on_pmessage, s, "SUBSCRIBE %s", s->probe_channel);
 }
 
 void
