@@ -269,6 +269,25 @@ export function checkStream(stream, log, { allowResync = false } = {}) {
   const hello = stream.connections[0].client.messages[0].json;
   const topics = hello.topics && hello.topics.length ? hello.topics : stream.topics;
   const bySeq = new Map(log.map((e, i) => [e.seq, i]));
+  // Snapshots: items at or before the position they claim, of the client's
+  // topics, and the same as their log entry when it is still in the log.
+  stream.connections.forEach(({ client }, ci) => {
+    for (const m of client.messages) {
+      const j = m.json;
+      if (!j || j.type !== 'snapshot') continue;
+      for (const it of j.items) {
+        assert.ok(SEQ_RE.test(it.seq ?? ''), `${name}[${ci}]: snapshot item seq ${JSON.stringify(it.seq)}`);
+        assert.ok(j.seq !== null && cmpSeq(it.seq, j.seq) <= 0,
+          `${name}[${ci}]: snapshot (seq ${j.seq}) holds item ${it.seq} beyond its position`);
+        assert.ok(topicMatch(topics, it.topic), `${name}[${ci}]: snapshot item of topic ${it.topic}`);
+        if (bySeq.has(it.seq)) {
+          const e = expectedFromEntry(log[bySeq.get(it.seq)]);
+          assert.ok(e.type === 'item' && e.topic === it.topic && (e.id === undefined || e.id === it.id) && e.headline === it.headline,
+            `${name}[${ci}]: snapshot item ${JSON.stringify(it)} differs from its log entry ${fmt(e)}`);
+        }
+      }
+    }
+  });
   for (const seg of segments) {
     const got = seg.delivered;
     for (const d of got) {
@@ -352,9 +371,12 @@ export class SeqPublisher {
    * port: Redis port. opts: { channel = 'ticker:seq', intervalMs = 50,
    * timeoutMs = 1000 (per attempt), first = 1 }.
    */
-  constructor(port, { channel = 'ticker:seq', intervalMs = 50, timeoutMs = 1000, first = 1 } = {}) {
+  constructor(port, { channel = 'ticker:seq', intervalMs = 50, timeoutMs = 1000, first = 1, fcall = false } = {}) {
     this.port = port;
     this.channel = channel;
+    // fcall: publish durably with FCALL tickerd_record (prefix and topic from
+    // the channel); an attempt answered with an entry id counts as received.
+    this.fcall = fcall;
     this.intervalMs = intervalMs;
     this.timeoutMs = timeoutMs;
     this.nextN = first;
@@ -376,8 +398,15 @@ export class SeqPublisher {
       const a = { n, id: seqId(n), at: Date.now() };
       this.attempts.push(a);
       try {
-        const [r] = await redisCommands(this.port, [['PUBLISH', this.channel, seqPayload(n)]], { timeoutMs: this.timeoutMs });
+        let cmd = ['PUBLISH', this.channel, seqPayload(n)];
+        if (this.fcall) {
+          const i = this.channel.lastIndexOf(':');
+          const prefix = this.channel.slice(0, i);
+          cmd = ['FCALL', 'tickerd_record', '2', `${prefix}:log`, `${prefix}:seen`, this.channel.slice(i + 1), seqPayload(n)];
+        }
+        const [r] = await redisCommands(this.port, [cmd], { timeoutMs: this.timeoutMs });
         if (r instanceof RedisError) a.error = r.message;
+        else if (this.fcall) { a.seq = r.toString('utf8'); a.receivers = 1; }
         else a.receivers = r;
       } catch (e) {
         a.error = String(e.message || e);
@@ -393,7 +422,7 @@ export class SeqPublisher {
     if (this.loop) await this.loop;
   }
 
-  /** Attempts answered with >= 1 receiver, started at or after t0 (and done before t1). */
+  /** Attempts answered with >= 1 receiver (or, with fcall, an entry id), started at or after t0 (and done before t1). */
   received(t0 = 0, t1 = Infinity) {
     return this.attempts.filter((a) => a.at >= t0 && a.done !== undefined && a.done < t1 && typeof a.receivers === 'number' && a.receivers >= 1);
   }
@@ -419,11 +448,13 @@ export async function settleAndCheck({
   port, prefix = 'ticker', pub, streams, faultAt, recoveredAt, minTail = 5, allowResync = false,
   live = streams, timeoutMs = 8000, priorLog = [], priorEpoch,
 }) {
-  await pub.stop();
-  const before = faultAt !== undefined ? pub.received(0, faultAt - 500) : [];
-  const tail = recoveredAt !== undefined ? pub.received(recoveredAt) : pub.received(0);
+  const pubs = Array.isArray(pub) ? pub : [pub];
+  for (const p of pubs) await p.stop();
+  const summary = () => pubs.map((p) => p.summary()).join('; ');
+  const before = faultAt !== undefined ? pubs.flatMap((p) => p.received(0, faultAt - 500)) : [];
+  const tail = pubs.flatMap((p) => (recoveredAt !== undefined ? p.received(recoveredAt) : p.received(0)));
   assert.ok(tail.length >= minTail,
-    `only ${tail.length} publish(es) reached tickerd after recovery (need ${minTail}); publisher: ${pub.summary()}`);
+    `only ${tail.length} publish(es) reached tickerd after recovery (need ${minTail}); publisher: ${summary()}`);
   const must = [...before, ...tail];
   let log;
   let missing = [];
@@ -435,7 +466,7 @@ export async function settleAndCheck({
       return missing.length === 0;
     }, timeoutMs, () => `all publishes that reached a subscriber to be in ${prefix}:log`);
   } catch (e) {
-    e.message += `: ${missing.length} missing, e.g. ${missing.slice(0, 8).map((a) => `${a.id} (published ${new Date(a.at).toISOString()}, receivers ${a.receivers})`).join(', ')}; publisher: ${pub.summary()}; log has ${log ? log.length : '?'} entries`;
+    e.message += `: ${missing.length} missing, e.g. ${missing.slice(0, 8).map((a) => `${a.id} (published ${new Date(a.at).toISOString()}, receivers ${a.receivers})`).join(', ')}; publisher: ${summary()}; log has ${log ? log.length : '?'} entries`;
     throw e;
   }
   // Nothing recorded twice (each number published once; dedupe across instances).

@@ -83,6 +83,14 @@ test('checker rejects resume errors: replayed last item, skipped item, snapshot 
   assert.throws(() => checkStream(stream([[null, [snap(null), ...all]]]), LOG), /hello/);
 });
 
+test('checker rejects a snapshot holding items beyond its seq or unlike their log entry', () => {
+  const it = (e) => item(e).json.item;
+  checkStream(stream([[null, [hello(), frame({ type: 'snapshot', seq: '1002-0', items: [it(LOG[0]), it(LOG[1])], resync: false }), ...all.slice(2)]]]), LOG);
+  assert.throws(() => checkStream(stream([[null, [hello(), frame({ type: 'snapshot', seq: '1001-0', items: [it(LOG[0]), it(LOG[1])], resync: false }), ...all.slice(1)]]]), LOG), /beyond its position/);
+  const changed = { ...it(LOG[1]), headline: 'not what was logged' };
+  assert.throws(() => checkStream(stream([[null, [hello(), frame({ type: 'snapshot', seq: '1002-0', items: [it(LOG[0]), changed], resync: false }), ...all.slice(2)]]]), LOG), /differs from its log entry/);
+});
+
 test('assertSameBytes rejects different bytes for one seq', () => {
   const a = stream([[null, [hello(), snap(null), ...all]]]);
   const b = stream([[null, [hello(), snap(null), ...all]]]);

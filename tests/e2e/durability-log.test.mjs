@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  scenario, publish, uniq, getHealth, redisCall, REPO, TIME_RE,
+  scenario, publish, uniq, getHealth, redisCall, runTickerd, REPO, TIME_RE,
 } from './harness.mjs';
 import {
   SEQ_RE, cmpSeq, readLog, xlen, Stream, checkStream, waitUntil,
@@ -157,6 +157,22 @@ test('--log-length 5: a trimmed since= gets hello + snapshot resync:true; a sinc
   await old.nextItem(more); // the resynced client is live after its snapshot
   assert.deepEqual(last.messages.map((m) => m.json.type), ['hello', 'item'], last.describe());
   assert.equal(await xlen(redis.port), 5);
+}));
+
+test('TICKERD_LOG_LENGTH caps the log like --log-length; a bad value is exit status 2', T, scenario(async (t, h) => {
+  const { redis, tickerd } = await h.env({ env: { TICKERD_LOG_LENGTH: '3' } });
+  const c = await h.client(tickerd.wsUrl());
+  await c.ready();
+  const u = uniq();
+  for (let i = 1; i <= 6; i++) await publish(redis.port, 'ticker:world', `env cap ${i} ${u}`);
+  await c.nextItem(`env cap 6 ${u}`);
+  assert.equal(await xlen(redis.port), 3, 'TICKERD_LOG_LENGTH=3 keeps exactly 3 entries');
+  for (const args of [['--log-length', 'abc'], ['--log-length', '-5']]) {
+    const r = await runTickerd(args);
+    assert.equal(r.timedOut, false, `${args.join(' ')}: tickerd did not exit`);
+    assert.equal(r.code, 2, `${args.join(' ')}: exit status (stderr: ${r.stderr})`);
+    assert.ok(r.stderr.trim().length > 0, `${args.join(' ')}: no message on stderr`);
+  }
 }));
 
 test('tickerd restart: a new client gets the same snapshot bytes; since= from before the restart resumes exactly', T, scenario(async (t, h) => {

@@ -140,3 +140,28 @@ test('GET /events with Last-Event-ID: exactly the messages after it, then live; 
     checkStream(st, log);
   }
 }));
+
+test('GET /events with a trimmed Last-Event-ID (--log-length 3): hello, then a snapshot with resync:true and its id', T, scenario(async (t, h) => {
+  const { redis, tickerd } = await h.env({ args: ['--log-length', '3'] });
+  const w = await h.client(tickerd.wsUrl());
+  await w.ready();
+  const u = uniq();
+  for (let i = 1; i <= 6; i++) await publish(redis.port, 'ticker:world', `SSE trim ${i} ${u}`);
+  await w.nextItem(`SSE trim 6 ${u}`);
+  const seqs = w.ofType('item').map((m) => m.item.seq);
+  const s = await h.sse(tickerd.port, '/events?topics=world', { headers: { 'Last-Event-ID': seqs[0] } });
+  assertEventStream(s);
+  const hello = await s.next(() => true, 5000, 'hello');
+  assert.equal(hello.type, 'hello', s.describe());
+  const snap = await s.next(() => true, 5000, 'snapshot');
+  assert.equal(snap.type, 'snapshot', `a trimmed Last-Event-ID must get a snapshot: ${s.describe()}`);
+  assert.equal(snap.resync, true);
+  assert.equal(snap.seq, seqs[5]);
+  assert.equal(s.messages[1].id, seqs[5], 'snapshot id: its seq');
+  const live = `SSE trim live ${u}`;
+  await publish(redis.port, 'ticker:world', live);
+  await w.nextItem(live);
+  await s.nextItem(live);
+  assert.deepEqual(s.messages.map((m) => m.event), ['hello', 'snapshot', 'item'], s.describe());
+  assertFramedLike(s, w.messages);
+}));
