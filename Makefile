@@ -30,7 +30,7 @@ LIB_OBJS    := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test unit e2e browser install uninstall clean deps format help
+.PHONY: all run test unit e2e browser sanitize install uninstall clean deps format help
 
 all: $(BUILD)/tickerd
 
@@ -40,7 +40,8 @@ help:
 	@echo "make test       install what is missing, build, run unit, end-to-end and browser tests"
 	@echo "make deps       install the Debian packages the build and tests need"
 	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX))"
-	@echo "make SANITIZE=address,undefined   build with sanitizers"
+	@echo "make SANITIZE=address,undefined   build with sanitizers (into build-sanitize/)"
+	@echo "make sanitize   unit + end-to-end suites under ASan/UBSan (part of make test)"
 
 $(BUILD)/tickerd: $(SERVER_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -86,8 +87,22 @@ e2e: $(BUILD)/tickerd tests/node_modules/.package-lock.json
 browser: $(BUILD)/tickerd tests/node_modules/.package-lock.json
 	cd tests && TICKERD_BIN=$(CURDIR)/$(BUILD)/tickerd $(NODE_TEST) browser/
 
+# The unit and end-to-end suites again, built with AddressSanitizer and
+# UndefinedBehaviorSanitizer; a report from any tickerd run fails the target.
+SAN_REPORTS = $(CURDIR)/build-sanitize/reports
+sanitize:
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all unit
+	@rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
+	cd tests && TICKERD_BIN=$(CURDIR)/build-sanitize/tickerd \
+	  ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1 \
+	  UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1 \
+	  $(NODE_TEST) e2e/
+	@if ls $(SAN_REPORTS)/* >/dev/null 2>&1; then cat $(SAN_REPORTS)/*; \
+	  echo "sanitizer reports above: failing"; exit 1; fi
+	@echo "sanitizers: no reports"
+
 test: deps
-	@$(MAKE) --no-print-directory all unit e2e browser
+	@$(MAKE) --no-print-directory all unit e2e browser sanitize
 
 install: $(BUILD)/tickerd
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/web

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 struct changelog;
+struct guard;
 struct subscriber;
 
 /* Lives for the whole run; lws hands it back as the context's user data. */
@@ -18,6 +19,9 @@ struct app {
 	struct lws_context *lws;
 	struct subscriber *sub;
 	struct changelog *log;
+	struct guard *guard;
+	int argc; /* kept for SIGHUP's reload */
+	char **argv;
 	struct fan *fan;
 	struct history *history;
 	struct ingest ingest;

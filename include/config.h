@@ -5,6 +5,10 @@
 #include <limits.h>
 #include <stddef.h>
 
+#define CFG_MAX_ORIGINS   32
+#define CFG_ORIGIN_LEN    256
+#define CFG_ORIGINS_BYTES 1200 /* all of them, as the CSP lists them */
+
 /* Where Redis is: redis://[:password@]host:port[/db] or unix:///path. */
 struct redis_target {
 	int is_unix;
@@ -23,9 +27,20 @@ struct cfg {
 	char prefix[65];
 	char web_dir[PATH_MAX];
 	unsigned history;
-	unsigned
-	    log_length; /* change log entries kept, and the resume window */
-	int log_level;  /* lws LLL_* bitmask */
+	unsigned log_length; /* change log entries kept; the resume window */
+	int log_level;       /* lws LLL_* bitmask */
+	char config_file[PATH_MAX]; /* empty: none */
+
+	/* Who may connect and how much they may do; SIGHUP reloads these. */
+	char origins[CFG_MAX_ORIGINS][CFG_ORIGIN_LEN]; /* besides our own */
+	int n_origins;
+	int any_origin;             /* "*" was listed */
+	unsigned max_clients;       /* WebSocket + EventSource, in total */
+	unsigned max_per_ip;        /* from one address */
+	unsigned max_message;       /* bytes a client may send in one message */
+	unsigned max_rate;          /* messages a client may send per second */
+	unsigned handshake_timeout; /* seconds to finish the HTTP upgrade */
+	unsigned ping_interval; /* seconds idle before a ping; 2x: hang up */
 };
 
 /* Filled by cfg_parse() on failure: the message for stderr. */
@@ -50,6 +65,17 @@ int cfg_parse_redis_url(const char *url, struct redis_target *t,
 
 /* cfg_parse_listen() - read HOST:PORT or [V6]:PORT; 0, or -1 with err. */
 int cfg_parse_listen(const char *s, struct cfg *c, struct cfg_error *err);
+
+/*
+ * cfg_reload_limits() - parse argc/argv again (with the --config file read
+ * anew) and copy the reloadable settings (origins and limits) into c.
+ * Returns 0, or -1 with err filled and c unchanged.
+ */
+int cfg_reload_limits(struct cfg *c, int argc, char **argv,
+                      struct cfg_error *err);
+
+/* cfg_origin_allowed() - 1 if origin is listed (or "*" was). */
+int cfg_origin_allowed(const struct cfg *c, const char *origin);
 
 /* cfg_usage() - the --help text. */
 const char *cfg_usage(void);

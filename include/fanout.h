@@ -69,12 +69,23 @@ void fan_publish(struct fan *f, struct msg *m);
  */
 int fan_writeable(struct fan *f, struct fan_client *c);
 
+/*
+ * fan_sweep() - cull every client that fell behind the ring, whether or
+ * not it reads (one that stops reading never gets to WRITEABLE).  Once a
+ * second, never per delivery.
+ */
+void fan_sweep(struct fan *f);
+
 /* fan_foreach() - call fn for every attached client (shutdown, stats). */
 void fan_foreach(struct fan *f, void (*fn)(struct fan_client *c, void *arg),
                  void *arg);
 
 /* fan_head() - ring position of the newest message, 0 before the first. */
 uint64_t fan_head(const struct fan *f);
+
+/* fan_used() / fan_capacity() - messages in the ring, and its size. */
+uint64_t fan_used(const struct fan *f);
+uint64_t fan_capacity(const struct fan *f);
 
 /* fan_newest() - the newest message in the ring (borrowed), or NULL. */
 struct msg *fan_newest(const struct fan *f);

@@ -2,6 +2,7 @@
 #ifndef TICKERD_METRICS_H
 #define TICKERD_METRICS_H
 
+#include "guard.h"
 #include "item.h"
 
 #include <stdint.h>
@@ -21,6 +22,9 @@ struct metrics {
 	uint64_t resyncs;    /* resume points no longer held: snapshot sent */
 	uint64_t clients;    /* WebSocket clients connected now */
 	uint64_t redis_connects;
+	uint64_t refused[GUARD_REFUSAL_COUNT]; /* handshakes turned away */
+	uint64_t closed_too_big;               /* clients closed with 1009 */
+	uint64_t closed_too_fast;              /* clients closed with 1008 */
 	uint64_t
 	    record_errors; /* payloads Redis refused or we could not queue */
 	uint64_t
@@ -28,6 +32,15 @@ struct metrics {
 };
 
 extern struct metrics metrics;
+
+/*
+ * metrics_prometheus() - every counter in Prometheus text format, with
+ * the gauges the caller knows (Redis healthy, items kept, ring use), in a
+ * new buffer with head bytes of headroom before the text (free() it).
+ * *len is the text's length.  NULL on ENOMEM.
+ */
+char *metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
+                         uint64_t ring_used, uint64_t ring_capacity);
 
 /* metrics_reject() - count one payload rejected for reason. */
 void metrics_reject(enum item_reason reason);

@@ -25,6 +25,7 @@
 /* A payload waiting for Redis to acknowledge its recording. */
 struct record {
 	struct record *next;
+	unsigned long token; /* the same on every resend of this record */
 	char *topic;
 	char *payload;
 	size_t len;
@@ -46,6 +47,7 @@ struct changelog {
 	uint64_t ping_sent;                /* loop ms; 0 = none outstanding */
 	uint64_t last_pong;
 	unsigned long probes;
+	unsigned long records; /* tokens handed out */
 	char epoch[40];
 	char my_epoch[40]; /* what this instance offers with SET NX */
 
@@ -113,14 +115,16 @@ static void
 send_record(struct changelog *cl, struct record *r)
 {
 	redisAsyncContext *ac = rconn_ctx(cl->cmd);
-	char maxlen[16], ttl[16];
+	char maxlen[16], ttl[16], token[128];
 
 	snprintf(maxlen, sizeof(maxlen), "%u", cl->max_len);
 	snprintf(ttl, sizeof(ttl), "%d", DEDUPE_TTL_S);
+	/* Resent after a lost answer, the token makes it count once. */
+	snprintf(token, sizeof(token), "%s:%lu", cl->probe_channel, r->token);
 	redisAsyncCommand(ac, on_recorded, cl,
-	                  "FCALL tickerd_record 2 %s %s %s %b %s %s",
+	                  "FCALL tickerd_record 2 %s %s %s %b %s %s %s",
 	                  cl->log_key, cl->seen_key, r->topic, r->payload,
-	                  r->len, maxlen, ttl);
+	                  r->len, maxlen, ttl, token);
 	cl->inflight++;
 }
 
@@ -141,6 +145,7 @@ changelog_record(struct changelog *cl, const char *topic, const char *payload,
 	}
 	memcpy(r->payload, payload, len);
 	r->len = len;
+	r->token = ++cl->records;
 	if (cl->queued >= QUEUE_MAX && cl->queue && cl->inflight == 0) {
 		metrics.record_errors++;
 		log_err("%u payloads wait for Redis: dropping the oldest",

@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <libwebsockets.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,32 @@ static const char usage[] =
     "                          (TICKERD_LOG_LENGTH, default 10000)\n"
     "  -L, --log-level LEVEL   error, warn, notice, info or debug\n"
     "                          (TICKERD_LOG_LEVEL, default notice)\n"
+    "  -c, --config FILE       settings as \"name = value\" lines, names as "
+    "the long\n"
+    "                          options; SIGHUP reads it again "
+    "(TICKERD_CONFIG)\n"
+    "\n"
+    "Who may connect, and limits (SIGHUP applies these, except the "
+    "handshake\n"
+    "timeout; each also TICKERD_<NAME>, e.g. TICKERD_MAX_CLIENTS):\n"
+    "  --allow-origin ORIGIN   a page origin (https://news.example) whose "
+    "pages may\n"
+    "                          open /ws and /events; repeat or "
+    "comma-separate; \"*\"\n"
+    "                          allows any. The server's own origin always "
+    "may.\n"
+    "  --max-clients N         WebSocket + EventSource clients in all "
+    "(20000)\n"
+    "  --max-per-ip N          clients from one address (500)\n"
+    "  --max-message BYTES     largest client message; larger: close 1009 "
+    "(4096)\n"
+    "  --max-rate N            client messages per second; more: close "
+    "1008 (20)\n"
+    "  --handshake-timeout S   seconds to complete the HTTP request "
+    "(10)\n"
+    "  --ping-interval S       ping an idle client after S s, hang up after "
+    "2 x S (30)\n"
+    "\n"
     "  -h, --help              show this help and exit\n"
     "  -V, --version           show the version and exit\n"
     "\n"
@@ -58,7 +85,7 @@ static const char usage[] =
     "Durably, even with no tickerd running:\n"
     "  redis-cli FCALL tickerd_record 2 ticker:log ticker:seen breaking "
     "\"Headline\"\n"
-    "HTTP: / (front-end), /healthz (JSON status),\n"
+    "HTTP: / (front-end), /healthz (JSON status), /metrics (Prometheus),\n"
     "  /ws?topics=a,b&since=SEQ (WebSocket), /events?topics=a,b "
     "(EventSource).\n"
     "Exit status: 0 on SIGINT/SIGTERM, 1 if serving fails, 2 for bad "
@@ -261,6 +288,106 @@ parse_log_level(const char *s, int *out)
 	return -1;
 }
 
+/* The numeric limits: name, range, where in struct cfg. */
+static const struct {
+	const char *name;
+	long min, max;
+	size_t offset;
+} limits[] = {
+    {"max-clients", 1, 1000000, offsetof(struct cfg, max_clients)},
+    {"max-per-ip", 1, 1000000, offsetof(struct cfg, max_per_ip)},
+    {"max-message", 16, 1048576, offsetof(struct cfg, max_message)},
+    {"max-rate", 1, 100000, offsetof(struct cfg, max_rate)},
+    {"handshake-timeout", 1, 3600, offsetof(struct cfg, handshake_timeout)},
+    {"ping-interval", 1, 3600, offsetof(struct cfg, ping_interval)},
+};
+
+/* 1 if s is scheme://host[:port] with nothing after, as browsers send. */
+static int
+origin_is_valid(const char *s, size_t len)
+{
+	const char *p = memchr(s, ':', len);
+
+	if (!p || (size_t)(p - s) + 3 >= len || strncmp(p, "://", 3))
+		return 0;
+	for (const char *q = p + 3; q < s + len; q++)
+		if (*q == '/' || *q == '?' || *q == '#' || *q <= ' ' ||
+		    *q == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Bytes the listed origins take in frame-ancestors (each + a space). */
+static size_t
+origins_len(const struct cfg *c)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < c->n_origins; i++)
+		n += strlen(c->origins[i]) + 1;
+	return n;
+}
+
+/* Add "a,b,c" to the allowed origins; "*" allows any.  0 or -1. */
+static int
+add_origins(struct cfg *c, const char *list, struct cfg_error *err)
+{
+	while (*list) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+
+		while (len && *list == ' ') {
+			list++;
+			len--;
+		}
+		while (len && list[len - 1] == ' ')
+			len--;
+		if (len == 1 && *list == '*') {
+			c->any_origin = 1;
+		} else if (len) {
+			if (len >= CFG_ORIGIN_LEN ||
+			    !origin_is_valid(list, len))
+				return fail(err,
+				            "--allow-origin: \"%.*s\" is not "
+				            "scheme://host[:port]",
+				            (int)(len > 80 ? 80 : len), list);
+			/*
+			 * lws 4.1 leaves a static file about 2 KB for the
+			 * headers we add, and the CSP names every origin.
+			 */
+			if (origins_len(c) + len + 1 > CFG_ORIGINS_BYTES)
+				return fail(err,
+				            "--allow-origin: the origins must "
+				            "fit in %d bytes in all (the "
+				            "Content-Security-Policy header "
+				            "lists them); list fewer, or \"*\"",
+				            CFG_ORIGINS_BYTES);
+			if (c->n_origins == CFG_MAX_ORIGINS)
+				return fail(err,
+				            "--allow-origin: more than %d "
+				            "origins",
+				            CFG_MAX_ORIGINS);
+			memcpy(c->origins[c->n_origins], list, len);
+			c->origins[c->n_origins++][len] = '\0';
+		}
+		if (!end)
+			break;
+		list = end + 1;
+	}
+	return 0;
+}
+
+int
+cfg_origin_allowed(const struct cfg *c, const char *origin)
+{
+	if (c->any_origin)
+		return 1;
+	for (int i = 0; i < c->n_origins; i++)
+		if (!strcasecmp(c->origins[i], origin)) /* hosts: any case */
+			return 1;
+	return 0;
+}
+
 /* Apply one setting by its long option name; 0 or -1 with err. */
 static int
 apply(struct cfg *c, const char *name, const char *value, struct cfg_error *err)
@@ -308,6 +435,25 @@ apply(struct cfg *c, const char *name, const char *value, struct cfg_error *err)
 		c->log_length = (unsigned)v;
 		return 0;
 	}
+	if (!strcmp(name, "allow-origin"))
+		return add_origins(c, value, err);
+	if (!strcmp(name, "config")) {
+		if (!*value || strlen(value) >= sizeof(c->config_file))
+			return fail(err, "--config: bad file name");
+		strcpy(c->config_file, value);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		if (strcmp(name, limits[i].name))
+			continue;
+		if (parse_number(value, limits[i].min, limits[i].max, &v))
+			return fail(err,
+			            "--%s: \"%s\" is not a number from %ld "
+			            "to %ld",
+			            name, value, limits[i].min, limits[i].max);
+		*(unsigned *)((char *)c + limits[i].offset) = (unsigned)v;
+		return 0;
+	}
 	if (!strcmp(name, "log-level")) {
 		if (parse_log_level(value, &c->log_level))
 			return fail(err,
@@ -327,10 +473,28 @@ static const struct option options[] = {
     {"history", required_argument, NULL, 'n'},
     {"log-length", required_argument, NULL, 'N'},
     {"log-level", required_argument, NULL, 'L'},
+    {"config", required_argument, NULL, 'c'},
+    {"allow-origin", required_argument, NULL, 256},
+    {"max-clients", required_argument, NULL, 257},
+    {"max-per-ip", required_argument, NULL, 258},
+    {"max-message", required_argument, NULL, 259},
+    {"max-rate", required_argument, NULL, 260},
+    {"handshake-timeout", required_argument, NULL, 261},
+    {"ping-interval", required_argument, NULL, 262},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
+
+/* 1 if name is a long option that takes a value. */
+static int
+is_setting(const char *name)
+{
+	for (const struct option *o = options; o->name; o++)
+		if (o->has_arg == required_argument && !strcmp(o->name, name))
+			return 1;
+	return 0;
+}
 
 /* The environment variable for a long option: TICKERD_LOG_LEVEL etc. */
 static const char *
@@ -342,6 +506,70 @@ env_for(const char *name, char *buf, size_t len)
 	for (i = 8; buf[i]; i++)
 		buf[i] = buf[i] == '-' ? '_' : (char)(buf[i] & ~0x20);
 	return getenv(buf);
+}
+
+/* The --config file named on the command line, else by TICKERD_CONFIG. */
+static const char *
+find_config(int argc, char **argv)
+{
+	const char *file = getenv("TICKERD_CONFIG");
+
+	for (int i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) &&
+		    i + 1 < argc)
+			file = argv[++i];
+		else if (!strncmp(argv[i], "--config=", 9))
+			file = argv[i] + 9;
+	}
+	return file;
+}
+
+/*
+ * Read "name = value" lines (names as the long options; # comments) from
+ * path, if any.  Read once at start and again on SIGHUP: small, blocking,
+ * never on a client's path.  0, or -1 with err naming file and line.
+ */
+static int
+read_config_file(struct cfg *c, const char *path, struct cfg_error *err)
+{
+	char line[1024], why[sizeof(err->text)];
+	int n = 0, rc = 0;
+	FILE *f;
+
+	if (!path || !*path)
+		return 0;
+	f = fopen(path, "r");
+	if (!f)
+		return fail(err, "--config: cannot read %s: %s", path,
+		            strerror(errno));
+	while (!rc && fgets(line, sizeof(line), f)) {
+		char *name = line, *value, *end;
+
+		n++;
+		line[strcspn(line, "#\r\n")] = '\0';
+		name += strspn(name, " \t");
+		if (!*name)
+			continue;
+		value = name + strcspn(name, " \t=");
+		end = value;
+		value += strspn(value, " \t");
+		if (*value == '=')
+			value += 1 + strspn(value + 1, " \t");
+		*end = '\0';
+		for (end = value + strlen(value);
+		     end > value && (end[-1] == ' ' || end[-1] == '\t');)
+			*--end = '\0';
+		if (!strcmp(name, "config") || !strcmp(name, "help") ||
+		    !strcmp(name, "version") || !is_setting(name)) {
+			rc = fail(err, "%s:%d: unknown setting \"%s\"", path, n,
+			          name);
+		} else if (apply(c, name, value, err)) {
+			snprintf(why, sizeof(why), "%s", err->text);
+			rc = fail(err, "%s:%d: %s", path, n, why);
+		}
+	}
+	fclose(f);
+	return rc;
 }
 
 enum cfg_result
@@ -359,11 +587,20 @@ cfg_parse(struct cfg *c, int argc, char **argv, struct cfg_error *err)
 	    apply(c, "web", TICKERD_WEB_DIR, err) ||
 	    apply(c, "history", "50", err) ||
 	    apply(c, "log-length", "10000", err) ||
-	    apply(c, "log-level", "notice", err))
+	    apply(c, "log-level", "notice", err) ||
+	    apply(c, "max-clients", "20000", err) ||
+	    apply(c, "max-per-ip", "500", err) ||
+	    apply(c, "max-message", "4096", err) ||
+	    apply(c, "max-rate", "20", err) ||
+	    apply(c, "handshake-timeout", "10", err) ||
+	    apply(c, "ping-interval", "30", err))
+		return CFG_ERROR;
+	if (read_config_file(c, find_config(argc, argv), err))
 		return CFG_ERROR;
 
 	for (const struct option *o = options; o->name; o++) {
-		if (o->has_arg != required_argument)
+		if (o->has_arg != required_argument ||
+		    !strcmp(o->name, "config"))
 			continue;
 		value = env_for(o->name, var, sizeof(var));
 		if (value && apply(c, o->name, value, err)) {
@@ -375,7 +612,7 @@ cfg_parse(struct cfg *c, int argc, char **argv, struct cfg_error *err)
 
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":l:r:p:w:n:N:L:hV", options,
+	while ((opt = getopt_long(argc, argv, ":l:r:p:w:n:N:L:c:hV", options,
 	                          NULL)) != -1) {
 		const char *name = NULL;
 
@@ -407,4 +644,23 @@ cfg_parse(struct cfg *c, int argc, char **argv, struct cfg_error *err)
 		return CFG_ERROR;
 	}
 	return CFG_RUN;
+}
+
+int
+cfg_reload_limits(struct cfg *c, int argc, char **argv, struct cfg_error *err)
+{
+	struct cfg fresh;
+
+	if (cfg_parse(&fresh, argc, argv, err) != CFG_RUN)
+		return -1;
+	memcpy(c->origins, fresh.origins, sizeof(c->origins));
+	c->n_origins = fresh.n_origins;
+	c->any_origin = fresh.any_origin;
+	c->max_clients = fresh.max_clients;
+	c->max_per_ip = fresh.max_per_ip;
+	c->max_message = fresh.max_message;
+	c->max_rate = fresh.max_rate;
+	c->handshake_timeout = fresh.handshake_timeout;
+	c->ping_interval = fresh.ping_interval;
+	return 0;
 }

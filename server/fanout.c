@@ -61,6 +61,18 @@ fan_head(const struct fan *f)
 	return f->head;
 }
 
+uint64_t
+fan_used(const struct fan *f)
+{
+	return f->head < f->capacity ? f->head : f->capacity;
+}
+
+uint64_t
+fan_capacity(const struct fan *f)
+{
+	return f->capacity;
+}
+
 struct msg *
 fan_newest(const struct fan *f)
 {
@@ -234,20 +246,33 @@ fan_publish(struct fan *f, struct msg *m)
 	}
 }
 
+/* Cull c if it fell behind the ring; 1 if it did. */
+static int
+cull_if_behind(struct fan *f, struct fan_client *c)
+{
+	if (c->dead || c->idle || c->next >= ring_tail(f))
+		return 0;
+	log_notice("culling a client %llu messages behind",
+	           (unsigned long long)(f->head - c->next + 1));
+	metrics.culled++;
+	c->dead = 1;
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+	                LWS_TO_KILL_ASYNC);
+	return 1;
+}
+
+void
+fan_sweep(struct fan *f)
+{
+	for (struct fan_client *c = f->all; c; c = c->all_next)
+		cull_if_behind(f, c);
+}
+
 int
 fan_writeable(struct fan *f, struct fan_client *c)
 {
-	if (c->dead || c->idle)
+	if (c->dead || c->idle || cull_if_behind(f, c))
 		return 0;
-	if (c->next < ring_tail(f)) {
-		log_notice("culling a client %llu messages behind",
-		           (unsigned long long)(f->head - c->next + 1));
-		metrics.culled++;
-		c->dead = 1;
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
-		                LWS_TO_KILL_ASYNC);
-		return 0;
-	}
 	while (c->next <= f->head) {
 		struct msg *m = f->ring[c->next % f->capacity];
 

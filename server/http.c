@@ -4,7 +4,8 @@
 #include "app.h"
 #include "changelog.h"
 #include "fanout.h"
-#include "greeting.h"
+#include "session.h"
+#include "guard.h"
 #include "history.h"
 #include "log.h"
 #include "message.h"
@@ -14,6 +15,7 @@
 #include "topics.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,10 +25,8 @@
  * fan-out client for the connection's life.
  */
 struct http_session {
-	struct fan_client fan;
-	struct msg *greeting[2];
-	int attached;
-	char body[640];
+	struct session s; /* first: an /events stream is a client */
+	char *body;       /* LWS_PRE + len bytes, malloc'd; NULL when none */
 	int len;
 };
 
@@ -58,8 +58,11 @@ render_health(struct app *app, struct http_session *s)
 	}
 	if (epoch)
 		snprintf(ep, sizeof(ep), "\"%s\"", epoch);
+	s->body = malloc(LWS_PRE + 1024);
+	if (!s->body)
+		return HTTP_STATUS_INTERNAL_SERVER_ERROR;
 	s->len = snprintf(
-	    s->body, sizeof(s->body),
+	    s->body + LWS_PRE, 1024,
 	    "{\"status\":\"%s\",\"redis\":\"%s\",\"clients\":%llu,"
 	    "\"items\":%zu,\"uptime_s\":%lld,\"last_seq\":%s,"
 	    "\"epoch\":%s,\"received\":%llu,\"published\":%llu,"
@@ -81,9 +84,14 @@ render_health(struct app *app, struct http_session *s)
 	return ok ? HTTP_STATUS_OK : HTTP_STATUS_SERVICE_UNAVAILABLE;
 }
 
-/* Start a response: status, type, length (or none), no caching. */
+/*
+ * Start a response: status, type, length (or none), no caching; cors lets
+ * pages on other origins read it (the EventSource stream, whose origin
+ * guard_check() already vetted), not the operator's /healthz and /metrics.
+ */
 static int
-write_headers(struct lws *wsi, int status, const char *type, lws_filepos_t len)
+write_headers(struct lws *wsi, int status, const char *type, lws_filepos_t len,
+              int cors)
 {
 	unsigned char headers[LWS_PRE + 512], *start = headers + LWS_PRE;
 	unsigned char *p = start, *end = headers + sizeof(headers) - 1;
@@ -93,11 +101,32 @@ write_headers(struct lws *wsi, int status, const char *type, lws_filepos_t len)
 	    lws_add_http_header_by_name(
 	        wsi, (const unsigned char *)"cache-control:",
 	        (const unsigned char *)"no-store", 8, &p, end) ||
-	    lws_add_http_header_by_name(
-	        wsi, (const unsigned char *)"access-control-allow-origin:",
-	        (const unsigned char *)"*", 1, &p, end) ||
+	    (cors &&
+	     lws_add_http_header_by_name(
+	         wsi, (const unsigned char *)"access-control-allow-origin:",
+	         (const unsigned char *)"*", 1, &p, end)) ||
 	    lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
+	return 0;
+}
+
+/* GET /metrics: the counters in Prometheus text format. */
+static int
+serve_metrics(struct lws *wsi, struct http_session *s)
+{
+	struct app *app = app_from_wsi(wsi);
+	int ok;
+
+	redis_state(app, &ok);
+	s->body = metrics_prometheus(
+	    LWS_PRE, &s->len, ok, history_count(app->history),
+	    fan_used(app->fan), fan_capacity(app->fan));
+	if (!s->body ||
+	    write_headers(wsi, HTTP_STATUS_OK,
+	                  "text/plain; version=0.0.4; charset=utf-8",
+	                  (lws_filepos_t)s->len, 0))
+		return -1;
+	lws_callback_on_writable(wsi);
 	return 0;
 }
 
@@ -107,7 +136,7 @@ serve_health(struct lws *wsi, struct http_session *s)
 	int status = render_health(app_from_wsi(wsi), s);
 
 	if (write_headers(wsi, status, "application/json",
-	                  (lws_filepos_t)s->len))
+	                  (lws_filepos_t)s->len, 0))
 		return -1;
 	lws_callback_on_writable(wsi);
 	return 0;
@@ -126,10 +155,14 @@ serve_events(struct lws *wsi, struct http_session *s)
 	char since[SEQ_STR_LEN + 8], why[128];
 	const char *topics, *at;
 	struct topic_filter f;
-	uint64_t next;
+	int status;
 
 	if (app->shutting_down)
 		return -1;
+	if (guard_check(app->guard, wsi, &status) != GUARD_OK)
+		return lws_return_http_status(wsi, (unsigned)status, NULL)
+		           ? -1
+		           : lws_http_transaction_completed(wsi);
 	topics = lws_get_urlarg_by_name(wsi, "topics=", list, sizeof(list));
 	if (topic_filter_parse(&f, topics, why, sizeof(why))) {
 		log_info("refused EventSource client: %s", why);
@@ -143,15 +176,10 @@ serve_events(struct lws *wsi, struct http_session *s)
 	else
 		at =
 		    lws_get_urlarg_by_name(wsi, "since=", since, sizeof(since));
-	if (greeting_prepare(app, &f, at, s->greeting, &next) ||
-	    fan_attach(app->fan, &s->fan, wsi, FAN_SSE, &f, next)) {
-		log_err("out of memory for a new client");
+	if (session_open(app, &s->s, wsi, FAN_SSE, &f, at))
 		return -1;
-	}
-	s->attached = 1;
-	metrics.clients++;
 	if (write_headers(wsi, HTTP_STATUS_OK, "text/event-stream",
-	                  LWS_ILLEGAL_HTTP_CONTENT_LEN))
+	                  LWS_ILLEGAL_HTTP_CONTENT_LEN, 1))
 		return -1;
 	/* A long-lived response: no transaction timeout applies to it. */
 	lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
@@ -163,53 +191,82 @@ static int
 writeable(struct lws *wsi, struct http_session *s)
 {
 	struct app *app = app_from_wsi(wsi);
-	unsigned char buf[LWS_PRE + sizeof(s->body)];
 
-	if (s->attached) {
-		if (s->fan.closing)
+	if (s->s.attached) {
+		if (s->s.fan.closing)
 			return -1;
-		return greet_or_serve(app->fan, &s->fan, s->greeting);
+		return greet_or_serve(app->fan, &s->s.fan, s->s.greeting);
 	}
-	if (!s->len)
+	if (!s->body)
 		return 0;
-	memcpy(buf + LWS_PRE, s->body, (size_t)s->len);
-	if (lws_write(wsi, buf + LWS_PRE, (size_t)s->len,
+	if (lws_write(wsi, (unsigned char *)s->body + LWS_PRE, (size_t)s->len,
 	              LWS_WRITE_HTTP_FINAL) != s->len)
 		return -1;
-	s->len = 0;
+	free(s->body);
+	s->body = NULL;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 static void
 end_session(struct lws *wsi, struct http_session *s)
 {
-	if (s->attached) {
-		fan_detach(app_from_wsi(wsi)->fan, &s->fan);
-		metrics.clients--;
-		s->attached = 0;
-	}
-	for (int i = 0; i < 2; i++) {
-		msg_unref(s->greeting[i]);
-		s->greeting[i] = NULL;
-	}
+	free(s->body);
+	s->body = NULL;
+	session_close(app_from_wsi(wsi), &s->s);
 }
 
 /*
- * Headers on every static file: the front-end is public and ticker.js is
- * loaded as a module by pages on other origins, which needs CORS.
+ * The Content-Security-Policy of every page tickerd serves: its own
+ * scripts, styles and connections only, nothing inline, no plugins; it may
+ * be framed by itself and by the allowed origins (the wall display in a
+ * newsroom's own dashboard).  Written into buf; returns its length.
+ */
+static int
+content_security_policy(const struct cfg *c, char *buf, size_t len)
+{
+	int n = snprintf(buf, len,
+	                 "default-src 'none'; script-src 'self'; "
+	                 "style-src 'self'; img-src 'self' data:; "
+	                 "font-src 'self'; connect-src 'self'; "
+	                 "manifest-src 'self'; base-uri 'none'; "
+	                 "form-action 'none'; frame-ancestors %s",
+	                 c->any_origin ? "*" : "'self'");
+
+	for (int i = 0; !c->any_origin && i < c->n_origins; i++)
+		if (n > 0 && (size_t)n < len)
+			n += snprintf(buf + n, len - (size_t)n, " %s",
+			              c->origins[i]);
+	return n > 0 && (size_t)n < len ? n : -1;
+}
+
+/*
+ * Headers on every static file: CORS (ticker.js is loaded as a module by
+ * pages on other origins), the CSP above, no MIME sniffing, and a
+ * referrer policy that never leaks a reader's full URL elsewhere.
  */
 static int
 add_public_headers(struct lws *wsi, struct lws_process_html_args *args)
 {
 	unsigned char *p = (unsigned char *)args->p;
 	unsigned char *end = p + args->max_len;
+	char csp[CFG_MAX_ORIGINS * (CFG_ORIGIN_LEN + 1) + 512];
+	int n =
+	    content_security_policy(&app_from_wsi(wsi)->cfg, csp, sizeof(csp));
 
-	if (lws_add_http_header_by_name(
+	if (n < 0 ||
+	    lws_add_http_header_by_name(
 	        wsi, (const unsigned char *)"access-control-allow-origin:",
 	        (const unsigned char *)"*", 1, &p, end) ||
 	    lws_add_http_header_by_name(
 	        wsi, (const unsigned char *)"x-content-type-options:",
-	        (const unsigned char *)"nosniff", 7, &p, end))
+	        (const unsigned char *)"nosniff", 7, &p, end) ||
+	    lws_add_http_header_by_name(
+	        wsi, (const unsigned char *)"referrer-policy:",
+	        (const unsigned char *)"strict-origin-when-cross-origin", 31,
+	        &p, end) ||
+	    lws_add_http_header_by_name(
+	        wsi, (const unsigned char *)"content-security-policy:",
+	        (const unsigned char *)csp, n, &p, end))
 		return 1;
 	args->p = (char *)p;
 	return 0;
@@ -231,6 +288,8 @@ callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 				return serve_health(wsi, s);
 			if (!strcmp(uri, "/events"))
 				return serve_events(wsi, s);
+			if (!strcmp(uri, "/metrics"))
+				return serve_metrics(wsi, s);
 		}
 		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
 			return -1;

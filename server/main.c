@@ -2,6 +2,7 @@
 #include "app.h"
 #include "config.h"
 #include "fanout.h"
+#include "guard.h"
 #include "history.h"
 #include "http.h"
 #include "ingest.h"
@@ -19,14 +20,52 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RING_CAPACITY     4096
 #define SHUTDOWN_GRACE_MS 2000
 #define SHUTDOWN_POLL_MS  20
 
 static struct app app;
-static uv_signal_t sig_int, sig_term;
-static uv_timer_t shutdown_timer;
+static uv_signal_t sig_int, sig_term, sig_hup;
+static uv_timer_t shutdown_timer, sweep_timer;
 static uint64_t shutdown_deadline;
+
+/* Ping a client idle for ping_interval s, hang up after twice that. */
+static lws_retry_bo_t keepalive;
+
+static void
+apply_keepalive(void)
+{
+	keepalive.secs_since_valid_ping = (uint16_t)app.cfg.ping_interval;
+	keepalive.secs_since_valid_hangup =
+	    (uint16_t)(2 * app.cfg.ping_interval);
+}
+
+/* SIGHUP: read the configuration again; origins and limits change now. */
+static void
+on_hup(uv_signal_t *s, int signum)
+{
+	struct cfg_error err;
+
+	(void)s;
+	(void)signum;
+	if (cfg_reload_limits(&app.cfg, app.argc, app.argv, &err)) {
+		log_err("SIGHUP: configuration not reloaded: %s", err.text);
+		return;
+	}
+	apply_keepalive();
+	log_notice("SIGHUP: reloaded: %d origins%s, max %u clients, %u per "
+	           "address, messages up to %u bytes, %u/s, ping after %u s",
+	           app.cfg.n_origins, app.cfg.any_origin ? " (any)" : "",
+	           app.cfg.max_clients, app.cfg.max_per_ip, app.cfg.max_message,
+	           app.cfg.max_rate, app.cfg.ping_interval);
+}
+
+/* Once a second: clients that stopped reading and fell behind go. */
+static void
+on_sweep(uv_timer_t *t)
+{
+	(void)t;
+	fan_sweep(app.fan);
+}
 
 static time_t
 wall_clock(void)
@@ -47,6 +86,8 @@ on_shutdown_tick(uv_timer_t *t)
 	uv_close((uv_handle_t *)t, NULL);
 	uv_close((uv_handle_t *)&sig_int, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
+	uv_close((uv_handle_t *)&sig_hup, NULL);
+	uv_close((uv_handle_t *)&sweep_timer, NULL);
 	lws_context_destroy(app.lws);
 	app.lws = NULL;
 }
@@ -62,6 +103,7 @@ on_signal(uv_signal_t *s, int signum)
 	           (unsigned long long)metrics.clients);
 	sub_stop(app.sub);
 	changelog_stop(app.log);
+	uv_timer_stop(&sweep_timer);
 	ws_shutdown(&app);
 	shutdown_deadline = uv_now(&app.loop) + SHUTDOWN_GRACE_MS;
 	uv_timer_init(&app.loop, &shutdown_timer);
@@ -124,6 +166,8 @@ start_lws(struct lws_http_mount *files)
 	info.mounts = files;
 	info.user = &app;
 	info.max_http_header_pool = 16;
+	info.timeout_secs = app.cfg.handshake_timeout;
+	info.retry_and_idle_policy = &keepalive;
 	info.vhost_name = "tickerd";
 	info.server_string = TICKERD_SERVER;
 	ctx = lws_create_context(&info);
@@ -151,6 +195,9 @@ main(int argc, char **argv)
 		break;
 	}
 	lws_set_log_level(app.cfg.log_level, NULL);
+	app.argc = argc;
+	app.argv = argv;
+	apply_keepalive();
 	signal(SIGPIPE, SIG_IGN);
 	metrics.started = time(NULL);
 
@@ -173,7 +220,8 @@ main(int argc, char **argv)
 	                             .log = app.log,
 	                             .prefix = app.cfg.prefix,
 	                             .now = wall_clock};
-	if (!app.history || !app.fan || !app.sub || !app.log) {
+	app.guard = guard_new(&app.cfg);
+	if (!app.history || !app.fan || !app.sub || !app.log || !app.guard) {
 		log_err("out of memory");
 		return 1;
 	}
@@ -187,15 +235,21 @@ main(int argc, char **argv)
 		        app.cfg.listen_port);
 		return 1;
 	}
-	log_notice("%s serving http://%s:%d/ , Redis %s, channels %s",
+	log_notice("%s serving http://%s:%d/ , Redis %s, channels %s, log "
+	           "%s:log (%u entries)",
 	           TICKERD_SERVER,
 	           app.cfg.listen_host[0] ? app.cfg.listen_host : "0.0.0.0",
-	           app.cfg.listen_port, app.cfg.redis_url, pattern);
+	           app.cfg.listen_port, app.cfg.redis_url, pattern,
+	           app.cfg.prefix, app.cfg.log_length);
 
 	uv_signal_init(&app.loop, &sig_int);
 	uv_signal_init(&app.loop, &sig_term);
 	uv_signal_start(&sig_int, on_signal, SIGINT);
 	uv_signal_start(&sig_term, on_signal, SIGTERM);
+	uv_signal_init(&app.loop, &sig_hup);
+	uv_signal_start(&sig_hup, on_hup, SIGHUP);
+	uv_timer_init(&app.loop, &sweep_timer);
+	uv_timer_start(&sweep_timer, on_sweep, 1000, 1000);
 	sub_start(app.sub);
 	changelog_start(app.log);
 
@@ -210,6 +264,7 @@ main(int argc, char **argv)
 	changelog_free(app.log);
 	fan_free(app.fan);
 	history_free(app.history);
+	guard_free(app.guard);
 	log_notice("bye");
 	return 0;
 }

@@ -3,7 +3,8 @@
 
 #include "app.h"
 #include "fanout.h"
-#include "greeting.h"
+#include "session.h"
+#include "guard.h"
 #include "log.h"
 #include "message.h"
 #include "metrics.h"
@@ -16,13 +17,12 @@
 
 /*
  * One of these per WebSocket client, allocated by lws (zeroed) for the
- * connection's life.  greeting holds the hello and snapshot, sent before
+ * connection's life.  Its session's greeting (hello, snapshot) goes before
  * anything from the ring.
  */
 struct ws_session {
-	struct fan_client fan;
-	struct msg *greeting[2]; /* each NULL once written (or not needed) */
-	int attached;
+	struct session s; /* first: what every client has */
+	int said_bye;     /* we sent a close frame: drop whatever else comes */
 };
 
 /* Read ?topics= into f; 0, or -1 with the reason in why[]. */
@@ -36,15 +36,25 @@ read_topics(struct lws *wsi, struct topic_filter *f, char *why, size_t len)
 	return topic_filter_parse(f, v, why, len);
 }
 
-/* Only /ws upgrades, with valid topics, while not shutting down. */
+/*
+ * Only /ws upgrades, with valid topics, from allowed origins, within the
+ * connection limits, while not shutting down.  A refusal is answered with
+ * its HTTP status.
+ */
 static int
 filter_connection(struct lws *wsi)
 {
+	struct app *app = app_from_wsi(wsi);
 	char uri[64], why[128];
 	struct topic_filter f;
+	int status;
 
-	if (app_from_wsi(wsi)->shutting_down)
+	if (app->shutting_down)
 		return -1;
+	if (guard_check(app->guard, wsi, &status) != GUARD_OK) {
+		lws_return_http_status(wsi, (unsigned)status, NULL);
+		return -1;
+	}
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
 	    strcmp(uri, "/ws")) {
 		log_info("refused WebSocket upgrade on %s", uri);
@@ -65,18 +75,12 @@ establish(struct lws *wsi, struct ws_session *s)
 	struct topic_filter f;
 	char why[128], since[SEQ_STR_LEN + 8];
 	const char *at;
-	uint64_t next;
 
 	if (read_topics(wsi, &f, why, sizeof(why)))
 		return -1;
 	at = lws_get_urlarg_by_name(wsi, "since=", since, (int)sizeof(since));
-	if (greeting_prepare(app, &f, at, s->greeting, &next) ||
-	    fan_attach(app->fan, &s->fan, wsi, FAN_WS, &f, next)) {
-		log_err("out of memory for a new client");
+	if (session_open(app, &s->s, wsi, FAN_WS, &f, at))
 		return -1;
-	}
-	s->attached = 1;
-	metrics.clients++;
 	lws_callback_on_writable(wsi);
 	return 0;
 }
@@ -85,21 +89,54 @@ establish(struct lws *wsi, struct ws_session *s)
 #define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
 
 /*
- * Write the close frame (1001, going away) ourselves and end the
- * connection: with lws 4.1.6 on libuv, lws_close_reason() + return -1 kills
- * the socket before the queued close frame goes out, and clients see 1006.
+ * Write a close frame with code and reason ourselves, and return -1 so lws
+ * ends the connection: with lws 4.1.6 on libuv, lws_close_reason() + -1
+ * kills the socket before the queued close frame goes out (clients see
+ * 1006).
  */
 static int
-send_going_away(struct lws *wsi)
+send_close(struct lws *wsi, int code, const char *reason)
 {
-	static const char bye[] = "server shutting down";
-	unsigned char buf[LWS_PRE + 2 + sizeof(bye)], *p = buf + LWS_PRE;
+	unsigned char buf[LWS_PRE + 2 + 64], *p = buf + LWS_PRE;
+	size_t len = strlen(reason) > 64 ? 64 : strlen(reason);
 
-	p[0] = (unsigned char)(LWS_CLOSE_STATUS_GOINGAWAY >> 8);
-	p[1] = (unsigned char)(LWS_CLOSE_STATUS_GOINGAWAY & 0xff);
-	memcpy(p + 2, bye, sizeof(bye) - 1);
-	lws_write(wsi, p, 2 + sizeof(bye) - 1, WS_WRITE_CLOSE);
+	p[0] = (unsigned char)(code >> 8);
+	p[1] = (unsigned char)(code & 0xff);
+	memcpy(p + 2, reason, len);
+	lws_write(wsi, p, 2 + len, WS_WRITE_CLOSE);
 	return -1;
+}
+
+/*
+ * What a client sends: tickerd needs nothing, but bounds size and rate.
+ * Past a limit it sends the close frame and waits (2 s at most) for the
+ * client's answer rather than closing at once: closing a socket with
+ * unread input resets it, and the client would never see the code.
+ */
+static int
+receive(struct lws *wsi, struct ws_session *s, size_t len)
+{
+	int code;
+
+	if (s->said_bye)
+		return 0;
+	code = guard_receive(app_from_wsi(wsi)->guard, &s->s.guard, len,
+	                     lws_is_final_fragment(wsi) &&
+	                         !lws_remaining_packet_payload(wsi));
+	if (!code)
+		return 0;
+	log_info("closing a client with %d: %s", code,
+	         code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE
+	             ? "message too large"
+	             : "sending too fast");
+	send_close(wsi, code,
+	           code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE
+	               ? "message too large"
+	               : "too many messages");
+	s->said_bye = 1;
+	s->s.fan.dead = 1; /* nothing more from the ring either */
+	lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, 2);
+	return 0;
 }
 
 static int
@@ -107,9 +144,10 @@ writeable(struct lws *wsi, struct ws_session *s)
 {
 	struct app *app = app_from_wsi(wsi);
 
-	if (s->fan.closing)
-		return send_going_away(wsi);
-	return greet_or_serve(app->fan, &s->fan, s->greeting);
+	if (s->s.fan.closing)
+		return send_close(wsi, LWS_CLOSE_STATUS_GOINGAWAY,
+		                  "server shutting down");
+	return greet_or_serve(app->fan, &s->s.fan, s->s.greeting);
 }
 
 static int
@@ -126,19 +164,9 @@ callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return writeable(wsi, s);
 	case LWS_CALLBACK_RECEIVE:
-		/* Clients have nothing to tell us; what they send is dropped.
-		 */
-		return 0;
+		return receive(wsi, s, len);
 	case LWS_CALLBACK_CLOSED:
-		if (s->attached) {
-			fan_detach(app_from_wsi(wsi)->fan, &s->fan);
-			metrics.clients--;
-			s->attached = 0;
-		}
-		for (int i = 0; i < 2; i++) {
-			msg_unref(s->greeting[i]);
-			s->greeting[i] = NULL;
-		}
+		session_close(app_from_wsi(wsi), &s->s);
 		return 0;
 	default:
 		return lws_callback_http_dummy(wsi, reason, user, in, len);

@@ -337,6 +337,18 @@ a:hover{text-decoration:underline}
 @media (prefers-reduced-motion:no-preference){[data-state=live] .state::before{animation:pulse 2s infinite}}
 @keyframes pulse{50%{opacity:.3}}`;
 
+// The shadow tree's styles: one constructed stylesheet, shared by every ticker
+// on the page. Unlike a <style> element it is not inline style, so it applies
+// under a Content-Security-Policy without style-src 'unsafe-inline' (tickerd's
+// own pages, and strict sites that embed the ticker). Browsers without
+// constructable stylesheets (Safari before 16.4) get the <style> element.
+let sheet = null;
+function styleRoot(root) {
+  if (!root.adoptedStyleSheets) return root.append(h('style', {}, CSS));
+  if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(CSS);
+  root.adoptedStyleSheets = [sheet];
+}
+
 /** <news-ticker>: the crawl (or, with reduced motion, one item at a time). */
 class NewsTicker extends HTMLElement {
   static observedAttributes = ['src', 'topics', 'lang'];
@@ -367,7 +379,9 @@ class NewsTicker extends HTMLElement {
         (this.#ack = h('button', { class: 'ack', type: 'button' }, '✕')))));
     this.#polite = h('div', { class: 'sr', 'aria-live': 'polite' });
     this.#assertive = h('div', { class: 'sr', 'aria-live': 'assertive', 'aria-atomic': 'true' });
-    this.attachShadow({ mode: 'open' }).append(h('style', {}, CSS), this.#bar, this.#polite, this.#assertive);
+    const root = this.attachShadow({ mode: 'open' });
+    styleRoot(root);
+    root.append(this.#bar, this.#polite, this.#assertive);
 
     this.#toggle.onclick = () => this.#hold('user', !this.#holds.has('user'));
     this.#ack.onclick = () => this.#endFlash();

@@ -1,5 +1,6 @@
-// The ticker's connection: embedded on another origin, surviving a tickerd
-// restart without showing anything twice, and saying when it is offline.
+// The ticker's connection: embedded on another origin that tickerd lists
+// (--allow-origin), refused on one it does not, surviving a tickerd restart
+// without showing anything twice, and saying when it is offline.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,19 +12,36 @@ let env;
 before(async () => { env = await startStack(); });
 after(async () => { await env?.stop(); });
 
-// A page whose WebSockets are recorded: [{ url, frames: [parsed JSON] }].
-async function recordedPage(t, body, opts) {
+// A page whose WebSockets are recorded: [{ url, frames: [parsed JSON], errors: [socket errors] }].
+async function recordingPage(t, opts) {
   const page = await env.page(t, opts);
   page.sockets = [];
   page.on('websocket', (ws) => {
-    const s = { url: ws.url(), frames: [] };
+    const s = { url: ws.url(), frames: [], errors: [] };
     page.sockets.push(s);
     ws.on('framereceived', (f) => { try { s.frames.push(JSON.parse(f.payload)); } catch { /* not JSON */ } });
+    ws.on('socketerror', (e) => s.errors.push(String(e)));
   });
+  return page;
+}
+
+// A recording page on env.site (an origin tickerd lists), once its ticker is live.
+async function recordedPage(t, body, opts) {
+  const page = await recordingPage(t, opts);
   await page.goto(env.serve(t, body));
   await waitState(page, 'live');
   return page;
 }
+
+// Open an EventSource on tickerd from the page: 'hello' when it greets us,
+// 'refused' when the browser gives up on it (an HTTP error status), or 'timeout'.
+const eventSource = (page, url) => page.evaluate((u) => new Promise((resolve) => {
+  const es = new EventSource(u);
+  const end = (why) => { es.close(); clearTimeout(timer); resolve(why); };
+  const timer = setTimeout(() => end('timeout'), 4000);
+  es.addEventListener('hello', () => end('hello'));
+  es.onerror = () => es.readyState === EventSource.CLOSED && end('refused');
+}), url);
 
 const ids = (page) => page.locator('news-ticker').evaluate(({ shadowRoot: root }) =>
   [...root.querySelectorAll('li')].map((li) => li.dataset.id));
@@ -33,10 +51,46 @@ describe('connection', () => {
     const topic = uniq('xo');
     const page = await recordedPage(t, `<news-ticker topics="${topic}"></news-ticker>`);
     assert.notEqual(new URL(page.url()).origin, env.tickerd.url, 'the page is not on tickerd');
+    assert.equal(new URL(page.url()).origin, env.site.origin, 'but on the origin tickerd was told to allow');
     assert.equal(page.sockets[0].url, `ws://127.0.0.1:${env.tickerd.port}/ws?topics=${topic}`);
     await env.publish(topic, { id: 'xo-1', headline: 'Embedded tickers get the news too' });
     await page.locator('news-ticker li[data-id="xo-1"]').waitFor({ state: 'attached', timeout: 1000 });
     assert.deepEqual(page.errors, []);
+  });
+
+  test('a page on an origin tickerd does not list cannot connect (403); the listed one can', T, async (t) => {
+    const topic = uniq('org');
+    const body = `<news-ticker topics="${topic}"></news-ticker>`;
+    const listed = await recordedPage(t, body);
+    const other = await recordingPage(t);
+    const said = [];
+    other.on('console', (m) => m.type() === 'error' && said.push(m.text()));
+    await other.goto(env.serve(t, body, env.elsewhere));
+    assert.equal(new URL(other.url()).origin, env.elsewhere.origin);
+    for (const end = Date.now() + 5000; !other.sockets[0]?.errors.length; await sleep(50)) {
+      assert.ok(Date.now() < end, `no refused handshake within 5 s: ${JSON.stringify(other.sockets)}`);
+    }
+    assert.match(other.sockets[0].errors[0], /Unexpected response code: 403/);
+    await waitState(other, 'reconnecting', 2000);
+
+    await env.publish(topic, { id: 'org-1', headline: 'Only pages on allowed origins get this' });
+    await listed.locator('news-ticker li[data-id="org-1"]').waitFor({ state: 'attached', timeout: 1000 });
+    await sleep(300);
+    assert.equal(await other.locator('news-ticker li').count(), 0, 'nothing reached the refused page');
+    assert.notEqual(await other.locator('news-ticker .bar').getAttribute('data-state'), 'live');
+    assert.ok(other.sockets.length >= 1, 'it tried');
+    for (const s of other.sockets) {
+      assert.equal(s.url, `ws://127.0.0.1:${env.tickerd.port}/ws?topics=${topic}`);
+      assert.deepEqual(s.frames, [], 'no hello, nothing');
+    }
+    assert.ok(said.some((m) => /WebSocket connection to .* failed: .*\b403\b/.test(m)), said.join('\n'));
+    assert.deepEqual(listed.sockets.flatMap((s) => s.errors), []);
+
+    // EventSource, the other way in, follows the same rule.
+    const events = `${env.tickerd.url}/events?topics=${topic}`;
+    assert.equal(await eventSource(listed, events), 'hello');
+    assert.equal(await eventSource(other, events), 'refused');
+    assert.deepEqual([...listed.errors, ...other.errors], []);
   });
 
   test('after tickerd restarts the ticker reconnects with since= and shows nothing twice', T, async (t) => {

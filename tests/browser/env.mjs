@@ -30,9 +30,11 @@ export function launchBrowser() {
 
 /**
  * tickerd on a fixed port, so that it can be stopped and started again where
- * the browser expects it. stop() sends SIGTERM (SIGKILL after 3 s).
+ * the browser expects it (which is why this is not the e2e harness's
+ * startTickerd: that picks a new port each time). `args` are added to the
+ * command line. stop() sends SIGTERM (SIGKILL after 3 s).
  */
-function tickerdOn(port, redisUrl) {
+function tickerdOn(port, redisUrl, args = []) {
   let child = null;
   let log = '';
   const api = {
@@ -41,7 +43,7 @@ function tickerdOn(port, redisUrl) {
     log: () => log,
     async start() {
       const c = (child = spawn(TICKERD_BIN,
-        ['--listen', `127.0.0.1:${port}`, '--redis', redisUrl, '--web', WEB_DIR],
+        ['--listen', `127.0.0.1:${port}`, '--redis', redisUrl, '--web', WEB_DIR, ...args],
         { stdio: ['ignore', 'ignore', 'pipe'] }));
       c.stderr.on('data', (d) => { log += d; });
       c.exited = new Promise((resolve) => c.on('exit', resolve));
@@ -62,26 +64,32 @@ function tickerdOn(port, redisUrl) {
 }
 
 /**
- * Start redis-server, tickerd, a site for test pages and Chromium. Returns
- * { redis, tickerd, browser, site, publish(topic, payload), burst(commands),
- *   page(t, opts), open(t, body, opts), stop() }.
+ * Start redis-server, two sites for test pages, tickerd and Chromium. tickerd
+ * refuses WebSocket and EventSource handshakes from pages on origins it does
+ * not list: it is started with `--allow-origin <env.site's origin>` (plus
+ * `tickerdArgs`), so env.site is a site that embeds the ticker and
+ * env.elsewhere one that tickerd does not know. Returns
+ * { redis, tickerd, browser, site, elsewhere, publish(topic, payload),
+ *   burst(commands), page(t, opts), serve(t, body, site), open(t, body, opts), stop() }.
  */
-export async function startStack() {
+export async function startStack({ tickerdArgs = [] } = {}) {
   if (!tickerdAvailable()) throw new Error(`tickerd binary not found at ${TICKERD_BIN}: make -C ${REPO}`);
-  const env = { redis: null, tickerd: null, browser: null, site: null };
+  const env = { redis: null, tickerd: null, browser: null, site: null, elsewhere: null };
   env.stop = async () => {
     await env.browser?.close().catch(() => {});
     await env.site?.close();
+    await env.elsewhere?.close();
     await env.tickerd?.stop().catch(() => {});
     await env.redis?.dispose().catch(() => {});
   };
   try {
-    env.redis = await startRedis();
-    env.tickerd = tickerdOn(await freePort(), env.redis.url);
-    await env.tickerd.start();
-    env.browser = await launchBrowser();
     env.pages = new Map();
     env.site = await serveHtml((req) => env.pages.get(req.url));
+    env.elsewhere = await serveHtml((req) => env.pages.get(req.url));
+    env.redis = await startRedis();
+    env.tickerd = tickerdOn(await freePort(), env.redis.url, ['--allow-origin', env.site.origin, ...tickerdArgs]);
+    await env.tickerd.start();
+    env.browser = await launchBrowser();
   } catch (e) {
     await env.stop();
     throw e;
@@ -114,19 +122,20 @@ export async function startStack() {
   /**
    * The URL of a test page holding `body`, served from a plain node http
    * server (a different origin from tickerd, as on a site that embeds the
-   * ticker) and loading ticker.js from tickerd. Removed by the caller's t.after.
+   * ticker: env.site, which tickerd lists, unless `site` says otherwise) and
+   * loading ticker.js from tickerd. Removed by the caller's t.after.
    */
-  env.serve = (t, body) => {
+  env.serve = (t, body, site = env.site) => {
     const name = `${uniq('page')}.html`;
     env.pages.set(`/${name}`, testPage(body, `${env.tickerd.url}/ticker.js`));
     t.after(() => env.pages.delete(`/${name}`));
-    return env.site.url + name;
+    return site.url + name;
   };
 
-  /** A new page showing env.serve(t, body). */
-  env.open = async (t, body, opts) => {
+  /** A new page showing env.serve(t, body, opts.site); the other opts are the context's. */
+  env.open = async (t, body, { site, ...opts } = {}) => {
     const page = await env.page(t, opts);
-    await page.goto(env.serve(t, body));
+    await page.goto(env.serve(t, body, site));
     return page;
   };
   return env;
@@ -140,7 +149,7 @@ export const testPage = (body, src = '/ticker.js') => `<!doctype html>
 
 /**
  * A plain node http server on a spare port; page(req) returns the html for a
- * request, or undefined for 404. Resolves { url, close() }.
+ * request, or undefined for 404. Resolves { url, origin, close() }.
  */
 export async function serveHtml(page) {
   const server = http.createServer((req, res) => {
@@ -151,6 +160,7 @@ export async function serveHtml(page) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${server.address().port}/`,
+    origin: `http://127.0.0.1:${server.address().port}`,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
   };
 }

@@ -54,12 +54,18 @@ test('three instances: one PUBLISH is recorded exactly once and delivered by all
     assert.ok(e.payload.equals(Buffer.from(p, 'utf8')), 'the raw published bytes are logged');
     if (i === 0) {
       assert.equal(got[0].json.item.time, isoOfSeq(seq), 'a plain-text item takes its time from the entry id');
-      // The dedupe key: ticker:seen:<sha1>, short-lived (10 s).
+      // The dedupe keys: ticker:seen:<sha1> (the payload, short-lived: 10 s),
+      // and ticker:seen:t:<token> (one per instance's send, so a resend after
+      // a lost answer counts once).
       const keys = (await redisCall(redis.port, ['KEYS', 'ticker:seen:*'])).map((b) => b.toString('utf8'));
-      assert.ok(keys.length >= 1 && keys.every((k) => /^ticker:seen:[0-9a-f]{40}$/.test(k)), `dedupe keys: ${keys.join(' ')}`);
+      const payloadKeys = keys.filter((k) => /^ticker:seen:[0-9a-f]{40}$/.test(k));
+      const tokenKeys = keys.filter((k) => /^ticker:seen:t:.+$/.test(k));
+      assert.equal(payloadKeys.length, 1, `one payload dedupe key: ${keys.join(' ')}`);
+      assert.equal(payloadKeys.length + tokenKeys.length, keys.length, `dedupe keys: ${keys.join(' ')}`);
       for (const k of keys) {
         const ttl = await redisCall(redis.port, ['PTTL', k]);
-        assert.ok(ttl > 0 && ttl <= 10_000, `${k} PTTL ${ttl} (must expire within 10 s)`);
+        const limit = tokenKeys.includes(k) ? 86_400_000 : 10_000;
+        assert.ok(ttl > 0 && ttl <= limit, `${k} PTTL ${ttl} (must expire within ${limit} ms)`);
       }
     }
     for (let k = 1; k < got.length; k++) {

@@ -971,3 +971,361 @@ export function redisCli(port, args, { timeoutMs = 5000, bin = process.env.REDIS
       });
   });
 }
+
+// ---------------------------------------------------------------------------
+// Additions for hardening (issue 6)
+
+const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const METRIC_TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
+
+function parseMetricValue(s, line) {
+  if (s === 'NaN') return NaN;
+  if (s === '+Inf') return Infinity;
+  if (s === '-Inf') return -Infinity;
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s)) throw new Error(`/metrics: bad sample value ${JSON.stringify(s)} in line ${JSON.stringify(line)}`);
+  return Number(s);
+}
+
+/** Canonical key of a sample: name{a="x",b="y"} with labels sorted ('name' alone without labels). */
+export function metricKey(name, labels = {}) {
+  const ks = Object.keys(labels).sort();
+  return ks.length ? `${name}{${ks.map((k) => `${k}=${JSON.stringify(String(labels[k]))}`).join(',')}}` : name;
+}
+
+/**
+ * Parse the Prometheus text exposition format (0.0.4) strictly: every line
+ * must be `# HELP name text`, `# TYPE name type`, another `#` comment, or a
+ * sample `name{label="value",...} value [timestamp]`; anything else throws.
+ * Returns { families: Map(name -> { help, type }), samples: [{ name, labels, value, line }],
+ * value(name, labels) (undefined when absent), byName(name) }.
+ */
+export function parsePrometheus(text) {
+  const families = new Map();
+  const samples = [];
+  const seen = new Set();
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  else throw new Error('/metrics: the text does not end with a newline');
+  for (const line of lines) {
+    if (line.startsWith('#')) {
+      const m = /^#\s+(HELP|TYPE)\s+(\S+)(?:\s(.*))?$/.exec(line);
+      if (!m) continue; // a plain comment
+      const [, kind, name, rest = ''] = m;
+      if (!METRIC_NAME_RE.test(name)) throw new Error(`/metrics: bad metric name in ${JSON.stringify(line)}`);
+      const fam = families.get(name) || {};
+      if (kind === 'HELP') {
+        if (fam.help !== undefined) throw new Error(`/metrics: second HELP for ${name}`);
+        fam.help = rest;
+      } else {
+        if (fam.type !== undefined) throw new Error(`/metrics: second TYPE for ${name}`);
+        if (!METRIC_TYPES.has(rest.trim())) throw new Error(`/metrics: bad TYPE in ${JSON.stringify(line)}`);
+        if (samples.some((s) => s.name === name)) throw new Error(`/metrics: TYPE for ${name} after its samples`);
+        fam.type = rest.trim();
+      }
+      families.set(name, fam);
+      continue;
+    }
+    if (line.trim() === '') throw new Error('/metrics: blank line');
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?[ \t]+(\S+)(?:[ \t]+(-?\d+))?$/.exec(line);
+    if (!m) throw new Error(`/metrics: not a sample line: ${JSON.stringify(line)}`);
+    const [, name, labelText = '', valueText] = m;
+    const labels = {};
+    let rest = labelText;
+    while (rest.length) {
+      const lm = /^([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"(,?)/.exec(rest);
+      if (!lm) throw new Error(`/metrics: bad labels ${JSON.stringify(labelText)} in ${JSON.stringify(line)}`);
+      if (lm[1] in labels) throw new Error(`/metrics: label ${lm[1]} twice in ${JSON.stringify(line)}`);
+      labels[lm[1]] = lm[2].replace(/\\(.)/g, (_, c) => (c === 'n' ? '\n' : c));
+      rest = rest.slice(lm[0].length);
+      if (rest.length && !lm[3]) throw new Error(`/metrics: labels not comma-separated in ${JSON.stringify(line)}`);
+    }
+    const key = metricKey(name, labels);
+    if (seen.has(key)) throw new Error(`/metrics: sample ${key} twice`);
+    seen.add(key);
+    samples.push({ name, labels, value: parseMetricValue(valueText, line), line });
+  }
+  const byKey = new Map(samples.map((s) => [metricKey(s.name, s.labels), s.value]));
+  return {
+    families,
+    samples,
+    value: (name, labels = {}) => byKey.get(metricKey(name, labels)),
+    byName: (name) => samples.filter((s) => s.name === name),
+  };
+}
+
+/** GET /metrics and parse it; resolves { status, headers, text, families, samples, value(), byName() }. */
+export async function getMetrics(port, { timeoutMs = 3000 } = {}) {
+  const r = await httpGet(port, '/metrics', { timeoutMs });
+  if (r.status !== 200) throw new Error(`GET /metrics: HTTP ${r.status}: ${r.text.slice(0, 300)}`);
+  return { status: r.status, headers: r.headers, text: r.text, ...parsePrometheus(r.text) };
+}
+
+/**
+ * Open a WebSocket with full control of the handshake. opts: { origin,
+ * headers, localAddress (e.g. '127.0.0.2'), autoPong (default true),
+ * timeoutMs }. Resolves { status: 101, client } once open, or { status,
+ * headers, body } when the server answered the upgrade with another HTTP
+ * status; rejects on a network error or timeout. An opened client is not
+ * registered anywhere: close it (or push it to h.clients).
+ */
+export function openWebSocket(url, { origin, headers = {}, localAddress, autoPong = true, timeoutMs = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false, handshakeTimeout: timeoutMs, autoPong, headers,
+      ...(origin !== undefined ? { origin } : {}),
+      ...(localAddress !== undefined ? { localAddress } : {}),
+    });
+    const client = new Client(ws, url);
+    const onErr = (e) => reject(new Error(`connect ${url}: ${e.message}`));
+    ws.once('error', onErr);
+    ws.once('unexpected-response', (req, res) => {
+      const chunks = [];
+      res.on('data', (d) => chunks.push(d));
+      const done = () => {
+        ws.off('error', onErr);
+        ws.on('error', () => {});
+        req.destroy();
+        resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+      };
+      res.on('end', done);
+      res.on('error', done);
+      res.on('aborted', done);
+      setTimeout(done, 1000).unref(); // a server that keeps the connection open after the status
+    });
+    ws.once('open', () => {
+      ws.off('error', onErr);
+      resolve({ status: 101, client });
+    });
+  });
+}
+
+/** A field of /proc/<pid>/status in kB (e.g. 'VmRSS', 'VmHWM'); Linux only. */
+export function procStatusKb(pid, field = 'VmRSS') {
+  const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(text);
+  if (!m) throw new Error(`/proc/${pid}/status has no ${field}`);
+  return Number(m[1]);
+}
+
+/**
+ * PUBLISH many payloads on one channel, pipelined `batch` at a time on one
+ * connection per batch. Resolves with the replies (receiver counts).
+ */
+export async function publishMany(port, channel, payloads, { batch = 500, timeoutMs = 20_000 } = {}) {
+  const out = [];
+  for (let i = 0; i < payloads.length; i += batch) {
+    const cmds = payloads.slice(i, i + batch).map((p) => ['PUBLISH', channel, Buffer.isBuffer(p) ? p : Buffer.from(p, 'utf8')]);
+    const replies = await redisCommands(port, cmds, { timeoutMs });
+    for (const r of replies) if (r instanceof RedisError) throw r;
+    out.push(...replies);
+  }
+  return out;
+}
+
+/**
+ * The well-behaved-client check: wait until `client` (a Client or SSEClient
+ * that got hello + snapshot on a fresh connection) has received the last
+ * entry of `<prefix>:log` of its topics, then check its stream against the
+ * log with checker.mjs (every entry after its snapshot exactly once, in
+ * order, nothing extra) and that it is still connected. `log` overrides the
+ * XRANGE read (e.g. entries collected while a burst ran past the log's cap).
+ * Resolves { log, delivered } (delivered: the number of item/retract frames).
+ */
+export async function assertReceivedAll(redisPort, client, { name = 'well-behaved client', prefix = 'ticker', log, timeoutMs = 10_000, topics = [] } = {}) {
+  const { readLog, streamOf, checkStream, cmpSeq, waitUntil, SEQ_RE: LOG_SEQ_RE } = await import('./checker.mjs');
+  const truth = log || await readLog(redisPort, prefix);
+  const stream = streamOf(name, client, topics);
+  const mine = truth.filter((e) => topics.length === 0 || topics.includes(e.topic));
+  if (mine.length) {
+    const target = mine[mine.length - 1].seq;
+    await waitUntil(() => {
+      const last = stream.lastDelivered();
+      return (last && LOG_SEQ_RE.test(last) && cmpSeq(last, target) >= 0) || client.closeCode !== null;
+    }, timeoutMs, () => `${name} to receive up to the log's last entry ${target} (it is at ${stream.lastDelivered()}); ${client.describe()}`);
+  }
+  assert.equal(client.closeCode, null, `${name} was disconnected (${client.closeCode}): ${client.describe()}`);
+  checkStream(stream, truth);
+  const delivered = client.messages.filter((m) => m.json && (m.json.type === 'item' || m.json.type === 'retract')).length;
+  return { log: truth, delivered };
+}
+
+/**
+ * A WebSocket client on a raw TCP socket that, once the server has answered
+ * the upgrade, never reads again (socket paused). Resolves { socket, status,
+ * head (the response head), closed (a promise: 'close' of the socket) }.
+ * Destroy the socket when done (or push { close: () => socket.destroy() } to h.clients).
+ */
+export function rawWebSocket(port, urlPath = '/ws', { host = '127.0.0.1', localAddress, headers = {}, timeoutMs = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, ...(localAddress ? { localAddress } : {}) });
+    let head = Buffer.alloc(0);
+    const closed = new Promise((r) => socket.once('close', () => r(Date.now())));
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`raw WebSocket ${urlPath}: no answer within ${timeoutMs} ms`)); }, timeoutMs);
+    socket.on('error', (e) => { clearTimeout(timer); reject(e); });
+    socket.once('connect', () => {
+      const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      socket.write(`GET ${urlPath} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
+        + `Sec-WebSocket-Key: ${Buffer.from(Math.random().toString(36).padEnd(16, 'x').slice(0, 16)).toString('base64')}\r\n`
+        + `Sec-WebSocket-Version: 13\r\n${extra}\r\n`);
+    });
+    const onData = (d) => {
+      head = Buffer.concat([head, d]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.pause();
+      socket.off('data', onData);
+      clearTimeout(timer);
+      const text = head.subarray(0, end).toString('latin1');
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(text);
+      resolve({ socket, status: m ? Number(m[1]) : null, head: text, closed });
+    };
+    socket.on('data', onData);
+  });
+}
+
+/**
+ * Follow `<prefix>:log` while it is written: XRANGE from the last entry seen,
+ * `count` at a time on one persistent connection, at once again while
+ * replies come back full, else after `everyMs`; so entries that a capped log
+ * trims later are still captured. .entries has the shape of checker.mjs
+ * readLog(). await .stop() ends it after one last read. (Entries trimmed
+ * before the follower read them are missing: compare with what was published.)
+ */
+export function followLog(port, { prefix = 'ticker', count = 250, everyMs = 2, host = '127.0.0.1' } = {}) {
+  const key = `${prefix}:log`;
+  const f = { entries: [], running: true, reads: 0 };
+  let last = null;
+  const sock = net.connect({ host, port });
+  let chunks = [];
+  let pending = null; // { resolve, reject } of the command in flight
+  sock.on('data', (d) => {
+    chunks.push(d);
+    if (!pending) return;
+    const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    chunks = [buf];
+    let r;
+    try { r = parseResp(buf, 0); } catch (e) { pending.reject(e); pending = null; return; }
+    if (!r) return;
+    chunks = r.next < buf.length ? [buf.subarray(r.next)] : [];
+    const p = pending;
+    pending = null;
+    p.resolve(r.value);
+  });
+  const dead = new Promise((resolve, reject) => {
+    sock.on('error', (e) => { if (pending) pending.reject(e); pending = null; reject(e); });
+    sock.on('close', () => { if (pending) pending.reject(new Error('followLog: connection closed')); pending = null; resolve(); });
+  });
+  dead.catch(() => {});
+  const connected = new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+  const command = (args) => new Promise((resolve, reject) => {
+    pending = { resolve, reject };
+    sock.write(encodeCommand(args));
+  });
+  const readOnce = async () => {
+    await connected;
+    for (;;) {
+      const r = await command(['XRANGE', key, last === null ? '-' : `(${last}`, '+', 'COUNT', String(count)]);
+      if (r instanceof RedisError) throw r;
+      f.reads++;
+      for (const [id, kv] of r) {
+        const fields = {};
+        for (let i = 0; i + 1 < kv.length; i += 2) fields[kv[i].toString('utf8')] = kv[i + 1];
+        const seq = id.toString('utf8');
+        f.entries.push({ seq, topic: fields.topic ? fields.topic.toString('utf8') : undefined, payload: fields.payload, fields });
+        last = seq;
+      }
+      if (r.length < count) return;
+    }
+  };
+  const loop = (async () => {
+    while (f.running) {
+      await readOnce();
+      await sleep(everyMs);
+    }
+  })().catch((e) => { f.error = e; });
+  f.stop = async () => {
+    f.running = false;
+    await loop;
+    try {
+      if (f.error) throw f.error;
+      await readOnce();
+    } finally {
+      sock.destroy();
+    }
+    return f.entries;
+  };
+  return f;
+}
+
+/** The ids of the items a Client or SSEClient received, in order. */
+export function receivedItemIds(c) {
+  return c.messages.filter((m) => m.json && m.json.type === 'item').map((m) => m.json.item.id);
+}
+
+/**
+ * Assert that client received the items `ids` (those of its items whose id
+ * passes `filter`) exactly once each, in this order, with increasing seqs.
+ */
+export function assertItemsInOrder(c, ids, name = c.url, filter = () => true) {
+  const got = receivedItemIds(c).filter(filter);
+  if (got.length !== ids.length || got.some((id, i) => id !== ids[i])) {
+    const have = new Set(got);
+    const missing = ids.filter((id) => !have.has(id));
+    const firstBad = got.findIndex((id, i) => id !== ids[i]);
+    const dups = got.length - have.size;
+    assert.fail(`${name}: received ${got.length} of ${ids.length} items; ${missing.length} missing`
+      + (missing.length ? ` (${missing.slice(0, 5).join(' ')}${missing.length > 5 ? ` … ${missing.slice(-3).join(' ')}` : ''})` : '')
+      + `${dups ? `; ${dups} duplicate(s)` : ''}; first divergence at position ${firstBad < 0 ? got.length : firstBad}: `
+      + `got ${got[firstBad] ?? '(nothing)'}, expected ${ids[firstBad < 0 ? got.length : firstBad]}`);
+  }
+  const seqs = c.messages.filter((m) => m.json && m.json.type === 'item').map((m) => m.json.item.seq);
+  for (let i = 1; i < seqs.length; i++) {
+    assert.ok(seqKey(seqs[i - 1]) < seqKey(seqs[i]), `${name}: seq not increasing at ${i}: ${seqs[i - 1]} then ${seqs[i]}`);
+  }
+}
+
+/**
+ * Three clients that stop reading right after their greeting: a ws client
+ * whose socket is paused, a raw TCP WebSocket that never reads, and an
+ * EventSource whose response is paused. Torn down with the scenario `h`.
+ * .resumeAll() makes them read again (to see how their connections ended);
+ * .ended(ms) resolves once all three connections are closed (rejects after ms).
+ */
+export async function openNeverReaders(h, tickerd) {
+  const r = await openWebSocket(tickerd.wsUrl());
+  assert.equal(r.status, 101, `WebSocket handshake: HTTP ${r.status}`);
+  const ws = r.client;
+  h.clients.push(ws);
+  await ws.ready();
+  ws.ws._socket.pause();
+
+  const raw = await rawWebSocket(tickerd.port, '/ws');
+  assert.equal(raw.status, 101, `raw WebSocket handshake: ${raw.head}`);
+  h.defer(() => raw.socket.destroy());
+
+  const sse = await connectSSE(tickerd.port, '/events');
+  h.clients.push(sse);
+  assert.equal(sse.status, 200, `EventSource: HTTP ${sse.status}`);
+  await sse.ready();
+  sse._req.res.pause();
+  sse._req.socket.pause();
+  return {
+    ws,
+    raw,
+    sse,
+    count: 3,
+    resumeAll() {
+      ws.ws._socket.resume();
+      raw.socket.on('data', () => {});
+      raw.socket.resume();
+      sse._req.res.resume();
+      sse._req.socket.resume();
+    },
+    async ended(ms = 5000) {
+      const within = (p, what) => Promise.race([p, sleep(ms).then(() => { throw new Error(`${what}: connection still open ${ms} ms after it was culled`); })]);
+      await within(ws.closed, 'paused WebSocket');
+      await within(raw.closed, 'raw TCP WebSocket');
+      await within(sse.closed, 'paused EventSource');
+    },
+  };
+}

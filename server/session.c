@@ -1,5 +1,6 @@
-/* greeting.c: hello, then a snapshot or the messages after a resume point. */
-#include "greeting.h"
+/* session.c: a client's greeting (hello, then a snapshot or what follows its
+ * resume point), its joining and its leaving. */
+#include "session.h"
 
 #include "app.h"
 #include "changelog.h"
@@ -54,4 +55,38 @@ greeting_prepare(struct app *app, const struct topic_filter *f,
 	}
 	*next = fan_head(app->fan) + 1;
 	return 0;
+}
+
+int
+session_open(struct app *app, struct session *s, struct lws *wsi,
+             enum fan_kind kind, const struct topic_filter *f,
+             const char *since)
+{
+	uint64_t next;
+
+	if (greeting_prepare(app, f, since, s->greeting, &next) ||
+	    fan_attach(app->fan, &s->fan, wsi, kind, f, next)) {
+		log_err("out of memory for a new client");
+		session_close(app, s);
+		return -1;
+	}
+	s->attached = 1;
+	metrics.clients++;
+	guard_join(app->guard, &s->guard, wsi);
+	return 0;
+}
+
+void
+session_close(struct app *app, struct session *s)
+{
+	if (s->attached) {
+		fan_detach(app->fan, &s->fan);
+		guard_leave(app->guard, &s->guard);
+		metrics.clients--;
+		s->attached = 0;
+	}
+	for (int i = 0; i < 2; i++) {
+		msg_unref(s->greeting[i]);
+		s->greeting[i] = NULL;
+	}
 }

@@ -1,0 +1,49 @@
+/* session.h: one client's life: admitted, greeted, fed from the ring, gone. */
+#ifndef TICKERD_SESSION_H
+#define TICKERD_SESSION_H
+
+#include "fanout.h"
+#include "guard.h"
+
+#include <stdint.h>
+
+struct app;
+struct msg;
+struct topic_filter;
+
+/*
+ * What every client has, WebSocket or EventSource; embedded first in each
+ * protocol's session data (lws allocates it zeroed, frees it at close).
+ */
+struct session {
+	struct fan_client fan; /* first: fan_foreach() hands this pointer */
+	struct guard_client guard;
+	struct msg *greeting[2]; /* each NULL once written (or not needed) */
+	int attached;
+};
+
+/*
+ * session_open() - a client admitted by guard_check(): prepare its greeting
+ * for the topics f selects and its resume point since (NULL/"" for none),
+ * join the fan-out as kind, count it.  0, or -1 (ENOMEM; logged).
+ */
+int session_open(struct app *app, struct session *s, struct lws *wsi,
+                 enum fan_kind kind, const struct topic_filter *f,
+                 const char *since);
+
+/* session_close() - the client is gone: leave, uncount, drop its greeting. */
+void session_close(struct app *app, struct session *s);
+
+/*
+ * greeting_prepare() - for a client of the topics f selects that resumes
+ * after since (NULL or "" for a new client): out[0] is the hello; out[1]
+ * the snapshot of recent items, or NULL when since is in the ring and the
+ * client just goes on after it; a since that is not (trimmed away, Redis
+ * lost its data, never seen here) gets a snapshot marked resync.  *next is
+ * the ring position to continue from.  The caller owns out[].  0, or -1 on
+ * ENOMEM (nothing to free).
+ */
+int greeting_prepare(struct app *app, const struct topic_filter *f,
+                     const char *since, struct msg *out[2], uint64_t *next);
+
+#endif
