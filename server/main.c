@@ -166,7 +166,9 @@ start_lws(struct lws_http_mount *files)
 	info.mounts = files;
 	info.user = &app;
 	info.max_http_header_pool = 16;
+	/* A request (or upgrade) must arrive whole within the timeout. */
 	info.timeout_secs = app.cfg.handshake_timeout;
+	info.timeout_secs_ah_idle = app.cfg.handshake_timeout;
 	info.retry_and_idle_policy = &keepalive;
 	info.vhost_name = "tickerd";
 	info.server_string = TICKERD_SERVER;
