@@ -30,7 +30,7 @@ LIB_OBJS    := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test unit e2e browser sanitize install uninstall clean deps format help
+.PHONY: all run test unit e2e browser sanitize fuzz fuzz-replay install uninstall clean deps format help
 
 all: $(BUILD)/tickerd
 
@@ -42,6 +42,7 @@ help:
 	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX))"
 	@echo "make SANITIZE=address,undefined   build with sanitizers (into build-sanitize/)"
 	@echo "make sanitize   unit + end-to-end suites under ASan/UBSan (part of make test)"
+	@echo "make fuzz       fuzz the parsers for FUZZ_SECONDS each (clang, libFuzzer)"
 
 $(BUILD)/tickerd: $(SERVER_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -91,7 +92,7 @@ browser: $(BUILD)/tickerd tests/node_modules/.package-lock.json
 # UndefinedBehaviorSanitizer; a report from any tickerd run fails the target.
 SAN_REPORTS = $(CURDIR)/build-sanitize/reports
 sanitize:
-	@$(MAKE) --no-print-directory SANITIZE=address,undefined all unit
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all unit fuzz-replay
 	@rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
 	cd tests && TICKERD_BIN=$(CURDIR)/build-sanitize/tickerd \
 	  ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1 \
@@ -101,8 +102,17 @@ sanitize:
 	  echo "sanitizer reports above: failing"; exit 1; fi
 	@echo "sanitizers: no reports"
 
+# Fuzzing: libFuzzer targets for the item parser and client input (clang).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# Replay the fuzz corpus (and past crashes) through the parsers: no clang.
+fuzz-replay: $(SERVER_OBJS)
+	CC="$(CC)" tests/fuzz/replay.sh $(BUILD)
+
 test: deps
-	@$(MAKE) --no-print-directory all unit e2e browser sanitize
+	@$(MAKE) --no-print-directory all unit fuzz-replay e2e browser sanitize
 
 install: $(BUILD)/tickerd
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/web

@@ -15,6 +15,7 @@ PACKAGES=(
 	libcmocka-dev                                       # C unit tests
 	redis-server redis-tools                            # make run / e2e tests
 	chromium                                            # browser tests
+	clang libclang-rt-14-dev                            # make fuzz (libFuzzer)
 )
 NODE_MIN_MAJOR=18 # Debian 12 ships nodejs 18
 

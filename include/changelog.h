@@ -15,6 +15,12 @@ typedef void (*log_entry_fn)(void *arg, struct seq seq, const char *topic,
                              size_t topic_len, const char *payload,
                              size_t payload_len);
 
+/*
+ * Called when entries were trimmed off the log before this instance could
+ * read them (a burst longer than the log): missing is how many.
+ */
+typedef void (*log_gap_fn)(void *arg, unsigned long long missing);
+
 struct changelog;
 
 /*
@@ -26,10 +32,12 @@ struct changelog;
  * as it lands, calling fn for each.  Both reconnect with backoff; the
  * reader resumes from the last entry it read.  NULL on ENOMEM.
  */
-struct changelog *
-changelog_new(uv_loop_t *loop, const struct redis_target *target,
-              const char *prefix, unsigned max_len, struct subscriber *sub,
-              const char *probe_channel, log_entry_fn fn, void *arg);
+struct changelog *changelog_new(uv_loop_t *loop,
+                                const struct redis_target *target,
+                                const char *prefix, unsigned max_len,
+                                struct subscriber *sub,
+                                const char *probe_channel, log_entry_fn fn,
+                                log_gap_fn gap_fn, void *arg);
 
 void changelog_start(struct changelog *cl);
 

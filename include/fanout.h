@@ -28,6 +28,7 @@ struct fan_client {
 	uint64_t next; /* ring position of the next message it needs */
 	enum fan_kind kind;
 	int idle;
+	struct msg *urgent; /* written before anything from the ring */
 	int dead;    /* a write failed or it was culled: never write again */
 	int closing; /* shutting down: the next WRITEABLE says goodbye */
 };
@@ -68,6 +69,17 @@ void fan_publish(struct fan *f, struct msg *m);
  * fell behind the ring is culled asynchronously.  Returns -1 to close.
  */
 int fan_writeable(struct fan *f, struct fan_client *c);
+
+/*
+ * fan_resync() - the ring no longer tells what happened (entries were lost
+ * before they reached it): forget its contents for resuming, and send
+ * every client, next, the snapshot snapshot_for() makes for its topics
+ * (made once per audience, shared by its clients), then live messages.
+ */
+void fan_resync(struct fan *f,
+                struct msg *(*snapshot_for)(void *arg,
+                                            const struct topic_filter *filter),
+                void *arg);
 
 /*
  * fan_sweep() - cull every client that fell behind the ring, whether or

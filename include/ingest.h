@@ -41,4 +41,10 @@ void ingest_payload(void *ingest, const char *channel, size_t channel_len,
 void ingest_entry(void *ingest, struct seq seq, const char *topic,
                   size_t topic_len, const char *payload, size_t payload_len);
 
+/*
+ * ingest_gap() - a log_gap_fn: entries were lost before they could be
+ * read; every client gets a resync snapshot of what is known now.
+ */
+void ingest_gap(void *ingest, unsigned long long missing);
+
 #endif

@@ -20,7 +20,9 @@ struct metrics {
 	uint64_t deliveries; /* frames written to clients */
 	uint64_t culled;     /* clients dropped for lagging past the ring */
 	uint64_t resyncs;    /* resume points no longer held: snapshot sent */
-	uint64_t clients;    /* WebSocket clients connected now */
+	uint64_t log_gaps;   /* times entries were trimmed before being read */
+	uint64_t lost_entries; /* how many, in all */
+	uint64_t clients;      /* WebSocket clients connected now */
 	uint64_t redis_connects;
 	uint64_t refused[GUARD_REFUSAL_COUNT]; /* handshakes turned away */
 	uint64_t closed_too_big;               /* clients closed with 1009 */

@@ -36,6 +36,7 @@ struct changelog {
 	uv_loop_t *loop;
 	struct subscriber *sub;
 	log_entry_fn fn;
+	log_gap_fn gap_fn;
 	void *arg;
 	unsigned max_len;
 	char log_key[96], seen_key[96], epoch_key[96], probe_channel[96];
@@ -55,7 +56,8 @@ struct changelog {
 	struct rconn *reader;
 	int positioned; /* last is meaningful */
 	struct seq last;
-	uint64_t read_sent; /* loop ms a read went out; 0 = none */
+	unsigned long long last_n; /* the last entry's number; 0: unknown */
+	uint64_t read_sent;        /* loop ms a read went out; 0 = none */
 
 	uv_timer_t tick;
 };
@@ -262,11 +264,36 @@ on_cmd_down(struct rconn *rc, void *arg)
 
 static void read_more(struct changelog *cl, redisAsyncContext *ac);
 
+/*
+ * Entries are numbered 1, 2, 3... by the Lua function: a jump means the
+ * cap trimmed entries before this reader got to them; a restart at 1 is a
+ * new dataset (its entries all come after ours).  The first entry read
+ * (no number yet known) only sets the count.
+ */
+static void
+check_numbering(struct changelog *cl, unsigned long long n)
+{
+	if (!n)
+		return; /* written without the function: can't tell */
+	if (cl->last_n && n != cl->last_n + 1 && n != 1) {
+		unsigned long long missing =
+		    n > cl->last_n ? n - cl->last_n - 1 : 0;
+
+		log_err("%llu log entries were trimmed before they could be "
+		        "read (the log is shorter than the burst): clients "
+		        "resync",
+		        missing);
+		cl->gap_fn(cl->arg, missing);
+	}
+	cl->last_n = n;
+}
+
 /* Hand one [id, [field, value, ...]] entry to fn; 0, or -1 if malformed. */
 static int
 apply_entry(struct changelog *cl, const redisReply *e)
 {
 	const redisReply *id, *fields, *topic = NULL, *payload = NULL;
+	unsigned long long n = 0;
 	struct seq seq;
 
 	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
@@ -286,7 +313,11 @@ apply_entry(struct changelog *cl, const redisReply *e)
 			topic = fields->element[i + 1];
 		else if (!strcmp(k->str, "payload"))
 			payload = fields->element[i + 1];
+		else if (!strcmp(k->str, "n") &&
+		         fields->element[i + 1]->type == REDIS_REPLY_STRING)
+			n = strtoull(fields->element[i + 1]->str, NULL, 10);
 	}
+	check_numbering(cl, n);
 	cl->last = seq;
 	cl->positioned = 1;
 	if (!topic || !payload || topic->type != REDIS_REPLY_STRING ||
@@ -361,8 +392,9 @@ read_more(struct changelog *cl, redisAsyncContext *ac)
 
 	seq_format(cl->last, from);
 	cl->read_sent = uv_now(cl->loop);
+	/* Up to a whole log per read: after a burst one read catches up. */
 	redisAsyncCommand(ac, on_read, cl,
-	                  "XREAD COUNT %d BLOCK %d STREAMS %s %s", READ_COUNT,
+	                  "XREAD COUNT %u BLOCK %d STREAMS %s %s", cl->max_len,
 	                  READ_BLOCK_MS, cl->log_key, from);
 }
 
@@ -429,7 +461,8 @@ on_tick(uv_timer_t *t)
 struct changelog *
 changelog_new(uv_loop_t *loop, const struct redis_target *target,
               const char *prefix, unsigned max_len, struct subscriber *sub,
-              const char *probe_channel, log_entry_fn fn, void *arg)
+              const char *probe_channel, log_entry_fn fn, log_gap_fn gap_fn,
+              void *arg)
 {
 	static const struct rconn_ops cmd_ops = {.on_up = on_cmd_up,
 	                                         .on_down = on_cmd_down};
@@ -442,6 +475,7 @@ changelog_new(uv_loop_t *loop, const struct redis_target *target,
 	cl->loop = loop;
 	cl->sub = sub;
 	cl->fn = fn;
+	cl->gap_fn = gap_fn;
 	cl->arg = arg;
 	cl->max_len = max_len;
 	snprintf(cl->log_key, sizeof(cl->log_key), "%s:log", prefix);

@@ -16,6 +16,7 @@
 struct fan_audience {
 	struct fan_audience *prev, *next;
 	struct topic_filter filter;
+	struct msg *resync; /* only while fan_resync() runs */
 	unsigned members;
 	struct fan_client *idle; /* caught-up members, in no order */
 };
@@ -23,7 +24,8 @@ struct fan_audience {
 struct fan {
 	struct msg **ring; /* ring[position % capacity] */
 	unsigned capacity;
-	uint64_t head; /* newest position in the ring; 0 = empty */
+	uint64_t head;  /* newest position in the ring; 0 = empty */
+	uint64_t floor; /* positions below it can't be resumed from */
 	struct fan_audience *audiences;
 	struct fan_client *all;
 };
@@ -53,6 +55,15 @@ fan_free(struct fan *f)
 		msg_unref(f->ring[i]);
 	free(f->ring);
 	free(f);
+}
+
+/* The oldest position still in the ring. */
+static uint64_t
+ring_tail(const struct fan *f)
+{
+	uint64_t tail = f->head >= f->capacity ? f->head - f->capacity + 1 : 1;
+
+	return tail > f->floor ? tail : f->floor;
 }
 
 uint64_t
@@ -87,7 +98,7 @@ fan_find(const struct fan *f, const struct seq *s)
 	if (!f->head)
 		return 0;
 	/* Positions tail..head hold increasing seqs: binary search. */
-	lo = f->head >= f->capacity ? f->head - f->capacity + 1 : 1;
+	lo = ring_tail(f);
 	hi = f->head;
 	while (lo <= hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
@@ -101,13 +112,6 @@ fan_find(const struct fan *f, const struct seq *s)
 			hi = mid - 1;
 	}
 	return 0;
-}
-
-/* The oldest position still in the ring. */
-static uint64_t
-ring_tail(const struct fan *f)
-{
-	return f->head >= f->capacity ? f->head - f->capacity + 1 : 1;
 }
 
 static void
@@ -178,6 +182,8 @@ fan_detach(struct fan *f, struct fan_client *c)
 	if (!a)
 		return;
 	idle_remove(c);
+	msg_unref(c->urgent);
+	c->urgent = NULL;
 	if (c->all_prev)
 		c->all_prev->all_next = c->all_next;
 	else
@@ -271,7 +277,21 @@ fan_sweep(struct fan *f)
 int
 fan_writeable(struct fan *f, struct fan_client *c)
 {
-	if (c->dead || c->idle || cull_if_behind(f, c))
+	if (c->dead || c->idle)
+		return 0;
+	if (c->urgent) {
+		struct msg *m = c->urgent;
+
+		c->urgent = NULL;
+		if (fan_write(c, m)) {
+			msg_unref(m);
+			return -1;
+		}
+		msg_unref(m);
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
+	if (cull_if_behind(f, c))
 		return 0;
 	while (c->next <= f->head) {
 		struct msg *m = f->ring[c->next % f->capacity];
@@ -317,4 +337,31 @@ greet_or_serve(struct fan *f, struct fan_client *c, struct msg *greeting[2])
 		return 0;
 	}
 	return fan_writeable(f, c);
+}
+
+void
+fan_resync(struct fan *f,
+           struct msg *(*snapshot_for)(void *arg,
+                                       const struct topic_filter *filter),
+           void *arg)
+{
+	struct fan_audience *a;
+
+	fan_sweep(f); /* those already behind go, as they would have */
+	f->floor = f->head + 1;
+	for (a = f->audiences; a; a = a->next)
+		a->resync = snapshot_for(arg, &a->filter);
+	for (struct fan_client *c = f->all; c; c = c->all_next) {
+		if (c->dead || c->closing || !c->aud->resync)
+			continue;
+		msg_unref(c->urgent);
+		c->urgent = msg_ref(c->aud->resync);
+		c->next = f->head + 1;
+		idle_remove(c);
+		lws_callback_on_writable(c->wsi);
+	}
+	for (a = f->audiences; a; a = a->next) {
+		msg_unref(a->resync);
+		a->resync = NULL;
+	}
 }

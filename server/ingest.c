@@ -12,16 +12,24 @@
 #include "topics.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* Log and count a payload that goes nowhere. */
+/* Log and count a payload that goes nowhere; where is quoted safely. */
 static void
 reject(const char *where, size_t where_len, size_t payload_len,
        const struct item_error *err)
 {
+	char safe[101];
+	size_t n = where_len > 100 ? 100 : where_len;
+
+	for (size_t i = 0; i < n; i++)
+		safe[i] = (unsigned char)where[i] < 0x20 || where[i] == 0x7f
+		              ? '?'
+		              : where[i];
+	safe[n] = '\0';
 	metrics_reject(err->reason);
-	log_warn("rejected %zu-byte payload on %.*s: %s: %s", payload_len,
-	         (int)(where_len > 100 ? 100 : where_len), where,
+	log_warn("rejected %zu-byte payload on %s: %s: %s", payload_len, safe,
 	         item_reason_name(err->reason), err->text);
 }
 
@@ -148,4 +156,30 @@ ingest_entry(void *arg, struct seq seq, const char *topic_in, size_t topic_len,
 	log_info("%s %s/%s v%ld seq %s", r == HIST_UPDATED ? "updated" : "new",
 	         it.topic, it.id, version, seqbuf);
 	item_free(&it);
+}
+
+/* A snapshot marked resync for one audience's topics, as it stands now. */
+static struct msg *
+resync_snapshot(void *arg, const struct topic_filter *filter)
+{
+	struct ingest *in = arg;
+	struct msg **items, *newest = fan_newest(in->fan), *m = NULL;
+	long n = history_collect(in->history, filter, &items);
+
+	if (n >= 0) {
+		m = msg_new_snapshot(items, (size_t)n,
+		                     newest ? &newest->seq : NULL, 1);
+		free(items);
+	}
+	return m;
+}
+
+void
+ingest_gap(void *arg, unsigned long long missing)
+{
+	struct ingest *in = arg;
+
+	metrics.log_gaps++;
+	metrics.lost_entries += missing;
+	fan_resync(in->fan, resync_snapshot, in);
 }

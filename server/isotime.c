@@ -86,7 +86,11 @@ isotime_parse(const char *s, time_t *out)
 	t = timegm(&tm);
 	if (t == (time_t)-1)
 		return -1;
-	*out = t - sign * (off_h * 3600 + off_m * 60);
+	t -= sign * (off_h * 3600 + off_m * 60);
+	/* In UTC it must still be 1970-01-01 .. 9999-12-31, as we print it. */
+	if (t < 0 || t > ISOTIME_MAX)
+		return -1;
+	*out = t;
 	return 0;
 }
 
@@ -95,6 +99,9 @@ isotime_format(time_t t, char out[ISOTIME_LEN])
 {
 	struct tm tm;
 
+	if (t < 0 || t > ISOTIME_MAX)
+		t = t < 0 ? 0 : ISOTIME_MAX;
 	gmtime_r(&t, &tm);
-	strftime(out, ISOTIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!strftime(out, ISOTIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		out[0] = '\0';
 }

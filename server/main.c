@@ -216,7 +216,7 @@ main(int argc, char **argv)
 	                  ingest_payload, &app.ingest);
 	app.log = changelog_new(&app.loop, &app.cfg.redis, app.cfg.prefix,
 	                        app.cfg.log_length, app.sub, probe,
-	                        ingest_entry, &app.ingest);
+	                        ingest_entry, ingest_gap, &app.ingest);
 	app.ingest = (struct ingest){.history = app.history,
 	                             .fan = app.fan,
 	                             .log = app.log,

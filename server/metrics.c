@@ -114,6 +114,13 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 	add_metric(&t, "clients_culled_total", "counter",
 	           "Clients dropped for falling behind the ring.",
 	           (unsigned long long)metrics.culled);
+	add_metric(&t, "log_gaps_total", "counter",
+	           "Times log entries were trimmed before this instance read "
+	           "them (every client was sent a resync snapshot).",
+	           (unsigned long long)metrics.log_gaps);
+	add_metric(&t, "log_entries_lost_total", "counter",
+	           "Log entries trimmed before this instance read them.",
+	           (unsigned long long)metrics.lost_entries);
 	add_metric(&t, "resyncs_total", "counter",
 	           "Resume points no longer held: resync snapshot sent.",
 	           (unsigned long long)metrics.resyncs);

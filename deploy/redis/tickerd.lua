@@ -36,8 +36,11 @@ local function record(keys, args)
   local key = seen .. ':' .. redis.sha1hex(topic .. '\n' .. payload)
   local id = redis.call('GET', key)
   if not id or id == '' then
+    -- n numbers the entries 1, 2, 3...: a reader that sees n jump knows
+    -- the cap trimmed entries away before it could read them.
+    local n = redis.call('INCR', stream .. ':count')
     id = redis.call('XADD', stream, 'MAXLEN', maxlen, '*',
-                    'topic', topic, 'payload', payload)
+                    'topic', topic, 'payload', payload, 'n', n)
     redis.call('SET', key, id, 'EX', ttl)
   end
   if tkey then
