@@ -58,6 +58,7 @@ struct changelog {
 	struct seq last;
 	unsigned long long last_n; /* the last entry's number; 0: unknown */
 	uint64_t read_sent;        /* loop ms a read went out; 0 = none */
+	uint64_t last_tick;        /* loop ms of the last liveness tick */
 
 	uv_timer_t tick;
 };
@@ -433,10 +434,23 @@ static void
 on_tick(uv_timer_t *t)
 {
 	struct changelog *cl = t->data;
-	uint64_t now = uv_now(cl->loop);
+	uint64_t now = uv_now(cl->loop), since_tick = now - cl->last_tick;
 	redisAsyncContext *ac = rconn_ctx(cl->cmd);
 	char n[24];
 
+	/*
+	 * Timers run before I/O in a loop turn: after a turn busy for seconds
+	 * (a burst to 10,000 clients) the answers may be waiting unread.
+	 * Judge silence only on a loop that has been turning.
+	 */
+	cl->last_tick = now;
+	if (since_tick > 2 * TICK_MS) {
+		if (cl->ping_sent)
+			cl->ping_sent = now;
+		if (cl->read_sent)
+			cl->read_sent = now;
+		return;
+	}
 	if (cl->read_sent && rconn_ctx(cl->reader) &&
 	    now - cl->read_sent > READ_BLOCK_MS + SILENCE_LIMIT_MS)
 		rconn_fail(cl->reader, "no answer to reading the log");

@@ -23,6 +23,7 @@ struct subscriber {
 	uint64_t up_at;            /* loop time the connection came up */
 	unsigned long sent, heard; /* probe numbers */
 	uint64_t unheard_since;    /* loop time of the oldest unheard probe */
+	uint64_t last_tick;        /* loop ms the watchdog last ran */
 	uv_timer_t watchdog;
 };
 
@@ -106,8 +107,16 @@ static void
 on_watchdog(uv_timer_t *t)
 {
 	struct subscriber *s = t->data;
-	uint64_t now = uv_now(t->loop);
+	uint64_t now = uv_now(t->loop), since_tick = now - s->last_tick;
 
+	/* After a loop turn busy for seconds, probes may wait unread. */
+	s->last_tick = now;
+	if (since_tick > 2000) {
+		s->unheard_since = now;
+		if (!s->subscribed)
+			s->up_at = now;
+		return;
+	}
 	if (!rconn_ctx(s->rc))
 		return;
 	if (!s->subscribed && now - s->up_at > SILENCE_LIMIT_MS) {
