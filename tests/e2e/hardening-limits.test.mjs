@@ -12,29 +12,14 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   scenario, publish, getMetrics, openWebSocket, connectSSE, assertReceivedAll,
+  itemPublisher as publisher, trackedWebSocket as ws,
 } from './harness.mjs';
 
 const T = { timeout: 30_000 };
 const CLOSED = 'tickerd_clients_closed_total';
 const REFUSED = 'tickerd_handshakes_refused_total';
 
-function publisher(redis, tag) {
-  let n = 0;
-  return async (k = 1) => {
-    for (let i = 0; i < k; i++) {
-      n++;
-      const got = await publish(redis.port, 'ticker:world', JSON.stringify({ id: `${tag}-${n}`, headline: `${tag} item ${n}` }));
-      assert.equal(got, 1, 'tickerd is not subscribed');
-    }
-    return `${tag} item ${n}`;
-  };
-}
 
-async function ws(h, url, opts) {
-  const r = await openWebSocket(url, opts);
-  if (r.client) h.clients.push(r.client);
-  return r;
-}
 
 /** Resolve with { code, reason, ms } when the client closes, or fail after ms. */
 async function closedWithin(client, ms, what) {

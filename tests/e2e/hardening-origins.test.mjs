@@ -10,30 +10,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   scenario, publish, getMetrics, openWebSocket, connectSSE, assertReceivedAll,
+  itemPublisher as publisher, trackedWebSocket as ws,
 } from './harness.mjs';
 
 const T = { timeout: 30_000 };
 const REFUSED = 'tickerd_handshakes_refused_total';
 
 /** Publish `k` numbered items on ticker:world. */
-function publisher(redis, tag) {
-  let n = 0;
-  return async (k = 1) => {
-    for (let i = 0; i < k; i++) {
-      n++;
-      const got = await publish(redis.port, 'ticker:world', JSON.stringify({ id: `${tag}-${n}`, headline: `${tag} item ${n}` }));
-      assert.equal(got, 1, 'tickerd is not subscribed');
-    }
-    return `${tag} item ${n}`;
-  };
-}
 
 /** Open a WebSocket and keep it for teardown when it opened. */
-async function ws(h, url, opts) {
-  const r = await openWebSocket(url, opts);
-  if (r.client) h.clients.push(r.client);
-  return r;
-}
 
 async function sse(h, port, opts) {
   const s = await connectSSE(port, '/events', opts);

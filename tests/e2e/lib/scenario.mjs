@@ -3,7 +3,9 @@
 import fs from 'node:fs';
 import { REPO, TICKERD_BIN, FIXTURES } from './config.mjs';
 import { startRedis, startTickerd, tickerdAvailable } from './processes.mjs';
-import { connect } from './ws.mjs';
+import assert from 'node:assert/strict';
+import { connect, openWebSocket } from './ws.mjs';
+import { publish } from './redis.mjs';
 import { connectSSE } from './sse.mjs';
 
 // ---------------------------------------------------------------------------
@@ -98,4 +100,28 @@ export function fixturesAvailable() {
 /** Unique-ish suffix so headlines never collide between tests. */
 export function uniq(prefix = 'h') {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * itemPublisher(redis, tag) -> async (k = 1) => headline: publishes k JSON
+ * items "<tag>-<n>" on ticker:world, asserting tickerd heard each; resolves
+ * with the last headline.
+ */
+export function itemPublisher(redis, tag) {
+  let n = 0;
+  return async (k = 1) => {
+    for (let i = 0; i < k; i++) {
+      n++;
+      const got = await publish(redis.port, 'ticker:world', JSON.stringify({ id: `${tag}-${n}`, headline: `${tag} item ${n}` }));
+      assert.equal(got, 1, 'tickerd is not subscribed');
+    }
+    return `${tag} item ${n}`;
+  };
+}
+
+/** openWebSocket() whose client the scenario h tears down. */
+export async function trackedWebSocket(h, url, opts) {
+  const r = await openWebSocket(url, opts);
+  if (r.client) h.clients.push(r.client);
+  return r;
 }
