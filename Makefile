@@ -30,7 +30,7 @@ LIB_OBJS    := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test unit e2e browser sanitize fuzz fuzz-replay install uninstall clean deps format help
+.PHONY: all run test unit e2e browser sanitize fuzz fuzz-replay bench bench-smoke install uninstall clean deps format help
 
 all: $(BUILD)/tickerd
 
@@ -43,6 +43,7 @@ help:
 	@echo "make SANITIZE=address,undefined   build with sanitizers (into build-sanitize/)"
 	@echo "make sanitize   unit + end-to-end suites under ASan/UBSan (part of make test)"
 	@echo "make fuzz       fuzz the parsers for FUZZ_SECONDS each (clang, libFuzzer)"
+	@echo "make bench      the fan-out benchmark: tickerd vs a send() floor vs Nchan"
 
 $(BUILD)/tickerd: $(SERVER_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -111,8 +112,16 @@ fuzz: deps
 fuzz-replay: $(SERVER_OBJS)
 	CC="$(CC)" tests/fuzz/replay.sh $(BUILD)
 
+# The fan-out benchmark (tickerd vs a raw send() floor vs Nchan, ~5 min;
+# installs nginx + libnginx-mod-nchan when missing) and its 20-client smoke.
+bench: deps all
+	tests/bench/run.sh
+
+bench-smoke: all
+	tests/bench/smoke.sh
+
 test: deps
-	@$(MAKE) --no-print-directory all unit fuzz-replay e2e browser sanitize
+	@$(MAKE) --no-print-directory all unit fuzz-replay e2e browser bench-smoke sanitize
 
 install: $(BUILD)/tickerd
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/web

@@ -177,7 +177,8 @@ const struct lws_protocols ws_protocol = {
     .name = "tickerd",
     .callback = callback_ws,
     .per_session_data_size = sizeof(struct ws_session),
-    .rx_buffer_size = 1024,
+    /* Clients send only control frames: a small buffer per client. */
+    .rx_buffer_size = 128,
     .tx_packet_size = 65536,
 };
 

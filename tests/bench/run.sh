@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# run.sh: tickerd's benchmark (`make bench`).  Runs each scenario against
+# tickerd, the raw floor (tests/bench/floor_*.c) and Nchan, one after the
+# other on the same private Redis, and prints one table.
+#
+#   tests/bench/run.sh                 full run (installs nginx + Nchan if missing),
+#                                      raw output saved in tests/bench/results/<date>.txt
+#   tests/bench/run.sh --smoke         tiny run, tickerd + floor only (make test)
+#   env: TICKERD_BIN=path (another build; TICKERD_COMMIT=what it was built from)
+#   options: --targets "tickerd floor nchan"  --scenarios "steady burst idle storm ingest"
+#            --rounds N (steady and burst, median shown; default 3)
+#            --scale F (multiply client counts, for development)  --no-save  --out FILE
+#
+# Server on CPU 0, generator and Redis on CPU 1 (taskset), loopback only.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BENCH_BIN=$ROOT/build/bench
+TICKERD=${TICKERD_BIN:-$ROOT/build/tickerd}
+GEN=$BENCH_BIN/tickbench
+FLOOR=$BENCH_BIN/floor
+
+targets="tickerd floor nchan"
+scenarios="steady burst idle storm ingest"
+rounds=3 # for the scenarios judged against the floor (steady, burst)
+scale=1
+save=1
+out=
+smoke=0
+
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+while (($#)); do
+	case $1 in
+	--smoke) smoke=1; targets="tickerd floor"; scenarios=smoke; save=0; rounds=1 ;;
+	--targets) targets=$2; shift ;;
+	--scenarios) scenarios=$2; shift ;;
+	--scale) scale=$2; shift ;;
+	--rounds) rounds=$2; shift ;;
+	--no-save) save=0 ;;
+	--out) out=$2; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift
+done
+
+say() { printf '%s\n' "bench: $*" >&2; }
+
+# ---- build -----------------------------------------------------------------
+if [[ ! -x $TICKERD ]]; then
+	make -C "$ROOT" --no-print-directory all >&2
+fi
+make -C "$HERE" --no-print-directory -s >&2
+
+# ---- Nchan (nginx + libnginx-mod-nchan), installed when missing -------------
+nchan_installed() {
+	[[ $(dpkg-query -W -f='${Status}\n' nginx libnginx-mod-nchan 2>/dev/null |
+		grep -c 'install ok installed') == 2 ]]
+}
+ensure_nchan() {
+	local sudo=
+	nchan_installed && return 0
+	command -v apt-get >/dev/null || return 1
+	((EUID == 0)) || sudo=sudo
+	say "installing nginx + libnginx-mod-nchan (the comparison server)"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get install -y -q nginx libnginx-mod-nchan >&2 ||
+		{ $sudo apt-get update -q >&2 && $sudo apt-get install -y -q nginx libnginx-mod-nchan >&2; } ||
+		return 1
+	# We only need the module: don't leave a system web server on port 80.
+	if command -v systemctl >/dev/null && systemctl is-active --quiet nginx 2>/dev/null; then
+		$sudo systemctl disable --now nginx >&2 || true
+	fi
+	nchan_installed
+}
+if [[ " $targets " == *" nchan "* ]] && ! ensure_nchan; then
+	say "Nchan is not installed and could not be: its column will read n/a"
+	targets=${targets//nchan/}
+fi
+
+# ---- processes we start, and their teardown --------------------------------
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tickerd-bench.XXXXXX")
+started=()
+cleanup() {
+	local pid
+	for pid in "${started[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${started[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# stop PID: SIGTERM, up to 5 s, then SIGKILL; forget it.
+stop() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	local keep=() p
+	for p in "${started[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
+	started=("${keep[@]}")
+}
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A spare port below the ephemeral range (nothing listens on it).
+spare_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 12000))
+		listening "$p" || { echo "$p"; return; }
+	done
+}
+
+wait_port() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		listening "$1" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# http_get PORT PATH: the response, headers and body (3 s at most).
+http_get() {
+	timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" &&
+		printf "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" "$1" >&3 &&
+		cat <&3' "$1" "$2" 2>/dev/null || true
+}
+
+# ---- Redis, shared by every run (CPU 1) -------------------------------------
+REDIS_PORT=$(spare_port)
+taskset -c 1 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
+	--appendonly no --dir "$TMP" --loglevel warning >"$TMP/redis.log" 2>&1 &
+started+=($!)
+wait_port "$REDIS_PORT" || { say "redis-server did not start"; cat "$TMP/redis.log" >&2; exit 1; }
+
+# ---- one server under test (CPU 0) ------------------------------------------
+# start_target NAME: sets PORT, KILL_PID (what we stop), SAMPLE_PID (whose CPU
+# and memory are measured), PUB and GREET for the generator.
+start_target() {
+	PORT=$(spare_port)
+	case $1 in
+	tickerd)
+		taskset -c 0 "$TICKERD" --listen "127.0.0.1:$PORT" \
+			--redis "redis://127.0.0.1:$REDIS_PORT" --web "$ROOT/web" \
+			--log-level warn >"$TMP/tickerd.log" 2>&1 &
+		KILL_PID=$! SAMPLE_PID=$!
+		PUB=redis:$REDIS_PORT:ticker:bench GREET=2 WSPATH=/ws
+		local i
+		for ((i = 0; i < 100; i++)); do
+			http_get "$PORT" /healthz | grep -q '"redis":"connected"' && break
+			sleep 0.05
+		done
+		;;
+	floor)
+		taskset -c 0 "$FLOOR" "$PORT" "$REDIS_PORT" 'ticker:*' >"$TMP/floor.log" 2>&1 &
+		KILL_PID=$! SAMPLE_PID=$!
+		PUB=redis:$REDIS_PORT:ticker:bench GREET=0 WSPATH=/ws
+		wait_port "$PORT"
+		;;
+	nchan)
+		mkdir -p "$TMP/nginx"
+		sed -e "s|@TMP@|$TMP/nginx|g" -e "s|@PORT@|$PORT|g" \
+			-e "s|@REDIS_PORT@|$REDIS_PORT|g" -e "s|@NOFILE@|$HARD_NOFILE|g" -e "s|@CONNS@|$((2 * HARD_NOFILE))|g" \
+			"$HERE/nchan.conf.in" >"$TMP/nginx/nginx.conf"
+		taskset -c 0 nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" \
+			-e "$TMP/nginx/error.log" >"$TMP/nchan.log" 2>&1 &
+		KILL_PID=$!
+		PUB=http:$PORT:/pub GREET=0 WSPATH=/ws
+		wait_port "$PORT"
+		SAMPLE_PID=$(awk '{print $1}' "/proc/$KILL_PID/task/$KILL_PID/children" 2>/dev/null)
+		sleep 0.3 # its Redis connections
+		;;
+	esac
+	started+=("$KILL_PID")
+	if ! kill -0 "$KILL_PID" 2>/dev/null || ! listening "$PORT" || [[ -z ${SAMPLE_PID:-} ]]; then
+		say "$1 did not start:"
+		cat "$TMP/$1.log" "$TMP/nginx/error.log" 2>/dev/null | tail -20 >&2
+		return 1
+	fi
+}
+
+# ---- scenarios -----------------------------------------------------------------
+HARD_NOFILE=$(ulimit -Hn)
+[[ $HARD_NOFILE == unlimited ]] && HARD_NOFILE=1048576
+# clients N: N scaled, and kept under the per-process fd cap (server and generator).
+clients() {
+	local n
+	n=$(awk -v n="$1" -v s="$scale" 'BEGIN { n = int(n * s); print n < 1 ? 1 : n }')
+	((n > HARD_NOFILE - 500)) && n=$((HARD_NOFILE - 500))
+	echo "$n"
+}
+# scenario_args SCENARIO TARGET: the generator's flags.
+scenario_args() {
+	case $1 in
+	smoke) echo "--clients 20 --items 20 --rate 50" ;;
+	steady) echo "--clients $(clients 10000) --items 50 --rate 5" ;;
+	burst) echo "--clients $(clients 10000) --items 100 --rate 50" ;;
+	idle) echo "--clients $(clients 19000) --idle 5 --items 1 --rate 1" ;;
+	storm) # tickerd resumes (since= its last seq: hello + the 5 missed items);
+		# the floor and Nchan (plain WebSocket) just reconnect.
+		echo "--clients $(clients 10000) --prefill 50 --storm --missed 5 --items 5 --rate 5" \
+			"$([[ $2 == tickerd ]] && echo --resume)" ;;
+	ingest) echo "--clients $(clients 100) --items 50000 --rate 5000" ;;
+	*) say "unknown scenario $1"; return 1 ;;
+	esac
+}
+
+# How busy the CPUs are with other work, over 1 s before we start ours (%).
+busy_pct() {
+	local a b
+	read -r -a a < <(head -1 /proc/stat)
+	sleep 1
+	read -r -a b < <(head -1 /proc/stat)
+	awk -v u="$((b[1] + b[2] + b[3] + b[6] + b[7] + b[8] - a[1] - a[2] - a[3] - a[6] - a[7] - a[8]))" \
+		-v i="$((b[4] + b[5] - a[4] - a[5]))" 'BEGIN { printf "%.0f", u + i ? 100 * u / (u + i) : 0 }'
+}
+
+RAW=$TMP/raw.txt
+busy_start=$(busy_pct)
+{
+	echo "# tickerd benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+	commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	if [[ -n ${TICKERD_BIN:-} ]]; then
+		echo "# tickerd: TICKERD_BIN=$TICKERD, built from ${TICKERD_COMMIT:-an unstated commit (set TICKERD_COMMIT)}" \
+			"(repository at $commit)"
+	elif git -C "$ROOT" status --porcelain -- server include 2>/dev/null | grep -q .; then
+		echo "# tickerd: build/tickerd from the work tree: commit $commit with server/ or include/ modified"
+	else
+		echo "# tickerd: build/tickerd, commit $commit"
+	fi
+	echo "# CPUs busy with other work just before the run: $busy_start % (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+	echo "# machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(uname -sr), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), fd limit $HARD_NOFILE"
+	echo "# versions: libwebsockets $(pkg-config --modversion libwebsockets 2>/dev/null || echo ?)," \
+		"$(redis-server --version | awk '{print $1, $3}')," \
+		"$(dpkg-query -W -f='nginx ${Version}, nchan ' nginx 2>/dev/null || true)$(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null || true)"
+	echo "# server on CPU 0 (taskset -c 0); generator and Redis on CPU 1"
+} >"$RAW"
+
+failed=0
+for s in $scenarios; do
+	n=1
+	[[ $s == steady || $s == burst ]] && n=$rounds
+	for ((r = 1; r <= n; r++)); do
+	for t in $targets; do
+		args=$(scenario_args "$s" "$t")
+		say "$s / $t${n:+ (round $r of $n)}: $args"
+		if ! start_target "$t"; then
+			failed=1
+			continue
+		fi
+		echo "# $s / $t, round $r: tickbench $args" >>"$RAW"
+		# shellcheck disable=SC2086
+		if ! taskset -c 1 "$GEN" --scenario "$s" --target "$t" --port "$PORT" \
+			--path "$WSPATH" --greet "$GREET" --pub "$PUB" --pid "$SAMPLE_PID" \
+			$args >>"$RAW" 2>>"$TMP/gen.log"; then
+			say "the generator failed on $s / $t:"
+			tail -5 "$TMP/gen.log" >&2
+			failed=1
+		fi
+		if [[ $t == tickerd ]]; then
+			echo "# healthz: $(http_get "$PORT" /healthz | tail -1)" >>"$RAW"
+		fi
+		stop "$KILL_PID"
+		# what the server said (warnings and errors only), for the record
+		{ cat "$TMP/$t.log"; [[ $t == nchan ]] && cat "$TMP/nginx/error.log"; } 2>/dev/null |
+			grep -v '^\s*$' | tail -n 5 | sed "s/^/# $t log: /" >>"$RAW" || true
+		: >"$TMP/$t.log"
+		[[ $t == nchan ]] && : >"$TMP/nginx/error.log"
+		redis-cli -p "$REDIS_PORT" flushall >/dev/null
+	done
+	done
+done
+
+{
+	echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	awk -f "$HERE/table.awk" "$RAW"
+	# taskset keeps our processes apart, not other people's off our CPUs
+	if ((busy_start > 25)); then
+		echo "NOTE: the CPUs were $busy_start % busy with other work when the run began:" \
+			"latencies are unreliable; CPU per delivery holds up better"
+	fi
+} >>"$RAW"
+sed -n '/^scenario /,$p' "$RAW"
+
+if ((save)) || [[ -n $out ]]; then
+	if [[ -z $out ]]; then
+		out=$HERE/results/$(date -u +%Y-%m-%d).txt
+		[[ -e $out ]] && out=$HERE/results/$(date -u +%Y-%m-%d-%H%M%S).txt
+	fi
+	mkdir -p "$(dirname "$out")"
+	cp "$RAW" "$out"
+	say "raw output and table saved in ${out#"$ROOT"/}"
+fi
+if ((smoke)); then
+	cp "$RAW" "${BENCH_SMOKE_RAW:-/dev/null}" 2>/dev/null || true
+fi
+exit "$failed"
