@@ -106,9 +106,12 @@ test('--log-length 5: a trimmed since= gets hello + snapshot resync:true; a sinc
   await w.ready();
   const u = uniq();
   const heads = [];
+  // One at a time: faster, a 5-entry log can be trimmed before tickerd
+  // reads it (then every client is resynced, which is another test's case).
   for (let i = 1; i <= 20; i++) {
     heads.push(`trim ${i} ${u}`);
     await publish(redis.port, 'ticker:world', JSON.stringify({ id: `t${i}-${u}`, headline: heads[i - 1] }));
+    await w.nextItem(heads[i - 1], 5000);
   }
   await w.nextItem(heads[19], 8000);
   const items = w.ofType('item');
