@@ -1,6 +1,7 @@
 // Server-Sent Events client: SSEClient (stream parser) and connectSSE.
 
 import http from 'node:http';
+import { MessageStream } from './stream.mjs';
 
 /**
  * A Server-Sent Events client on node's http, parsing the stream itself.
@@ -10,20 +11,15 @@ import http from 'node:http';
  * .comments counts comment lines (": ping"). next()/ofType()/describe()/close()
  * behave as on Client.
  */
-export class SSEClient {
+export class SSEClient extends MessageStream {
   constructor(url) {
-    this.url = url;
-    this.messages = [];
-    this.cursor = 0;
+    super(url); // closeCode becomes 'end' / 'error' when the stream ends
     this.comments = 0;
-    this.closeCode = null; // set to 'end' / 'error' when the stream ends
     this.status = null;
     this.headers = null;
     this.rawText = '';
     this._buf = '';
     this._ev = null;
-    this._waiter = null;
-    this.closed = new Promise((resolve) => { this._resolveClosed = resolve; });
   }
 
   _feed(text) {
@@ -75,64 +71,8 @@ export class SSEClient {
     this._poke();
   }
 
-  _poke() {
-    const w = this._waiter;
-    if (!w) return;
-    for (let i = this.cursor; i < this.messages.length; i++) {
-      const m = this.messages[i];
-      if (m.json !== undefined && w.pred(m.json, m)) {
-        this.cursor = i + 1;
-        this._waiter = null;
-        clearTimeout(w.timer);
-        this.last = m;
-        w.resolve(m.json);
-        return;
-      }
-    }
-    if (this.closeCode !== null) {
-      this._waiter = null;
-      clearTimeout(w.timer);
-      w.reject(new Error(`${this.url}: stream ended (${this.closeCode}) while waiting for ${w.desc}; ${this.describe()}`));
-    }
-  }
-
-  next(pred = () => true, timeoutMs = 5000, desc = 'a matching event') {
-    if (this._waiter) return Promise.reject(new Error('SSEClient.next: one wait at a time'));
-    return new Promise((resolve, reject) => {
-      const w = {
-        pred,
-        desc,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          if (this._waiter === w) this._waiter = null;
-          reject(new Error(`${this.url}: timed out after ${timeoutMs} ms waiting for ${desc}; ${this.describe()}`));
-        }, timeoutMs),
-      };
-      this._waiter = w;
-      this._poke();
-    });
-  }
-
-  nextItem(headline, timeoutMs = 5000) {
-    return this.next((m) => m.type === 'item' && m.item && m.item.headline === headline, timeoutMs,
-      `item with headline ${JSON.stringify(headline)}`);
-  }
-
-  /** Await hello then snapshot (must be the first two events). */
-  async ready(timeoutMs = 5000) {
-    const hello = await this.next(() => true, timeoutMs, 'hello');
-    const snapshot = await this.next(() => true, timeoutMs, 'snapshot');
-    if (hello.type !== 'hello' || snapshot.type !== 'snapshot') {
-      throw new Error(`${this.url}: expected hello then snapshot, got ${this.describe()}`);
-    }
-    this.hello = hello;
-    this.snapshot = snapshot;
-    return { hello, snapshot };
-  }
-
-  ofType(type) {
-    return this.messages.filter((m) => m.json && m.json.type === type).map((m) => m.json);
+  _endedText() {
+    return `stream ended (${this.closeCode})`;
   }
 
   describe(max = 8) {
