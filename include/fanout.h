@@ -108,14 +108,6 @@ struct msg *fan_newest(const struct fan *f);
  */
 uint64_t fan_find(const struct fan *f, const struct seq *s);
 
-/*
- * greet_or_serve() - from a client's writeable callback: write the first
- * of greeting[0..1] still there (then drop it), else fan_writeable().
- * Returns -1 to close.
- */
-int greet_or_serve(struct fan *f, struct fan_client *c,
-                   struct msg *greeting[2]);
-
 /* fan_write() - write m to c in c's framing; on failure c is killed. */
 int fan_write(struct fan_client *c, struct msg *m);
 

@@ -31,6 +31,12 @@ int session_open(struct app *app, struct session *s, struct lws *wsi,
                  enum fan_kind kind, const struct topic_filter *f,
                  const char *since);
 
+/*
+ * session_writeable() - from the client's writeable callback: the next
+ * greeting message still unsent, else fan_writeable().  -1 to close.
+ */
+int session_writeable(struct app *app, struct session *s);
+
 /* session_close() - the client is gone: leave, uncount, drop its greeting. */
 void session_close(struct app *app, struct session *s);
 

@@ -323,22 +323,6 @@ fan_foreach(struct fan *f, void (*fn)(struct fan_client *c, void *arg),
 	}
 }
 
-int
-greet_or_serve(struct fan *f, struct fan_client *c, struct msg *greeting[2])
-{
-	for (int i = 0; i < 2; i++) {
-		if (!greeting[i])
-			continue;
-		if (fan_write(c, greeting[i]))
-			return -1;
-		msg_unref(greeting[i]);
-		greeting[i] = NULL;
-		lws_callback_on_writable(c->wsi);
-		return 0;
-	}
-	return fan_writeable(f, c);
-}
-
 void
 fan_resync(struct fan *f,
            struct msg *(*snapshot_for)(void *arg,

@@ -195,7 +195,7 @@ writeable(struct lws *wsi, struct http_session *s)
 	if (s->s.attached) {
 		if (s->s.fan.closing)
 			return -1;
-		return greet_or_serve(app->fan, &s->s.fan, s->s.greeting);
+		return session_writeable(app, &s->s);
 	}
 	if (!s->body)
 		return 0;

@@ -90,3 +90,19 @@ session_close(struct app *app, struct session *s)
 		s->greeting[i] = NULL;
 	}
 }
+
+int
+session_writeable(struct app *app, struct session *s)
+{
+	for (int i = 0; i < 2; i++) {
+		if (!s->greeting[i])
+			continue;
+		if (fan_write(&s->fan, s->greeting[i]))
+			return -1;
+		msg_unref(s->greeting[i]);
+		s->greeting[i] = NULL;
+		lws_callback_on_writable(s->fan.wsi);
+		return 0;
+	}
+	return fan_writeable(app->fan, &s->fan);
+}

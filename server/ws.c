@@ -147,7 +147,7 @@ writeable(struct lws *wsi, struct ws_session *s)
 	if (s->s.fan.closing)
 		return send_close(wsi, LWS_CLOSE_STATUS_GOINGAWAY,
 		                  "server shutting down");
-	return greet_or_serve(app->fan, &s->s.fan, s->s.greeting);
+	return session_writeable(app, &s->s);
 }
 
 static int
