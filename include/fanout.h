@@ -5,6 +5,7 @@
 #include "topics.h"
 
 #include <libwebsockets.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct msg;
@@ -17,20 +18,23 @@ enum fan_kind { FAN_WS, FAN_SSE };
 /*
  * One of these per connected client, embedded in its lws session data.  A
  * client is either idle (caught up: it sits in its audience's idle list and
- * new messages are written to it the moment they arrive) or pending (it has
- * a WRITEABLE request out and catches up from the ring, from seq next).
+ * gets each fan_flush() of new messages at once) or pending (it has a
+ * WRITEABLE request out and catches up from the ring, from position next,
+ * after its first[] messages).
  */
 struct fan_client {
 	struct lws *wsi;
 	struct fan_audience *aud;
 	struct fan_client *idle_prev, *idle_next;
 	struct fan_client *all_prev, *all_next;
-	uint64_t next; /* ring position of the next message it needs */
-	enum fan_kind kind;
-	int idle;
-	struct msg *urgent; /* written before anything from the ring */
-	int dead;    /* a write failed or it was culled: never write again */
-	int closing; /* shutting down: the next WRITEABLE says goodbye */
+	uint64_t next;        /* ring position of the next message it needs */
+	struct msg *first[2]; /* before the ring: hello, snapshot; NULL: sent */
+	uint32_t heard;       /* keepalive.c: when it last sent anything (s) */
+	uint32_t pinged;      /* keepalive.c: when we last pinged it (s) */
+	unsigned kind : 1;    /* enum fan_kind */
+	unsigned idle : 1;
+	unsigned dead : 1;    /* a write failed or it was culled: never again */
+	unsigned closing : 1; /* shutting down: the next WRITEABLE says bye */
 };
 
 struct fan;
@@ -43,30 +47,41 @@ void fan_free(struct fan *f);
 
 /*
  * fan_attach() - add a client watching the topics filter selects, written
- * to as kind says.  It starts pending from ring position next (use
- * fan_head() + 1 for "from now on"), so whatever the caller sends it first
- * (hello, snapshot) comes before any message from the ring.  0 or -1.
+ * to as kind says.  It starts pending: first[0] and first[1] (hello,
+ * snapshot; either may be NULL; the client takes over the references, even
+ * on failure) go before ring position next (use fan_head() + 1 for "from
+ * now on", after fan_flush()).  0 or -1 (ENOMEM).
  */
 int fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
                enum fan_kind kind, const struct topic_filter *filter,
-               uint64_t next);
+               uint64_t next, struct msg *first[2]);
 
 /* fan_detach() - forget a client (from its CLOSED callback). */
 void fan_detach(struct fan *f, struct fan_client *c);
 
 /*
  * fan_publish() - append m at the next ring position (the ring takes a
- * reference; m's seq must be after every seq in the ring) and deliver it:
- * written at once to idle clients of matching audiences with nothing
- * buffered, queued behind WRITEABLE for the rest.
+ * reference; m's seq must be after every seq in the ring).  Idle clients
+ * get it at the next fan_flush(), together with whatever else came in the
+ * same loop turn.
  */
 void fan_publish(struct fan *f, struct msg *m);
 
 /*
- * fan_writeable() - from the client's WRITEABLE callback: write its next
- * matching message from the ring (one lws_write per callback), ask for
- * another callback if more are waiting, else make it idle.  A client that
- * fell behind the ring is culled asynchronously.  Returns -1 to close.
+ * fan_flush() - send what was published since the last flush to the idle
+ * clients: per audience, the matching messages are framed back to back
+ * once and that one buffer goes to each member in one write.  A member
+ * with bytes still buffered, or a batch over 64 KiB, catches up from
+ * WRITEABLE instead.  Once per loop turn, after the turn's I/O.
+ */
+void fan_flush(struct fan *f);
+
+/*
+ * fan_writeable() - from the client's WRITEABLE callback: write its first[]
+ * messages and the next matching ones from the ring, as many as fit in
+ * one 64 KiB write; ask for another callback if more are waiting, else make
+ * it idle.  A client that fell behind the ring is culled asynchronously.
+ * Returns -1 to close.
  */
 int fan_writeable(struct fan *f, struct fan_client *c);
 
@@ -108,7 +123,14 @@ struct msg *fan_newest(const struct fan *f);
  */
 uint64_t fan_find(const struct fan *f, const struct seq *s);
 
-/* fan_write() - write m to c in c's framing; on failure c is killed. */
-int fan_write(struct fan_client *c, struct msg *m);
+/* fan_kill() - close c soon (asynchronously); nothing more is written. */
+void fan_kill(struct fan_client *c);
+
+/*
+ * fan_send_raw() - write a few (up to 16) ready-made bytes, a control
+ * frame, to an idle client with nothing buffered.  0, or -1 if it was not
+ * the moment (or the write failed: the client is killed).
+ */
+int fan_send_raw(struct fan_client *c, const unsigned char *bytes, size_t len);
 
 #endif

@@ -12,12 +12,12 @@ struct item;
 struct topic_filter;
 
 /*
- * One encoded JSON text frame with LWS_PRE bytes of headroom in front, as
- * lws_write() wants.  Immutable once made; reference counted because the
- * fan-out ring, the history and clients still writing it share the bytes.
- * For an "item" message, item_off/item_len locate the bare item object
- * inside the frame, so a snapshot can reuse it without encoding again.
- * The EventSource form of the same message is made once, on first use.
+ * One encoded JSON text frame, its WebSocket header written in the LWS_PRE
+ * bytes of headroom in front of the payload.  Immutable once made; reference
+ * counted because the fan-out ring, the history and clients still writing it
+ * share the bytes. For an "item" message, item_off/item_len locate the bare
+ * item object inside the frame, so a snapshot can reuse it without encoding
+ * again. The EventSource form of the same message is made once, on first use.
  */
 struct msg {
 	unsigned refs;
@@ -29,6 +29,8 @@ struct msg {
 	size_t len;
 	size_t item_off, item_len;
 	unsigned char *buf; /* LWS_PRE + len bytes; payload at buf + LWS_PRE */
+	unsigned char *frame; /* the WebSocket frame: header, then payload */
+	size_t frame_len;
 	unsigned char *sse; /* LWS_PRE + sse_len, or NULL until asked for */
 	size_t sse_len;
 };
@@ -56,6 +58,17 @@ static inline unsigned char *
 msg_payload(const struct msg *m)
 {
 	return m->buf + LWS_PRE;
+}
+
+/*
+ * msg_frame() - the whole WebSocket text frame (header and payload), made
+ * with the message, so several can be sent back to back in one write.
+ */
+static inline unsigned char *
+msg_frame(const struct msg *m, size_t *len)
+{
+	*len = m->frame_len;
+	return m->frame;
 }
 
 /*

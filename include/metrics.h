@@ -17,7 +17,10 @@ struct metrics {
 	uint64_t duplicates; /* same payload again, or a stale version */
 	uint64_t rejected;
 	uint64_t rejected_by[ITEM_REASON_COUNT];
-	uint64_t deliveries; /* frames written to clients */
+	uint64_t deliveries; /* messages written to clients */
+	uint64_t writes;     /* writes they took (several messages each) */
+	uint64_t pings;      /* keep-alive pings sent */
+	uint64_t silent;     /* clients hung up on for not answering them */
 	uint64_t culled;     /* clients dropped for lagging past the ring */
 	uint64_t resyncs;    /* resume points no longer held: snapshot sent */
 	uint64_t log_gaps;   /* times entries were trimmed before being read */

@@ -18,7 +18,6 @@ struct topic_filter;
 struct session {
 	struct fan_client fan; /* first: fan_foreach() hands this pointer */
 	struct guard_client guard;
-	struct msg *greeting[2]; /* each NULL once written (or not needed) */
 	int attached;
 };
 
@@ -32,12 +31,12 @@ int session_open(struct app *app, struct session *s, struct lws *wsi,
                  const char *since);
 
 /*
- * session_writeable() - from the client's writeable callback: the next
- * greeting message still unsent, else fan_writeable().  -1 to close.
+ * session_writeable() - from the client's writeable callback: its greeting,
+ * then the ring (fan_writeable()).  -1 to close.
  */
 int session_writeable(struct app *app, struct session *s);
 
-/* session_close() - the client is gone: leave, uncount, drop its greeting. */
+/* session_close() - the client is gone: leave the fan-out, uncount it. */
 void session_close(struct app *app, struct session *s);
 
 /*

@@ -8,6 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One write carries at most this many bytes, or messages, unless a single
+ * message is bigger. */
+#define FAN_BATCH_MAX  (64 * 1024)
+#define FAN_PIECES_MAX 256
+
 /*
  * Clients that chose the same topics share an audience, so a delivery
  * looks at each audience once and at the idle clients of matching ones
@@ -21,13 +26,30 @@ struct fan_audience {
 	struct fan_client *idle; /* caught-up members, in no order */
 };
 
+/* A growable byte buffer with LWS_PRE headroom in front. */
+struct fan_buf {
+	unsigned char *p; /* LWS_PRE + cap bytes */
+	size_t cap;
+};
+
+/* What one audience's idle members written to as one kind get in a flush. */
+struct fan_batch {
+	int built, failed, too_big;
+	unsigned count; /* messages in it */
+	unsigned char *p;
+	size_t len;
+};
+
 struct fan {
 	struct msg **ring; /* ring[position % capacity] */
 	unsigned capacity;
-	uint64_t head;  /* newest position in the ring; 0 = empty */
-	uint64_t floor; /* positions below it can't be resumed from */
+	uint64_t head;    /* newest position in the ring; 0 = empty */
+	uint64_t flushed; /* newest position sent to the idle clients */
+	uint64_t floor;   /* positions below it can't be resumed from */
 	struct fan_audience *audiences;
 	struct fan_client *all;
+	struct fan_buf batch[2]; /* fan_flush()'s, per fan_kind */
+	struct fan_buf scratch;  /* fan_writeable()'s */
 };
 
 struct fan *
@@ -54,6 +76,9 @@ fan_free(struct fan *f)
 	for (unsigned i = 0; i < f->capacity; i++)
 		msg_unref(f->ring[i]);
 	free(f->ring);
+	free(f->batch[0].p);
+	free(f->batch[1].p);
+	free(f->scratch.p);
 	free(f);
 }
 
@@ -144,7 +169,8 @@ idle_remove(struct fan_client *c)
 
 int
 fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
-           enum fan_kind kind, const struct topic_filter *filter, uint64_t next)
+           enum fan_kind kind, const struct topic_filter *filter, uint64_t next,
+           struct msg *first[2])
 {
 	struct fan_audience *a;
 
@@ -153,8 +179,11 @@ fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
 			break;
 	if (!a) {
 		a = calloc(1, sizeof(*a));
-		if (!a)
+		if (!a) {
+			msg_unref(first[0]);
+			msg_unref(first[1]);
 			return -1;
+		}
 		a->filter = *filter;
 		a->next = f->audiences;
 		if (f->audiences)
@@ -166,6 +195,8 @@ fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
 	c->aud = a;
 	c->kind = kind;
 	c->next = next;
+	c->first[0] = first[0];
+	c->first[1] = first[1];
 	a->members++;
 	c->all_next = f->all;
 	if (f->all)
@@ -182,8 +213,10 @@ fan_detach(struct fan *f, struct fan_client *c)
 	if (!a)
 		return;
 	idle_remove(c);
-	msg_unref(c->urgent);
-	c->urgent = NULL;
+	for (int i = 0; i < 2; i++) {
+		msg_unref(c->first[i]);
+		c->first[i] = NULL;
+	}
 	if (c->all_prev)
 		c->all_prev->all_next = c->all_next;
 	else
@@ -202,54 +235,171 @@ fan_detach(struct fan *f, struct fan_client *c)
 	c->aud = NULL;
 }
 
-int
-fan_write(struct fan_client *c, struct msg *m)
+void
+fan_kill(struct fan_client *c)
 {
-	unsigned char *p = msg_payload(m);
-	size_t len = m->len;
-	enum lws_write_protocol how = LWS_WRITE_TEXT;
+	c->dead = 1;
+	idle_remove(c);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+	                LWS_TO_KILL_ASYNC);
+	/* Outside its own service (our timers, Redis replies) lws 4.1 does
+	 * not notice a new timeout until something wakes it: wake it. */
+	lws_cancel_service(lws_get_context(c->wsi));
+}
 
-	if (c->kind == FAN_SSE) {
-		p = msg_sse(m, &len);
-		how = LWS_WRITE_HTTP;
-	}
-	if (!p || lws_write(c->wsi, p, len, how) < (int)len) {
-		c->dead = 1;
-		idle_remove(c);
-		lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
-		                LWS_TO_KILL_ASYNC);
+/* m's bytes on the wire for a client written to as kind (NULL: ENOMEM). */
+static unsigned char *
+wire_bytes(struct msg *m, enum fan_kind kind, size_t *len)
+{
+	return kind == FAN_SSE ? msg_sse(m, len) : msg_frame(m, len);
+}
+
+/*
+ * Send len ready-framed bytes holding count messages to c in one write;
+ * whatever the socket does not take now lws keeps and sends first.  On
+ * failure c is killed; -1.
+ */
+static int
+send_bytes(struct fan_client *c, unsigned char *p, size_t len, unsigned count)
+{
+	if (!p || lws_write(c->wsi, p, len, LWS_WRITE_RAW) < (int)len) {
+		fan_kill(c);
 		return -1;
 	}
-	metrics.deliveries++;
+	metrics.deliveries += count;
+	metrics.writes++;
 	return 0;
+}
+
+/* Make sure b holds LWS_PRE + len bytes; 0 or -1 (ENOMEM). */
+static int
+buf_reserve(struct fan_buf *b, size_t len)
+{
+	unsigned char *p;
+
+	if (b->cap >= len)
+		return 0;
+	p = realloc(b->p, LWS_PRE + len);
+	if (!p)
+		return -1;
+	b->p = p;
+	b->cap = len;
+	return 0;
+}
+
+/*
+ * The bytes every idle member of audience a written to as kind needs:
+ * the messages from ring position from to the head that match its topics,
+ * built once and shared by all of them.  One message is sent from its own
+ * buffer; several are copied back to back into f->batch[kind].
+ */
+static void
+build_batch(struct fan *f, struct fan_audience *a, enum fan_kind kind,
+            uint64_t from, struct fan_batch *b)
+{
+	size_t total = 0, len;
+	unsigned char *p;
+
+	b->built = 1;
+	for (uint64_t pos = from; pos <= f->head; pos++) {
+		struct msg *m = f->ring[pos % f->capacity];
+
+		if (!topic_filter_match(&a->filter, m->topic))
+			continue;
+		p = wire_bytes(m, kind, &len);
+		if (!p) {
+			b->failed = 1;
+			return;
+		}
+		if (!b->count++) {
+			b->p = p;
+			b->len = len;
+		}
+		total += len;
+	}
+	if (b->count < 2)
+		return;
+	if (total > FAN_BATCH_MAX) {
+		b->too_big = 1; /* each goes pending and takes it in parts */
+		return;
+	}
+	if (buf_reserve(&f->batch[kind], total)) {
+		b->failed = 1;
+		return;
+	}
+	b->p = f->batch[kind].p + LWS_PRE;
+	b->len = 0;
+	for (uint64_t pos = from; pos <= f->head; pos++) {
+		struct msg *m = f->ring[pos % f->capacity];
+
+		if (!topic_filter_match(&a->filter, m->topic))
+			continue;
+		p = wire_bytes(m, kind, &len);
+		memcpy(b->p + b->len, p, len);
+		b->len += len;
+	}
+}
+
+/* c can't take the batch now: it catches up from position from itself. */
+static void
+make_pending(struct fan_client *c, uint64_t from)
+{
+	idle_remove(c);
+	c->next = from;
+	lws_callback_on_writable(c->wsi);
 }
 
 void
 fan_publish(struct fan *f, struct msg *m)
 {
-	struct fan_client *c, *next;
 	unsigned slot;
 
 	m->pos = ++f->head;
 	slot = (unsigned)(m->pos % f->capacity);
 	msg_unref(f->ring[slot]);
 	f->ring[slot] = msg_ref(m);
+}
 
+void
+fan_flush(struct fan *f)
+{
+	uint64_t from = f->flushed + 1;
+	struct fan_client *c, *next;
+
+	if (f->flushed == f->head)
+		return;
 	for (struct fan_audience *a = f->audiences; a; a = a->next) {
-		if (!topic_filter_match(&a->filter, m->topic))
+		struct fan_batch b[2];
+
+		if (!a->idle)
 			continue;
+		memset(b, 0, sizeof(b));
 		for (c = a->idle; c; c = next) {
+			struct fan_batch *kb = &b[c->kind];
+
 			next = c->idle_next;
-			if (lws_partial_buffered(c->wsi)) {
-				/* Still flushing: catch up from the ring. */
-				idle_remove(c);
-				c->next = m->pos;
-				lws_callback_on_writable(c->wsi);
+			if (f->head - f->flushed > f->capacity) {
+				/* Wrapped in one turn: it is behind now. */
+				make_pending(c, from);
 				continue;
 			}
-			fan_write(c, m);
+			if (!kb->built)
+				build_batch(f, a, (enum fan_kind)c->kind, from,
+				            kb);
+			if (!kb->count)
+				continue; /* nothing for these topics */
+			if (kb->failed) {
+				fan_kill(c);
+				continue;
+			}
+			if (kb->too_big || lws_partial_buffered(c->wsi)) {
+				make_pending(c, from);
+				continue;
+			}
+			send_bytes(c, kb->p, kb->len, kb->count);
 		}
 	}
+	f->flushed = f->head;
 }
 
 /* Cull c if it fell behind the ring; 1 if it did. */
@@ -261,9 +411,7 @@ cull_if_behind(struct fan *f, struct fan_client *c)
 	log_notice("culling a client %llu messages behind",
 	           (unsigned long long)(f->head - c->next + 1));
 	metrics.culled++;
-	c->dead = 1;
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
-	                LWS_TO_KILL_ASYNC);
+	fan_kill(c);
 	return 1;
 }
 
@@ -274,40 +422,126 @@ fan_sweep(struct fan *f)
 		cull_if_behind(f, c);
 }
 
+/* What one write to a pending client carries (see fan_writeable()). */
+struct gather {
+	unsigned n, firsts; /* pieces; how many of them are c->first[] */
+	size_t total;
+	uint64_t next; /* c->next once they are written */
+	struct {
+		unsigned char *p;
+		size_t len;
+	} piece[FAN_PIECES_MAX];
+};
+
+/* Add a piece unless the write is full; the first always fits. 0 or -1. */
+static int
+gather_add(struct gather *g, unsigned char *p, size_t len)
+{
+	if (g->n && (g->n == FAN_PIECES_MAX || g->total + len > FAN_BATCH_MAX))
+		return -1;
+	g->piece[g->n].p = p;
+	g->piece[g->n].len = len;
+	g->n++;
+	g->total += len;
+	return 0;
+}
+
+/*
+ * Collect what c gets next, in order: its greeting (or resync snapshot),
+ * then the ring's matching messages up to the last flushed position, as
+ * much as fits in one write.  -1 on ENOMEM.
+ */
+static int
+gather(struct fan *f, struct fan_client *c, struct gather *g)
+{
+	unsigned char *p;
+	size_t len;
+
+	g->n = g->firsts = 0;
+	g->total = 0;
+	g->next = c->next;
+	for (int i = 0; i < 2; i++) {
+		if (!c->first[i])
+			continue;
+		p = wire_bytes(c->first[i], (enum fan_kind)c->kind, &len);
+		if (!p)
+			return -1;
+		if (gather_add(g, p, len))
+			return 0;
+		g->firsts++;
+	}
+	for (; g->next <= f->flushed; g->next++) {
+		struct msg *m = f->ring[g->next % f->capacity];
+
+		if (!topic_filter_match(&c->aud->filter, m->topic))
+			continue;
+		p = wire_bytes(m, (enum fan_kind)c->kind, &len);
+		if (!p)
+			return -1;
+		if (gather_add(g, p, len))
+			break;
+	}
+	return 0;
+}
+
 int
 fan_writeable(struct fan *f, struct fan_client *c)
 {
+	struct gather g;
+	unsigned char *p;
+	size_t at = 0;
+
 	if (c->dead || c->idle)
 		return 0;
-	if (c->urgent) {
-		struct msg *m = c->urgent;
-
-		c->urgent = NULL;
-		if (fan_write(c, m)) {
-			msg_unref(m);
-			return -1;
-		}
-		msg_unref(m);
-		lws_callback_on_writable(c->wsi);
-		return 0;
-	}
 	if (cull_if_behind(f, c))
 		return 0;
-	while (c->next <= f->head) {
-		struct msg *m = f->ring[c->next % f->capacity];
-
-		c->next++;
-		if (!topic_filter_match(&c->aud->filter, m->topic))
-			continue;
-		if (fan_write(c, m))
-			return -1;
-		if (c->next <= f->head) {
-			lws_callback_on_writable(c->wsi);
-			return 0;
-		}
-		break;
+	if (gather(f, c, &g)) {
+		fan_kill(c);
+		return -1;
 	}
-	idle_add(c);
+	if (g.n) {
+		p = g.piece[0].p;
+		if (g.n > 1) {
+			/* Several: back to back in one buffer, one write. */
+			if (buf_reserve(&f->scratch, g.total)) {
+				fan_kill(c);
+				return -1;
+			}
+			p = f->scratch.p + LWS_PRE;
+			for (unsigned i = 0; i < g.n; i++) {
+				memcpy(p + at, g.piece[i].p, g.piece[i].len);
+				at += g.piece[i].len;
+			}
+		}
+		if (send_bytes(c, p, g.total, g.n))
+			return -1;
+	}
+	for (unsigned i = 0; i < g.firsts; i++) {
+		int slot = c->first[0] ? 0 : 1;
+
+		msg_unref(c->first[slot]);
+		c->first[slot] = NULL;
+	}
+	c->next = g.next;
+	if (c->first[0] || c->first[1] || c->next <= f->flushed)
+		lws_callback_on_writable(c->wsi);
+	else
+		idle_add(c);
+	return 0;
+}
+
+int
+fan_send_raw(struct fan_client *c, const unsigned char *bytes, size_t len)
+{
+	unsigned char buf[LWS_PRE + 16];
+
+	if (c->dead || !c->idle || len > 16 || lws_partial_buffered(c->wsi))
+		return -1;
+	memcpy(buf + LWS_PRE, bytes, len);
+	if (lws_write(c->wsi, buf + LWS_PRE, len, LWS_WRITE_RAW) < (int)len) {
+		fan_kill(c);
+		return -1;
+	}
 	return 0;
 }
 
@@ -331,6 +565,7 @@ fan_resync(struct fan *f,
 {
 	struct fan_audience *a;
 
+	fan_flush(f); /* what came before the gap is good */
 	fan_sweep(f); /* those already behind go, as they would have */
 	f->floor = f->head + 1;
 	for (a = f->audiences; a; a = a->next)
@@ -338,8 +573,9 @@ fan_resync(struct fan *f,
 	for (struct fan_client *c = f->all; c; c = c->all_next) {
 		if (c->dead || c->closing || !c->aud->resync)
 			continue;
-		msg_unref(c->urgent);
-		c->urgent = msg_ref(c->aud->resync);
+		/* An unsent hello still goes first; the snapshot is new. */
+		msg_unref(c->first[1]);
+		c->first[1] = msg_ref(c->aud->resync);
 		c->next = f->head + 1;
 		idle_remove(c);
 		lws_callback_on_writable(c->wsi);

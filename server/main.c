@@ -6,6 +6,7 @@
 #include "history.h"
 #include "http.h"
 #include "ingest.h"
+#include "keepalive.h"
 #include "log.h"
 #include "metrics.h"
 #include "changelog.h"
@@ -26,18 +27,14 @@
 static struct app app;
 static uv_signal_t sig_int, sig_term, sig_hup;
 static uv_timer_t shutdown_timer, sweep_timer;
+static uv_check_t flush_check;
 static uint64_t shutdown_deadline;
 
-/* Ping a client idle for ping_interval s, hang up after twice that. */
-static lws_retry_bo_t keepalive;
-
-static void
-apply_keepalive(void)
-{
-	keepalive.secs_since_valid_ping = (uint16_t)app.cfg.ping_interval;
-	keepalive.secs_since_valid_hangup =
-	    (uint16_t)(2 * app.cfg.ping_interval);
-}
+/*
+ * lws's own keep-alive is off (all zero: no per-connection validity timer);
+ * keepalive.c pings from the once-a-second sweep instead.
+ */
+static const lws_retry_bo_t no_lws_keepalive;
 
 /* SIGHUP: read the configuration again; origins and limits change now. */
 static void
@@ -51,7 +48,6 @@ on_hup(uv_signal_t *s, int signum)
 		log_err("SIGHUP: configuration not reloaded: %s", err.text);
 		return;
 	}
-	apply_keepalive();
 	log_notice("SIGHUP: reloaded: %d origins%s, max %u clients, %u per "
 	           "address, messages up to %u bytes, %u/s, ping after %u s",
 	           app.cfg.n_origins, app.cfg.any_origin ? " (any)" : "",
@@ -59,12 +55,28 @@ on_hup(uv_signal_t *s, int signum)
 	           app.cfg.max_rate, app.cfg.ping_interval);
 }
 
-/* Once a second: clients that stopped reading and fell behind go. */
+/*
+ * Once a second: clients that stopped reading and fell behind go; quiet
+ * ones are pinged, silent ones hung up on.
+ */
 static void
 on_sweep(uv_timer_t *t)
 {
 	(void)t;
 	fan_sweep(app.fan);
+	keepalive_sweep(app.fan, app.cfg.ping_interval,
+	                keepalive_now(&app.loop));
+}
+
+/*
+ * After each loop turn's I/O: whatever was published during the turn goes
+ * to the caught-up clients, one write each.
+ */
+static void
+on_turn_end(uv_check_t *h)
+{
+	(void)h;
+	fan_flush(app.fan);
 }
 
 static time_t
@@ -88,6 +100,7 @@ on_shutdown_tick(uv_timer_t *t)
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&sig_hup, NULL);
 	uv_close((uv_handle_t *)&sweep_timer, NULL);
+	uv_close((uv_handle_t *)&flush_check, NULL);
 	lws_context_destroy(app.lws);
 	app.lws = NULL;
 }
@@ -169,7 +182,7 @@ start_lws(struct lws_http_mount *files)
 	/* A request (or upgrade) must arrive whole within the timeout. */
 	info.timeout_secs = app.cfg.handshake_timeout;
 	info.timeout_secs_ah_idle = app.cfg.handshake_timeout;
-	info.retry_and_idle_policy = &keepalive;
+	info.retry_and_idle_policy = &no_lws_keepalive;
 	info.vhost_name = "tickerd";
 	info.server_string = TICKERD_SERVER;
 	ctx = lws_create_context(&info);
@@ -199,7 +212,6 @@ main(int argc, char **argv)
 	lws_set_log_level(app.cfg.log_level, NULL);
 	app.argc = argc;
 	app.argv = argv;
-	apply_keepalive();
 	signal(SIGPIPE, SIG_IGN);
 	metrics.started = time(NULL);
 
@@ -252,6 +264,9 @@ main(int argc, char **argv)
 	uv_signal_start(&sig_hup, on_hup, SIGHUP);
 	uv_timer_init(&app.loop, &sweep_timer);
 	uv_timer_start(&sweep_timer, on_sweep, 1000, 1000);
+	uv_check_init(&app.loop, &flush_check);
+	uv_check_start(&flush_check, on_turn_end);
+	uv_unref((uv_handle_t *)&flush_check);
 	sub_start(app.sub);
 	changelog_start(app.log);
 

@@ -12,6 +12,34 @@
 #include <string.h>
 
 /*
+ * Write the header of an unmasked, final text frame of len payload bytes
+ * just before payload (there is LWS_PRE room); returns where it starts.
+ */
+static unsigned char *
+ws_text_header(unsigned char *payload, size_t len)
+{
+	unsigned char *h;
+
+	if (len < 126) {
+		h = payload - 2;
+		h[1] = (unsigned char)len;
+	} else if (len < 65536) {
+		h = payload - 4;
+		h[1] = 126;
+		h[2] = (unsigned char)(len >> 8);
+		h[3] = (unsigned char)len;
+	} else {
+		h = payload - 10;
+		h[1] = 127;
+		for (int i = 0; i < 8; i++)
+			h[2 + i] =
+			    (unsigned char)((uint64_t)len >> (56 - 8 * i));
+	}
+	h[0] = 0x81; /* FIN, text */
+	return h;
+}
+
+/*
  * Allocate a message whose frame is prefix + body + suffix, body being
  * body_len bytes still to be written by the caller at the returned offset.
  */
@@ -38,6 +66,8 @@ msg_alloc(const char *type, const char *topic, const char *prefix,
 	memcpy(msg_payload(m), prefix, pre);
 	memcpy(msg_payload(m) + pre + body_len, suffix, suf);
 	msg_payload(m)[m->len] = '\0';
+	m->frame = ws_text_header(msg_payload(m), m->len);
+	m->frame_len = (size_t)(msg_payload(m) + m->len - m->frame);
 	*body_off = pre;
 	return m;
 }

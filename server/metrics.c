@@ -111,6 +111,16 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 	add_metric(&t, "deliveries_total", "counter",
 	           "Messages written to clients.",
 	           (unsigned long long)metrics.deliveries);
+	add_metric(&t, "writes_total", "counter",
+	           "Writes to clients; one carries every message a client is "
+	           "due at that moment.",
+	           (unsigned long long)metrics.writes);
+	add_metric(&t, "pings_total", "counter",
+	           "Keep-alive pings sent to quiet WebSocket clients.",
+	           (unsigned long long)metrics.pings);
+	add_metric(&t, "clients_silent_total", "counter",
+	           "WebSocket clients hung up on for not answering pings.",
+	           (unsigned long long)metrics.silent);
 	add_metric(&t, "clients_culled_total", "counter",
 	           "Clients dropped for falling behind the ring.",
 	           (unsigned long long)metrics.culled);

@@ -19,13 +19,16 @@ int
 greeting_prepare(struct app *app, const struct topic_filter *f,
                  const char *since, struct msg *out[2], uint64_t *next)
 {
-	struct msg **items, *newest = fan_newest(app->fan);
+	struct msg **items, *newest;
 	struct seq at;
 	uint64_t pos = 0;
 	int resync = 0;
 	long n;
 
 	out[0] = out[1] = NULL;
+	/* Positions below are only right with nothing waiting to be sent. */
+	fan_flush(app->fan);
+	newest = fan_newest(app->fan);
 	if (since && *since) {
 		if (!seq_parse(since, strlen(since), &at))
 			pos = fan_find(app->fan, &at);
@@ -62,12 +65,12 @@ session_open(struct app *app, struct session *s, struct lws *wsi,
              enum fan_kind kind, const struct topic_filter *f,
              const char *since)
 {
+	struct msg *greeting[2];
 	uint64_t next;
 
-	if (greeting_prepare(app, f, since, s->greeting, &next) ||
-	    fan_attach(app->fan, &s->fan, wsi, kind, f, next)) {
+	if (greeting_prepare(app, f, since, greeting, &next) ||
+	    fan_attach(app->fan, &s->fan, wsi, kind, f, next, greeting)) {
 		log_err("out of memory for a new client");
-		session_close(app, s);
 		return -1;
 	}
 	s->attached = 1;
@@ -79,30 +82,16 @@ session_open(struct app *app, struct session *s, struct lws *wsi,
 void
 session_close(struct app *app, struct session *s)
 {
-	if (s->attached) {
-		fan_detach(app->fan, &s->fan);
-		guard_leave(app->guard, &s->guard);
-		metrics.clients--;
-		s->attached = 0;
-	}
-	for (int i = 0; i < 2; i++) {
-		msg_unref(s->greeting[i]);
-		s->greeting[i] = NULL;
-	}
+	if (!s->attached)
+		return;
+	fan_detach(app->fan, &s->fan);
+	guard_leave(app->guard, &s->guard);
+	metrics.clients--;
+	s->attached = 0;
 }
 
 int
 session_writeable(struct app *app, struct session *s)
 {
-	for (int i = 0; i < 2; i++) {
-		if (!s->greeting[i])
-			continue;
-		if (fan_write(&s->fan, s->greeting[i]))
-			return -1;
-		msg_unref(s->greeting[i]);
-		s->greeting[i] = NULL;
-		lws_callback_on_writable(s->fan.wsi);
-		return 0;
-	}
 	return fan_writeable(app->fan, &s->fan);
 }

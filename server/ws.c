@@ -5,6 +5,7 @@
 #include "fanout.h"
 #include "session.h"
 #include "guard.h"
+#include "keepalive.h"
 #include "log.h"
 #include "message.h"
 #include "metrics.h"
@@ -81,6 +82,7 @@ establish(struct lws *wsi, struct ws_session *s)
 	at = lws_get_urlarg_by_name(wsi, "since=", since, (int)sizeof(since));
 	if (session_open(app, &s->s, wsi, FAN_WS, &f, at))
 		return -1;
+	keepalive_heard(&s->s.fan, keepalive_now(&app->loop));
 	lws_callback_on_writable(wsi);
 	return 0;
 }
@@ -120,6 +122,7 @@ receive(struct lws *wsi, struct ws_session *s, size_t len)
 
 	if (s->said_bye)
 		return 0;
+	keepalive_heard(&s->s.fan, keepalive_now(&app_from_wsi(wsi)->loop));
 	code = guard_receive(app_from_wsi(wsi)->guard, &s->s.guard, len,
 	                     lws_is_final_fragment(wsi) &&
 	                         !lws_remaining_packet_payload(wsi));
@@ -165,6 +168,10 @@ callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		return writeable(wsi, s);
 	case LWS_CALLBACK_RECEIVE:
 		return receive(wsi, s, len);
+	case LWS_CALLBACK_RECEIVE_PONG:
+		keepalive_heard(&s->s.fan,
+		                keepalive_now(&app_from_wsi(wsi)->loop));
+		return 0;
 	case LWS_CALLBACK_CLOSED:
 		session_close(app_from_wsi(wsi), &s->s);
 		return 0;
