@@ -25,8 +25,7 @@ enum fan_kind { FAN_WS, FAN_SSE };
 struct fan_client {
 	struct lws *wsi;
 	struct fan_audience *aud;
-	struct fan_client *idle_prev, *idle_next;
-	struct fan_client *all_prev, *all_next;
+	struct fan_client *prev, *link; /* in its audience's idle or pending */
 	uint64_t next;        /* ring position of the next message it needs */
 	struct msg *first[2]; /* before the ring: hello, snapshot; NULL: sent */
 	uint32_t heard;       /* keepalive.c: when it last sent anything (s) */

@@ -22,9 +22,9 @@ enum guard_refusal {
 /* One per client: what it sent lately. Zeroed by lws with the session. */
 struct guard_client {
 	struct guard_addr *addr; /* counted against its address, or NULL */
-	size_t msg_bytes;        /* of the message being received */
-	double tokens;           /* messages it may still send now */
-	uint64_t refill_ms;      /* when tokens were last topped up */
+	uint32_t msg_bytes;      /* of the message being received */
+	float tokens;            /* messages it may still send now */
+	uint32_t refill_ms;      /* when tokens were last topped up (wraps) */
 };
 
 /*

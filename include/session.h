@@ -18,7 +18,8 @@ struct topic_filter;
 struct session {
 	struct fan_client fan; /* first: fan_foreach() hands this pointer */
 	struct guard_client guard;
-	int attached;
+	unsigned attached : 1;
+	unsigned said_bye : 1; /* ws.c: we sent a close frame */
 };
 
 /*

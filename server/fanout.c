@@ -23,7 +23,8 @@ struct fan_audience {
 	struct topic_filter filter;
 	struct msg *resync; /* only while fan_resync() runs */
 	unsigned members;
-	struct fan_client *idle; /* caught-up members, in no order */
+	struct fan_client *idle;    /* caught-up members, in no order */
+	struct fan_client *pending; /* the others */
 };
 
 /* A growable byte buffer with LWS_PRE headroom in front. */
@@ -47,7 +48,6 @@ struct fan {
 	uint64_t flushed; /* newest position sent to the idle clients */
 	uint64_t floor;   /* positions below it can't be resumed from */
 	struct fan_audience *audiences;
-	struct fan_client *all;
 	struct fan_buf batch[2]; /* fan_flush()'s, per fan_kind */
 	struct fan_buf scratch;  /* fan_writeable()'s */
 };
@@ -139,32 +139,57 @@ fan_find(const struct fan *f, const struct seq *s)
 	return 0;
 }
 
+/* The list of a's members that c belongs in: idle or pending. */
+static struct fan_client **
+list_of(struct fan_client *c)
+{
+	return c->idle ? &c->aud->idle : &c->aud->pending;
+}
+
+static void
+list_unlink(struct fan_client *c)
+{
+	if (c->prev)
+		c->prev->link = c->link;
+	else
+		*list_of(c) = c->link;
+	if (c->link)
+		c->link->prev = c->prev;
+	c->prev = c->link = NULL;
+}
+
+static void
+list_push(struct fan_client *c)
+{
+	struct fan_client **head = list_of(c);
+
+	c->prev = NULL;
+	c->link = *head;
+	if (*head)
+		(*head)->prev = c;
+	*head = c;
+}
+
+/* c is caught up: from now on fan_flush() writes to it. */
 static void
 idle_add(struct fan_client *c)
 {
-	struct fan_audience *a = c->aud;
-
+	if (c->idle)
+		return;
+	list_unlink(c);
 	c->idle = 1;
-	c->idle_prev = NULL;
-	c->idle_next = a->idle;
-	if (a->idle)
-		a->idle->idle_prev = c;
-	a->idle = c;
+	list_push(c);
 }
 
+/* c is not (any more) caught up: it catches up from WRITEABLE. */
 static void
 idle_remove(struct fan_client *c)
 {
 	if (!c->idle)
 		return;
-	if (c->idle_prev)
-		c->idle_prev->idle_next = c->idle_next;
-	else
-		c->aud->idle = c->idle_next;
-	if (c->idle_next)
-		c->idle_next->idle_prev = c->idle_prev;
+	list_unlink(c);
 	c->idle = 0;
-	c->idle_prev = c->idle_next = NULL;
+	list_push(c);
 }
 
 int
@@ -198,10 +223,7 @@ fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
 	c->first[0] = first[0];
 	c->first[1] = first[1];
 	a->members++;
-	c->all_next = f->all;
-	if (f->all)
-		f->all->all_prev = c;
-	f->all = c;
+	list_push(c); /* pending */
 	return 0;
 }
 
@@ -212,17 +234,11 @@ fan_detach(struct fan *f, struct fan_client *c)
 
 	if (!a)
 		return;
-	idle_remove(c);
+	list_unlink(c);
 	for (int i = 0; i < 2; i++) {
 		msg_unref(c->first[i]);
 		c->first[i] = NULL;
 	}
-	if (c->all_prev)
-		c->all_prev->all_next = c->all_next;
-	else
-		f->all = c->all_next;
-	if (c->all_next)
-		c->all_next->all_prev = c->all_prev;
 	if (!--a->members) {
 		if (a->prev)
 			a->prev->next = a->next;
@@ -377,7 +393,7 @@ fan_flush(struct fan *f)
 		for (c = a->idle; c; c = next) {
 			struct fan_batch *kb = &b[c->kind];
 
-			next = c->idle_next;
+			next = c->link;
 			if (f->head - f->flushed > f->capacity) {
 				/* Wrapped in one turn: it is behind now. */
 				make_pending(c, from);
@@ -418,8 +434,10 @@ cull_if_behind(struct fan *f, struct fan_client *c)
 void
 fan_sweep(struct fan *f)
 {
-	for (struct fan_client *c = f->all; c; c = c->all_next)
-		cull_if_behind(f, c);
+	/* Only pending clients can be behind. */
+	for (struct fan_audience *a = f->audiences; a; a = a->next)
+		for (struct fan_client *c = a->pending; c; c = c->link)
+			cull_if_behind(f, c);
 }
 
 /* What one write to a pending client carries (see fan_writeable()). */
@@ -549,11 +567,21 @@ void
 fan_foreach(struct fan *f, void (*fn)(struct fan_client *c, void *arg),
             void *arg)
 {
+	struct fan_audience *a, *next_a;
 	struct fan_client *c, *next;
 
-	for (c = f->all; c; c = next) {
-		next = c->all_next;
-		fn(c, arg);
+	/* Pending first: fn may make an idle client pending (never the other
+	 * way), and then it is not seen twice. */
+	for (a = f->audiences; a; a = next_a) {
+		next_a = a->next;
+		for (c = a->pending; c; c = next) {
+			next = c->link;
+			fn(c, arg);
+		}
+		for (c = a->idle; c; c = next) {
+			next = c->link;
+			fn(c, arg);
+		}
 	}
 }
 
@@ -570,15 +598,22 @@ fan_resync(struct fan *f,
 	f->floor = f->head + 1;
 	for (a = f->audiences; a; a = a->next)
 		a->resync = snapshot_for(arg, &a->filter);
-	for (struct fan_client *c = f->all; c; c = c->all_next) {
-		if (c->dead || c->closing || !c->aud->resync)
-			continue;
-		/* An unsent hello still goes first; the snapshot is new. */
-		msg_unref(c->first[1]);
-		c->first[1] = msg_ref(c->aud->resync);
-		c->next = f->head + 1;
-		idle_remove(c);
-		lws_callback_on_writable(c->wsi);
+	for (a = f->audiences; a; a = a->next) {
+		struct fan_client *c, *next;
+
+		while (a->idle) /* all pending: the snapshot comes first */
+			idle_remove(a->idle);
+		for (c = a->pending; c; c = next) {
+			next = c->link;
+			if (c->dead || c->closing || !a->resync)
+				continue;
+			/* An unsent hello still goes first; the snapshot is
+			 * new. */
+			msg_unref(c->first[1]);
+			c->first[1] = msg_ref(c->aud->resync);
+			c->next = f->head + 1;
+			lws_callback_on_writable(c->wsi);
+		}
 	}
 	for (a = f->audiences; a; a = a->next) {
 		msg_unref(a->resync);

@@ -143,8 +143,8 @@ guard_join(struct guard *g, struct guard_client *c, struct lws *wsi)
 	c->addr = find_addr(g, ip, 1);
 	if (c->addr)
 		c->addr->clients++;
-	c->tokens = g->cfg->max_rate;
-	c->refill_ms = lws_now_usecs() / 1000;
+	c->tokens = (float)g->cfg->max_rate;
+	c->refill_ms = (uint32_t)(lws_now_usecs() / 1000);
 }
 
 void
@@ -166,10 +166,10 @@ guard_leave(struct guard *g, struct guard_client *c)
 int
 guard_receive(struct guard *g, struct guard_client *c, size_t len, int final)
 {
-	uint64_t now = lws_now_usecs() / 1000;
-	double cap = g->cfg->max_rate;
+	uint32_t now = (uint32_t)(lws_now_usecs() / 1000);
+	float cap = (float)g->cfg->max_rate;
 
-	c->msg_bytes += len;
+	c->msg_bytes += (uint32_t)len;
 	if (c->msg_bytes > g->cfg->max_message) {
 		metrics.closed_too_big++;
 		return LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
@@ -178,14 +178,14 @@ guard_receive(struct guard *g, struct guard_client *c, size_t len, int final)
 		return 0;
 	c->msg_bytes = 0;
 	/* A token bucket: max_rate a second, bursts of one second's worth. */
-	c->tokens += (double)(now - c->refill_ms) * cap / 1000.0;
+	c->tokens += (float)(uint32_t)(now - c->refill_ms) * cap / 1000.0f;
 	if (c->tokens > cap)
 		c->tokens = cap;
 	c->refill_ms = now;
-	if (c->tokens < 1.0) {
+	if (c->tokens < 1.0f) {
 		metrics.closed_too_fast++;
 		return LWS_CLOSE_STATUS_POLICY_VIOLATION;
 	}
-	c->tokens -= 1.0;
+	c->tokens -= 1.0f;
 	return 0;
 }
