@@ -5,8 +5,10 @@
 #include "message.h"
 #include "metrics.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* One write carries at most this many bytes, or messages, unless a single
  * message is bigger. */
@@ -274,17 +276,39 @@ wire_bytes(struct msg *m, enum fan_kind kind, size_t *len)
  * Send len ready-framed bytes holding count messages to c in one write;
  * whatever the socket does not take now lws keeps and sends first.  On
  * failure c is killed; -1.
+ *
+ * A WebSocket client with nothing buffered is written with send() itself:
+ * the bytes are already framed, and lws_write()'s path costs a noticeable
+ * share of a delivery when one message goes to 19,000 clients.  Only a
+ * remainder the socket refused goes through lws, which keeps it.
  */
 static int
 send_bytes(struct fan_client *c, unsigned char *p, size_t len, unsigned count)
 {
-	if (!p || lws_write(c->wsi, p, len, LWS_WRITE_RAW) < (int)len) {
-		fan_kill(c);
-		return -1;
+	ssize_t n = 0;
+
+	if (!p)
+		goto fail;
+	if (c->kind == FAN_WS && !lws_partial_buffered(c->wsi)) {
+		n = send(lws_get_socket_fd(c->wsi), p, len,
+		         MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				goto fail;
+			n = 0;
+		}
 	}
+	if ((size_t)n < len &&
+	    lws_write(c->wsi, p + n, len - (size_t)n, LWS_WRITE_RAW) <
+	        (int)(len - (size_t)n))
+		goto fail;
 	metrics.deliveries += count;
 	metrics.writes++;
 	return 0;
+fail:
+	fan_kill(c);
+	return -1;
 }
 
 /* Make sure b holds LWS_PRE + len bytes; 0 or -1 (ENOMEM). */
