@@ -10,6 +10,7 @@
 
 struct changelog;
 struct guard;
+struct listener;
 struct subscriber;
 
 /* Lives for the whole run; lws hands it back as the context's user data. */
@@ -17,6 +18,7 @@ struct app {
 	struct cfg cfg;
 	uv_loop_t loop;
 	struct lws_context *lws;
+	struct listener *listener;
 	struct subscriber *sub;
 	struct changelog *log;
 	struct guard *guard;

@@ -8,6 +8,7 @@
 #include "guard.h"
 #include "history.h"
 #include "keepalive.h"
+#include "listener.h"
 #include "log.h"
 #include "message.h"
 #include "metrics.h"
@@ -280,6 +281,10 @@ callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 {
 	struct http_session *s = user;
 	char uri[32];
+
+	/* Keep the accept queue moving during long loop turns. */
+	if (wsi)
+		listener_poke(app_from_wsi(wsi)->listener);
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:

@@ -7,6 +7,7 @@
 #include "http.h"
 #include "ingest.h"
 #include "keepalive.h"
+#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "changelog.h"
@@ -14,6 +15,7 @@
 #include "version.h"
 #include "ws.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -114,6 +116,8 @@ on_signal(uv_signal_t *s, int signum)
 	log_notice("%s: closing %llu clients and exiting",
 	           signum == SIGINT ? "SIGINT" : "SIGTERM",
 	           (unsigned long long)metrics.clients);
+	listener_close(app.listener); /* no one new */
+	app.listener = NULL;
 	sub_stop(app.sub);
 	changelog_stop(app.log);
 	uv_timer_stop(&sweep_timer);
@@ -143,7 +147,7 @@ static const struct lws_protocol_vhost_options ws_pvo = {
 
 /* Create the lws context on our loop; NULL (logged) if it can't serve. */
 static struct lws_context *
-start_lws(struct lws_http_mount *files)
+start_lws(struct lws_http_mount *files, struct lws_vhost **vh)
 {
 	static struct lws_protocols protocols[3]; /* ends with a zeroed one */
 	struct lws_context_creation_info info;
@@ -166,14 +170,11 @@ start_lws(struct lws_http_mount *files)
 	files->protocol = "http"; /* its ADD_HEADERS adds CORS */
 
 	memset(&info, 0, sizeof(info));
-	/* The vhost separately: its creation is where a bind failure shows. */
 	info.options =
 	    LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
-	if (!strchr(app.cfg.listen_host, ':'))
-		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.foreign_loops = loops;
-	info.port = app.cfg.listen_port;
-	info.iface = app.cfg.listen_host[0] ? app.cfg.listen_host : NULL;
+	/* listener.c accepts; lws serves what it is handed. */
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = protocols;
 	info.pvo = &ws_pvo;
 	info.mounts = files;
@@ -186,7 +187,7 @@ start_lws(struct lws_http_mount *files)
 	info.vhost_name = "tickerd";
 	info.server_string = TICKERD_SERVER;
 	ctx = lws_create_context(&info);
-	if (ctx && !lws_create_vhost(ctx, &info)) {
+	if (ctx && !(*vh = lws_create_vhost(ctx, &info))) {
 		lws_context_destroy(ctx);
 		return NULL;
 	}
@@ -197,6 +198,7 @@ int
 main(int argc, char **argv)
 {
 	struct lws_http_mount files;
+	struct lws_vhost *vhost;
 	struct cfg_error err;
 	char pattern[80], probe[80];
 
@@ -240,15 +242,21 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	memset(&files, 0, sizeof(files));
-	app.lws = start_lws(&files);
-	if (!app.lws) {
-		log_err("cannot serve on %s:%d (address in use or not "
-		        "available?)",
+	app.listener =
+	    listener_new(&app.loop, app.cfg.listen_host, app.cfg.listen_port);
+	if (!app.listener) {
+		log_err("cannot serve on %s:%d: %s",
 		        app.cfg.listen_host[0] ? app.cfg.listen_host : "*",
-		        app.cfg.listen_port);
+		        app.cfg.listen_port, strerror(errno));
 		return 1;
 	}
+	memset(&files, 0, sizeof(files));
+	app.lws = start_lws(&files, &vhost);
+	if (!app.lws) {
+		log_err("cannot start the HTTP server");
+		return 1;
+	}
+	listener_start(app.listener, vhost);
 	log_notice("%s serving http://%s:%d/ , Redis %s, channels %s, log "
 	           "%s:log (%u entries)",
 	           TICKERD_SERVER,

@@ -6,6 +6,7 @@
 #include "session.h"
 #include "guard.h"
 #include "keepalive.h"
+#include "listener.h"
 #include "log.h"
 #include "message.h"
 #include "metrics.h"
@@ -166,6 +167,10 @@ callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             void *in, size_t len)
 {
 	struct ws_session *s = user;
+
+	/* Keep the accept queue moving during long loop turns. */
+	if (wsi)
+		listener_poke(app_from_wsi(wsi)->listener);
 
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:

@@ -1,0 +1,37 @@
+/* listener.h: tickerd's own listening socket, handing connections to lws. */
+#ifndef TICKERD_LISTENER_H
+#define TICKERD_LISTENER_H
+
+#include <libwebsockets.h>
+#include <uv.h>
+
+struct listener;
+
+/*
+ * listener_new() - listen on host:port (host "" = every IPv4 address; an
+ * IPv6 literal listens on IPv6) with the largest backlog the kernel allows.
+ * NULL, with errno set, if the address can't be bound (in use, not here).
+ */
+struct listener *listener_new(uv_loop_t *loop, const char *host, int port);
+
+/*
+ * listener_start() - accept connections from now on and hand each to vh,
+ * as if lws had accepted it.  Accepting runs ahead of lws: whatever is in
+ * the kernel's queue is taken at once (a few µs each) and handed over a
+ * few dozen per loop turn, so a reconnect storm never overflows the queue
+ * (a dropped handshake costs the client a 1 s retransmit).
+ */
+void listener_start(struct listener *l, struct lws_vhost *vh);
+
+/*
+ * listener_poke() - empty the kernel's queue if that was last done more
+ * than 5 ms ago.  Called from lws callbacks: a loop turn can hold a
+ * thousand events (closing connections cost lws ~100 µs each), and the
+ * listening socket waits behind all of them in epoll's ready list.
+ */
+void listener_poke(struct listener *l);
+
+/* listener_close() - stop accepting and close the socket; frees l later. */
+void listener_close(struct listener *l);
+
+#endif

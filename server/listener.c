@@ -1,0 +1,246 @@
+/* listener.c: tickerd's own listening socket, handing connections to lws.
+ *
+ * lws 4.1.6 accepts one connection per poll() of its listening socket and
+ * adopts it on the spot; adopting costs tens of µs (its debug build scans
+ * its whole fd table), and its backlog is fixed at SOMAXCONN.  When
+ * thousands reconnect at once the kernel's queue overflows and each
+ * dropped handshake waits a second for TCP's retransmit.  Here accept4()
+ * empties the queue whenever it has something, and lws adopts the accepted
+ * sockets a few dozen per loop turn.
+ */
+#define _GNU_SOURCE /* accept4() */
+#include "listener.h"
+
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define ACCEPTED_MAX    16384 /* accepted, not yet adopted */
+#define ADOPT_PER_TURN 16 /* handed to lws per loop turn */
+#define EMFILE_PAUSE_MS 100
+#define POKE_NS         (5 * 1000 * 1000) /* see listener_poke() */
+
+struct listener {
+	uv_poll_t poll;
+	uv_check_t check;
+	uv_timer_t pause;
+	uv_idle_t idle;
+	int fd;
+	uint64_t drained_ns; /* when the kernel's queue was last emptied */
+	struct lws_vhost *vh;
+	int accepted[ACCEPTED_MAX]; /* a FIFO: head .. head + count - 1 */
+	unsigned head, count;
+	int open_handles;
+};
+
+/* Bind and listen; the socket, or -1 with errno set. */
+static int
+open_socket(const char *host, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, on = 1, e;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(host, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) {
+			errno = EINVAL;
+			return -1;
+		}
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		if (!*host)
+			a->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (inet_pton(AF_INET, host, &a->sin_addr) != 1) {
+			errno = EINVAL;
+			return -1;
+		}
+		len = sizeof(*a);
+	}
+	fd =
+	    socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* The kernel caps the backlog at net.core.somaxconn. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 65535)) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+struct listener *
+listener_new(uv_loop_t *loop, const char *host, int port)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->fd = open_socket(host, port);
+	if (l->fd < 0) {
+		int e = errno;
+
+		free(l);
+		errno = e;
+		return NULL;
+	}
+	uv_poll_init(loop, &l->poll, l->fd);
+	uv_check_init(loop, &l->check);
+	uv_timer_init(loop, &l->pause);
+	uv_idle_init(loop, &l->idle);
+	l->poll.data = l->check.data = l->pause.data = l->idle.data = l;
+	l->open_handles = 4;
+	return l;
+}
+
+static void on_readable(uv_poll_t *p, int status, int events);
+
+static void
+on_pause_over(uv_timer_t *t)
+{
+	struct listener *l = t->data;
+
+	uv_poll_start(&l->poll, UV_READABLE, on_readable);
+}
+
+/* Take everything waiting in the kernel's queue, as far as there is room. */
+static void
+drain(struct listener *l)
+{
+	static int on = 1;
+
+	l->drained_ns = uv_hrtime();
+
+	while (l->count < ACCEPTED_MAX) {
+		int fd =
+		    accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of descriptors: leave the rest queued
+				 * and look again shortly, not at once. */
+				log_warn("cannot accept: %s", strerror(errno));
+				uv_poll_stop(&l->poll);
+				uv_timer_start(&l->pause, on_pause_over,
+				               EMFILE_PAUSE_MS, 0);
+			}
+			return;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+		l->accepted[(l->head + l->count++) % ACCEPTED_MAX] = fd;
+	}
+}
+
+/* Keeps the loop from sleeping while accepted sockets wait for lws. */
+static void
+on_idle(uv_idle_t *h)
+{
+	(void)h;
+}
+
+/*
+ * Hand up to ADOPT_PER_TURN accepted sockets to lws.  More at once would
+ * not go faster: lws 4.1 keeps handshakes waiting for one of its 16
+ * header buffers, and their timeouts, in lists it walks on every insert,
+ * so thousands adopted together cost O(n^2).
+ */
+static void
+adopt_some(struct listener *l)
+{
+	for (int i = 0; i < ADOPT_PER_TURN && l->count; i++) {
+		int fd = l->accepted[l->head];
+
+		l->head = (l->head + 1) % ACCEPTED_MAX;
+		l->count--;
+		/* On failure lws closes fd itself. */
+		if (!lws_adopt_socket_vhost(l->vh, fd))
+			log_warn("lws could not take a connection");
+	}
+	if (l->count)
+		uv_idle_start(&l->idle, on_idle);
+	else
+		uv_idle_stop(&l->idle);
+}
+
+static void
+on_readable(uv_poll_t *p, int status, int events)
+{
+	struct listener *l = p->data;
+
+	(void)status;
+	(void)events;
+	drain(l);
+}
+
+/* After each loop turn's I/O: adopt what the turn accepted. */
+static void
+on_turn_end(uv_check_t *c)
+{
+	struct listener *l = c->data;
+
+	drain(l);
+	adopt_some(l);
+	drain(l);
+}
+
+void
+listener_poke(struct listener *l)
+{
+	if (l && l->vh && uv_hrtime() - l->drained_ns > POKE_NS)
+		drain(l);
+}
+
+void
+listener_start(struct listener *l, struct lws_vhost *vh)
+{
+	l->vh = vh;
+	uv_poll_start(&l->poll, UV_READABLE, on_readable);
+	uv_check_start(&l->check, on_turn_end);
+}
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	struct listener *l = h->data;
+
+	if (!--l->open_handles)
+		free(l);
+}
+
+void
+listener_close(struct listener *l)
+{
+	if (!l)
+		return;
+	while (l->count) {
+		close(l->accepted[l->head]);
+		l->head = (l->head + 1) % ACCEPTED_MAX;
+		l->count--;
+	}
+	uv_close((uv_handle_t *)&l->poll, on_handle_closed);
+	uv_close((uv_handle_t *)&l->check, on_handle_closed);
+	uv_close((uv_handle_t *)&l->pause, on_handle_closed);
+	uv_close((uv_handle_t *)&l->idle, on_handle_closed);
+	close(l->fd);
+}
