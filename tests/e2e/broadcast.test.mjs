@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   seqKey,
-  scenario, publish, uniq, TIME_RE, DERIVED_ID_RE,
+  scenario, publish, publishMany, getMetrics, assertReceivedAll, uniq, TIME_RE, DERIVED_ID_RE,
   assertItemShape, assertSeqIncreasing, assertAllJsonText,
 } from './harness.mjs';
 
@@ -201,4 +201,24 @@ test('an identical payload with no id published twice is delivered once', T, sce
   const c2 = await h.client(tickerd.wsUrl());
   const { snapshot } = await c2.ready();
   assert.deepEqual(snapshot.items.map((i) => i.headline), [dup, sentinel]);
+}));
+
+test('a burst reaches every client whole and in order, several messages to a write (one write per client per loop turn)', T, scenario(async (t, h) => {
+  const N = 300;
+  const { redis, tickerd } = await h.env();
+  const a = await h.client(tickerd.wsUrl());
+  const b = await h.client(tickerd.wsUrl('?topics=burst'));
+  const s = await h.sse(tickerd.port, '/events?topics=burst');
+  for (const c of [a, b, s]) await c.ready();
+  const m0 = await getMetrics(tickerd.port);
+  const tag = uniq();
+  await publishMany(redis.port, 'ticker:burst', Array.from({ length: N }, (_, i) => `Burst ${tag} ${i}`), { batch: N });
+  for (const c of [a, b, s]) await c.nextItem(`Burst ${tag} ${N - 1}`, 10_000);
+  for (const c of [a, b, s]) await assertReceivedAll(redis.port, c);
+  const m1 = await getMetrics(tickerd.port);
+  const deliveries = m1.value('tickerd_deliveries_total') - m0.value('tickerd_deliveries_total');
+  const writes = m1.value('tickerd_writes_total') - m0.value('tickerd_writes_total');
+  t.diagnostic(`${deliveries} deliveries in ${writes} writes`);
+  assert.equal(deliveries, 3 * N, 'each item to each of the 3 clients, once');
+  assert.ok(writes < deliveries, `a pipelined burst must share writes: ${writes} writes for ${deliveries} deliveries`);
 }));

@@ -137,6 +137,15 @@ test('wrong Redis password: tickerd stays up and reports 503', T, scenario(async
 
 const FLAGS = ['--listen', '--redis', '--prefix', '--web', '--history', '--log-level', '--help', '--version'];
 
+test('--listen on an address already in use: exit 1, naming the address and the reason', T, scenario(async (t, h) => {
+  const { redis, tickerd } = await h.env();
+  const r = await runTickerd(['--listen', `127.0.0.1:${tickerd.port}`, '--redis', `redis://127.0.0.1:${redis.port}`]);
+  assert.equal(r.timedOut, false, 'the second tickerd did not exit');
+  assert.equal(r.code, 1, `exit status; stderr: ${r.stderr}`);
+  assert.match(r.stderr, new RegExp(`cannot serve on 127\\.0\\.0\\.1:${tickerd.port}: Address already in use`), r.stderr);
+  assert.equal((await getHealth(tickerd.port)).status, 200, 'the first one still serves');
+}));
+
 test('tickerd --help exits 0 and mentions every flag', T, scenario(async () => {
   const r = await runTickerd(['--help']);
   assert.equal(r.timedOut, false, '--help did not exit');

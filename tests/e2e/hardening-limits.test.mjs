@@ -293,3 +293,17 @@ test('--ping-interval 1: a client that never answers pings is hung up within ~2-
   assert.ok(goodPings >= 2, `the idle-but-alive client should have been pinged (got ${goodPings} pings in 5.5 s)`);
   await assertReceivedAll(redis.port, good);
 }));
+
+test('--ping-interval 1: an idle EventSource stream gets a comment line every interval (so proxies keep it open), and its items', T, scenario(async (t, h) => {
+  const { redis, tickerd } = await h.env({ args: ['--ping-interval', '1'] });
+  const pub = publisher(redis, 'ssekeep');
+  const s = await h.sse(tickerd.port, '/events');
+  await s.ready();
+  const t0 = Date.now();
+  await sleep(2600);
+  t.diagnostic(`${s.comments} comment line(s) in ${Date.now() - t0} ms`);
+  assert.ok(s.comments >= 1 && s.comments <= 4, `expected 1-4 keep-alive comments in 2.6 s with --ping-interval 1; ${s.describe()}`);
+  const last = await pub(1);
+  await s.nextItem(last);
+  await assertReceivedAll(redis.port, s);
+}));
