@@ -328,6 +328,23 @@ buf_reserve(struct fan_buf *b, size_t len)
 }
 
 /*
+ * The next message from ring position *pos to the head that filter takes
+ * (*pos is left on it), or NULL when there is none.
+ */
+static struct msg *
+next_match(const struct fan *f, const struct topic_filter *filter,
+           uint64_t *pos)
+{
+	for (; *pos <= f->head; ++*pos) {
+		struct msg *m = f->ring[*pos % f->capacity];
+
+		if (topic_filter_match(filter, m->topic))
+			return m;
+	}
+	return NULL;
+}
+
+/*
  * The bytes every idle member of audience a written to as kind needs:
  * the messages from ring position from to the head that match its topics,
  * built once and shared by all of them.  One message is sent from its own
@@ -339,13 +356,11 @@ build_batch(struct fan *f, struct fan_audience *a, enum fan_kind kind,
 {
 	size_t total = 0, len;
 	unsigned char *p;
+	struct msg *m;
 
 	b->built = 1;
-	for (uint64_t pos = from; pos <= f->head; pos++) {
-		struct msg *m = f->ring[pos % f->capacity];
-
-		if (!topic_filter_match(&a->filter, m->topic))
-			continue;
+	for (uint64_t pos = from; (m = next_match(f, &a->filter, &pos));
+	     pos++) {
 		p = wire_bytes(m, kind, &len);
 		if (!p) {
 			b->failed = 1;
@@ -369,11 +384,8 @@ build_batch(struct fan *f, struct fan_audience *a, enum fan_kind kind,
 	}
 	b->p = f->batch[kind].p + LWS_PRE;
 	b->len = 0;
-	for (uint64_t pos = from; pos <= f->head; pos++) {
-		struct msg *m = f->ring[pos % f->capacity];
-
-		if (!topic_filter_match(&a->filter, m->topic))
-			continue;
+	for (uint64_t pos = from; (m = next_match(f, &a->filter, &pos));
+	     pos++) {
 		p = wire_bytes(m, kind, &len);
 		memcpy(b->p + b->len, p, len);
 		b->len += len;

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #define ACCEPTED_MAX    16384 /* accepted, not yet adopted */
-#define ADOPT_PER_TURN 16 /* handed to lws per loop turn */
+#define ADOPT_PER_TURN  16    /* handed to lws per loop turn */
 #define EMFILE_PAUSE_MS 100
 #define POKE_NS         (5 * 1000 * 1000) /* see listener_poke() */
 
