@@ -27,6 +27,7 @@ struct metrics {
 	uint64_t lost_entries; /* how many, in all */
 	uint64_t clients;      /* WebSocket clients connected now */
 	uint64_t redis_connects;
+	uint64_t accept_pauses; /* out of descriptors: accepting paused */
 	uint64_t refused[GUARD_REFUSAL_COUNT]; /* handshakes turned away */
 	uint64_t closed_too_big;               /* clients closed with 1009 */
 	uint64_t closed_too_fast;              /* clients closed with 1008 */

@@ -12,6 +12,7 @@
 #include "listener.h"
 
 #include "log.h"
+#include "metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +35,8 @@ struct listener {
 	uv_idle_t idle;
 	int fd;
 	uint64_t drained_ns; /* when the kernel's queue was last emptied */
+	int paused;          /* out of descriptors: waiting for pause */
+	int starved;         /* said so in the log; not yet accepting again */
 	struct lws_vhost *vh;
 	int accepted[ACCEPTED_MAX]; /* a FIFO: head .. head + count - 1 */
 	unsigned head, count;
@@ -118,7 +121,27 @@ on_pause_over(uv_timer_t *t)
 {
 	struct listener *l = t->data;
 
+	l->paused = 0;
 	uv_poll_start(&l->poll, UV_READABLE, on_readable);
+}
+
+/*
+ * Out of descriptors (or memory): leave the rest in the kernel's queue
+ * and look again in EMFILE_PAUSE_MS, rather than at once in a busy loop.
+ * Logged once until accepting works again; every pause is counted.
+ */
+static void
+pause_accepting(struct listener *l, int err)
+{
+	if (!l->starved)
+		log_warn("cannot accept connections: %s; trying again every "
+		         "%d ms",
+		         strerror(err), EMFILE_PAUSE_MS);
+	l->starved = 1;
+	l->paused = 1;
+	metrics.accept_pauses++;
+	uv_poll_stop(&l->poll);
+	uv_timer_start(&l->pause, on_pause_over, EMFILE_PAUSE_MS, 0);
 }
 
 /* Take everything waiting in the kernel's queue, as far as there is room. */
@@ -128,7 +151,8 @@ drain(struct listener *l)
 	static int on = 1;
 
 	l->drained_ns = uv_hrtime();
-
+	if (l->paused)
+		return;
 	while (l->count < ACCEPTED_MAX) {
 		int fd =
 		    accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -137,15 +161,13 @@ drain(struct listener *l)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				/* Out of descriptors: leave the rest queued
-				 * and look again shortly, not at once. */
-				log_warn("cannot accept: %s", strerror(errno));
-				uv_poll_stop(&l->poll);
-				uv_timer_start(&l->pause, on_pause_over,
-				               EMFILE_PAUSE_MS, 0);
-			}
+			    errno == ENOBUFS || errno == ENOMEM)
+				pause_accepting(l, errno);
 			return;
+		}
+		if (l->starved) {
+			log_notice("accepting connections again");
+			l->starved = 0;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 		l->accepted[(l->head + l->count++) % ACCEPTED_MAX] = fd;

@@ -152,6 +152,11 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 	add_metric(&t, "redis_subscriptions_total", "counter",
 	           "Times the pub/sub subscription was (re)established.",
 	           (unsigned long long)metrics.redis_connects);
+	add_metric(&t, "accept_pauses_total", "counter",
+	           "Times tickerd ran out of file descriptors and stopped "
+	           "accepting connections for 100 ms (they wait in the "
+	           "kernel's queue).",
+	           (unsigned long long)metrics.accept_pauses);
 	add_metric(&t, "record_errors_total", "counter",
 	           "Payloads Redis refused to record, or that could not wait.",
 	           (unsigned long long)metrics.record_errors);

@@ -9,6 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   scenario, publish, getMetrics, openWebSocket, connectSSE, assertReceivedAll,
@@ -306,4 +308,51 @@ test('--ping-interval 1: an idle EventSource stream gets a comment line every in
   const last = await pub(1);
   await s.nextItem(last);
   await assertReceivedAll(redis.port, s);
+}));
+
+// /proc/<pid>/stat: user + system CPU time in seconds (clock ticks of 1/100 s).
+function cpuSeconds(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+test('out of file descriptors: accepting pauses (no busy loop; said once, counted) and the waiting clients get in when descriptors free up', T, scenario(async (t, h) => {
+  const { redis, tickerd } = await h.env();
+  const pub = publisher(redis, 'fds');
+  const fdsNow = fs.readdirSync(`/proc/${tickerd.pid}/fd`).length;
+  const LIMIT = fdsNow + 10; // room for 10 clients, no more
+  execFileSync('prlimit', ['--pid', String(tickerd.pid), `--nofile=${LIMIT}:${LIMIT}`]);
+  const opened = [];
+  for (let i = 0; i < 10; i++) {
+    const r = await openWebSocket(tickerd.wsUrl());
+    assert.equal(r.status, 101, `client ${i} of the 10 that fit`);
+    h.clients.push(r.client);
+    await r.client.ready();
+    opened.push(r.client);
+  }
+  // Five more: the kernel completes their TCP handshakes, tickerd can't accept them.
+  const waiting = Array.from({ length: 5 }, () => openWebSocket(tickerd.wsUrl(), { timeoutMs: 15_000 }));
+  await sleep(300);
+  const cpu0 = cpuSeconds(tickerd.pid);
+  await sleep(1000);
+  const cpu = cpuSeconds(tickerd.pid) - cpu0;
+  t.diagnostic(`CPU while unable to accept: ${cpu.toFixed(2)} s in 1 s`);
+  assert.ok(cpu < 0.3, `tickerd must not spin while out of descriptors (${cpu} s of CPU in 1 s)`);
+  const said = tickerd.log().match(/cannot accept connections: Too many open files/g) || [];
+  assert.equal(said.length, 1, `said once, not on every try:\n${tickerd.log()}`);
+
+  for (const c of opened.slice(0, 6)) c.close();
+  const late = await Promise.all(waiting);
+  for (const r of late) {
+    assert.equal(r.status, 101, 'a client that waited gets in');
+    h.clients.push(r.client);
+    await r.client.ready();
+  }
+  const last = await pub(1);
+  for (const r of late) await r.client.nextItem(last);
+  await assertReceivedAll(redis.port, late[0].client, { name: 'a client that waited' });
+  assert.match(tickerd.log(), /accepting connections again/);
+  const m = await getMetrics(tickerd.port);
+  assert.ok(m.value('tickerd_accept_pauses_total') >= 1, 'the pauses are counted');
 }));
