@@ -127,8 +127,9 @@ void fan_kill(struct fan_client *c);
 
 /*
  * fan_send_raw() - write a few (up to 16) ready-made bytes, a control
- * frame, to an idle client with nothing buffered.  0, or -1 if it was not
- * the moment (or the write failed: the client is killed).
+ * frame or a comment line, to a client with nothing buffered (so between
+ * two whole frames).  0, or -1 if it was not the moment (or the write
+ * failed: the client is killed).
  */
 int fan_send_raw(struct fan_client *c, const unsigned char *bytes, size_t len);
 

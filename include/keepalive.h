@@ -26,7 +26,7 @@ keepalive_heard(struct fan_client *c, uint32_t now)
  * keepalive_sweep() - once a second: ping every WebSocket client not heard
  * from for about interval_s seconds, hang up on one silent for twice that;
  * send an EventSource client a comment line every interval_s.  A client
- * busy catching up is left alone until it is idle.
+ * with bytes still buffered in lws gets its ping at a later sweep.
  */
 void keepalive_sweep(struct fan *f, unsigned interval_s, uint32_t now);
 

@@ -589,7 +589,8 @@ fan_send_raw(struct fan_client *c, const unsigned char *bytes, size_t len)
 {
 	unsigned char buf[LWS_PRE + 16];
 
-	if (c->dead || !c->idle || len > 16 || lws_partial_buffered(c->wsi))
+	/* Frames only ever go out whole: between two, a control frame fits. */
+	if (c->dead || len > 16 || lws_partial_buffered(c->wsi))
 		return -1;
 	memcpy(buf + LWS_PRE, bytes, len);
 	if (lws_write(c->wsi, buf + LWS_PRE, len, LWS_WRITE_RAW) < (int)len) {
