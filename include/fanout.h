@@ -28,8 +28,8 @@ struct fan_client {
 	struct fan_client *prev, *link; /* in its audience's idle or pending */
 	uint64_t next;        /* ring position of the next message it needs */
 	struct msg *first[2]; /* before the ring: hello, snapshot; NULL: sent */
-	uint32_t heard;       /* keepalive.c: when it last sent anything (s) */
-	uint32_t pinged;      /* keepalive.c: when we last pinged it (s) */
+	uint32_t heard;       /* keepalive.c: when it last sent anything (ms) */
+	uint32_t pinged;      /* keepalive.c: when we last pinged it (ms) */
 	unsigned kind : 1;    /* enum fan_kind */
 	unsigned idle : 1;
 	unsigned dead : 1;    /* a write failed or it was culled: never again */
