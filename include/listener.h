@@ -17,8 +17,8 @@ struct listener *listener_new(uv_loop_t *loop, const char *host, int port);
 /*
  * listener_start() - accept connections from now on and hand each to vh,
  * as if lws had accepted it.  Accepting runs ahead of lws: whatever is in
- * the kernel's queue is taken at once (a few µs each) and handed over a
- * few dozen per loop turn, so a reconnect storm never overflows the queue
+ * the kernel's queue is taken at once (a few µs each) and handed over
+ * sixteen per loop turn, so a reconnect storm never overflows the queue
  * (a dropped handshake costs the client a 1 s retransmit).
  */
 void listener_start(struct listener *l, struct lws_vhost *vh);

@@ -6,7 +6,7 @@
  * thousands reconnect at once the kernel's queue overflows and each
  * dropped handshake waits a second for TCP's retransmit.  Here accept4()
  * empties the queue whenever it has something, and lws adopts the accepted
- * sockets a few dozen per loop turn.
+ * sockets sixteen per loop turn.
  */
 #define _GNU_SOURCE /* accept4() */
 #include "listener.h"
