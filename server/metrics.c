@@ -59,6 +59,54 @@ add_metric(struct text *t, const char *name, const char *type, const char *help,
 	    name, help, name, type, name, value);
 }
 
+/* The plain counters: one sample each, straight from struct metrics. */
+static const struct {
+	const char *name, *help;
+	const uint64_t *value;
+} counters[] = {
+    {"payloads_received_total", "Payloads heard on the pub/sub channels.",
+     &metrics.received},
+    {"items_published_total", "Items and updates sent to the screens.",
+     &metrics.published},
+    {"items_retracted_total", "Retractions sent to the screens.",
+     &metrics.retracted},
+    {"items_duplicate_total", "Repeats and stale versions ignored.",
+     &metrics.duplicates},
+    {"deliveries_total", "Messages written to clients.", &metrics.deliveries},
+    {"writes_total",
+     "Writes to clients; one carries every message a client is due at that "
+     "moment.",
+     &metrics.writes},
+    {"pings_total", "Keep-alive pings sent to quiet WebSocket clients.",
+     &metrics.pings},
+    {"clients_silent_total",
+     "WebSocket clients hung up on for not answering pings.", &metrics.silent},
+    {"clients_culled_total", "Clients dropped for falling behind the ring.",
+     &metrics.culled},
+    {"log_gaps_total",
+     "Times log entries were trimmed before this instance read them (every "
+     "client was sent a resync snapshot).",
+     &metrics.log_gaps},
+    {"log_entries_lost_total",
+     "Log entries trimmed before this instance read them.",
+     &metrics.lost_entries},
+    {"resyncs_total", "Resume points no longer held: resync snapshot sent.",
+     &metrics.resyncs},
+    {"redis_subscriptions_total",
+     "Times the pub/sub subscription was (re)established.",
+     &metrics.redis_connects},
+    {"accept_pauses_total",
+     "Times tickerd ran out of file descriptors and stopped accepting "
+     "connections for 100 ms (they wait in the kernel's queue).",
+     &metrics.accept_pauses},
+    {"record_errors_total",
+     "Payloads Redis refused to record, or that could not wait.",
+     &metrics.record_errors},
+    {"redis_data_lost_total",
+     "Times Redis was found to have lost its data (new epoch).",
+     &metrics.epoch_changes},
+};
+
 char *
 metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
                    uint64_t ring_used, uint64_t ring_capacity)
@@ -89,9 +137,9 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 	add_metric(&t, "ring_capacity", "gauge",
 	           "Messages the ring can hold (the resume window).",
 	           (unsigned long long)ring_capacity);
-	add_metric(&t, "payloads_received_total", "counter",
-	           "Payloads heard on the pub/sub channels.",
-	           (unsigned long long)metrics.received);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		add_metric(&t, counters[i].name, "counter", counters[i].help,
+		           (unsigned long long)*counters[i].value);
 	add(&t, "# HELP tickerd_payloads_rejected_total Payloads rejected, "
 	        "by reason.\n# TYPE tickerd_payloads_rejected_total "
 	        "counter\n");
@@ -99,41 +147,6 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 		add(&t, "tickerd_payloads_rejected_total{reason=\"%s\"} %llu\n",
 		    item_reason_name((enum item_reason)r),
 		    (unsigned long long)metrics.rejected_by[r]);
-	add_metric(&t, "items_published_total", "counter",
-	           "Items and updates sent to the screens.",
-	           (unsigned long long)metrics.published);
-	add_metric(&t, "items_retracted_total", "counter",
-	           "Retractions sent to the screens.",
-	           (unsigned long long)metrics.retracted);
-	add_metric(&t, "items_duplicate_total", "counter",
-	           "Repeats and stale versions ignored.",
-	           (unsigned long long)metrics.duplicates);
-	add_metric(&t, "deliveries_total", "counter",
-	           "Messages written to clients.",
-	           (unsigned long long)metrics.deliveries);
-	add_metric(&t, "writes_total", "counter",
-	           "Writes to clients; one carries every message a client is "
-	           "due at that moment.",
-	           (unsigned long long)metrics.writes);
-	add_metric(&t, "pings_total", "counter",
-	           "Keep-alive pings sent to quiet WebSocket clients.",
-	           (unsigned long long)metrics.pings);
-	add_metric(&t, "clients_silent_total", "counter",
-	           "WebSocket clients hung up on for not answering pings.",
-	           (unsigned long long)metrics.silent);
-	add_metric(&t, "clients_culled_total", "counter",
-	           "Clients dropped for falling behind the ring.",
-	           (unsigned long long)metrics.culled);
-	add_metric(&t, "log_gaps_total", "counter",
-	           "Times log entries were trimmed before this instance read "
-	           "them (every client was sent a resync snapshot).",
-	           (unsigned long long)metrics.log_gaps);
-	add_metric(&t, "log_entries_lost_total", "counter",
-	           "Log entries trimmed before this instance read them.",
-	           (unsigned long long)metrics.lost_entries);
-	add_metric(&t, "resyncs_total", "counter",
-	           "Resume points no longer held: resync snapshot sent.",
-	           (unsigned long long)metrics.resyncs);
 	add(&t, "# HELP tickerd_handshakes_refused_total Handshakes turned "
 	        "away, by reason.\n# TYPE tickerd_handshakes_refused_total "
 	        "counter\n");
@@ -149,20 +162,6 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 	    "tickerd_clients_closed_total{code=\"1009\"} %llu\n",
 	    (unsigned long long)metrics.closed_too_fast,
 	    (unsigned long long)metrics.closed_too_big);
-	add_metric(&t, "redis_subscriptions_total", "counter",
-	           "Times the pub/sub subscription was (re)established.",
-	           (unsigned long long)metrics.redis_connects);
-	add_metric(&t, "accept_pauses_total", "counter",
-	           "Times tickerd ran out of file descriptors and stopped "
-	           "accepting connections for 100 ms (they wait in the "
-	           "kernel's queue).",
-	           (unsigned long long)metrics.accept_pauses);
-	add_metric(&t, "record_errors_total", "counter",
-	           "Payloads Redis refused to record, or that could not wait.",
-	           (unsigned long long)metrics.record_errors);
-	add_metric(&t, "redis_data_lost_total", "counter",
-	           "Times Redis was found to have lost its data (new epoch).",
-	           (unsigned long long)metrics.epoch_changes);
 	if (t.failed) {
 		free(t.buf);
 		return NULL;
