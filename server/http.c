@@ -7,7 +7,6 @@
 #include "session.h"
 #include "guard.h"
 #include "history.h"
-#include "keepalive.h"
 #include "listener.h"
 #include "log.h"
 #include "message.h"
@@ -180,7 +179,6 @@ serve_events(struct lws *wsi, struct http_session *s)
 		    lws_get_urlarg_by_name(wsi, "since=", since, sizeof(since));
 	if (session_open(app, &s->s, wsi, FAN_SSE, &f, at))
 		return -1;
-	keepalive_heard(&s->s.fan, keepalive_now(&app->loop));
 	if (write_headers(wsi, HTTP_STATUS_OK, "text/event-stream",
 	                  LWS_ILLEGAL_HTTP_CONTENT_LEN, 1))
 		return -1;

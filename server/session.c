@@ -6,6 +6,7 @@
 #include "changelog.h"
 #include "fanout.h"
 #include "history.h"
+#include "keepalive.h"
 #include "log.h"
 #include "message.h"
 #include "metrics.h"
@@ -74,6 +75,8 @@ session_open(struct app *app, struct session *s, struct lws *wsi,
 		return -1;
 	}
 	s->attached = 1;
+	keepalive_heard(&s->fan,
+	                keepalive_now(&app->loop)); /* quiet from now */
 	metrics.clients++;
 	guard_join(app->guard, &s->guard, wsi);
 	return 0;

@@ -82,7 +82,6 @@ establish(struct lws *wsi, struct ws_session *s)
 	at = lws_get_urlarg_by_name(wsi, "since=", since, (int)sizeof(since));
 	if (session_open(app, &s->s, wsi, FAN_WS, &f, at))
 		return -1;
-	keepalive_heard(&s->s.fan, keepalive_now(&app->loop));
 	/*
 	 * The 101 response has just gone out: send the greeting (and what a
 	 * resuming client missed) now rather than after a WRITEABLE round
