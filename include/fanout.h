@@ -69,16 +69,18 @@ void fan_publish(struct fan *f, struct msg *m);
 /*
  * fan_flush() - send what was published since the last flush to the idle
  * clients: per audience, the matching messages are framed back to back
- * once and that one buffer goes to each member in one write.  A member
- * with bytes still buffered, or a batch over 64 KiB, catches up from
- * WRITEABLE instead.  Once per loop turn, after the turn's I/O.
+ * once and that one buffer goes to each member in one send(): as much as
+ * its socket takes (lws keeps the rest of a message cut in two), and it
+ * takes the messages its socket had no room for from WRITEABLE.  A member
+ * with bytes still buffered catches up from WRITEABLE instead.  Once per
+ * loop turn, after the turn's I/O.
  */
 void fan_flush(struct fan *f);
 
 /*
  * fan_writeable() - from the client's WRITEABLE callback: write its first[]
  * messages and the next matching ones from the ring, as many as fit in
- * one 64 KiB write; ask for another callback if more are waiting, else make
+ * one 256 KiB write; ask for another callback if more are waiting, else make
  * it idle.  A client that fell behind the ring is culled asynchronously.
  * Returns -1 to close.
  */

@@ -12,8 +12,8 @@
 
 /* One write carries at most this many bytes, or messages, unless a single
  * message is bigger. */
-#define FAN_BATCH_MAX  (64 * 1024)
-#define FAN_PIECES_MAX 256
+#define FAN_BATCH_MAX  (256 * 1024)
+#define FAN_PIECES_MAX 512
 
 /*
  * Clients that chose the same topics share an audience, so a delivery
@@ -35,12 +35,19 @@ struct fan_buf {
 	size_t cap;
 };
 
+/* Where one message of a batch ends in it, and its ring position. */
+struct fan_end {
+	size_t end;
+	uint64_t pos;
+};
+
 /* What one audience's idle members written to as one kind get in a flush. */
 struct fan_batch {
-	int built, failed, too_big;
+	int built, failed;
 	unsigned count; /* messages in it */
 	unsigned char *p;
 	size_t len;
+	struct fan_end *ends; /* count of them, in order */
 };
 
 struct fan {
@@ -51,7 +58,9 @@ struct fan {
 	uint64_t floor;   /* positions below it can't be resumed from */
 	struct fan_audience *audiences;
 	struct fan_buf batch[2]; /* fan_flush()'s, per fan_kind */
-	struct fan_buf scratch;  /* fan_writeable()'s */
+	struct fan_end *ends[2]; /* fan_flush()'s message ends, per fan_kind */
+	size_t ends_cap[2];
+	struct fan_buf scratch; /* fan_writeable()'s */
 };
 
 struct fan *
@@ -80,6 +89,8 @@ fan_free(struct fan *f)
 	free(f->ring);
 	free(f->batch[0].p);
 	free(f->batch[1].p);
+	free(f->ends[0]);
+	free(f->ends[1]);
 	free(f->scratch.p);
 	free(f);
 }
@@ -309,12 +320,11 @@ fail:
 	return -1;
 }
 
-/* write_out() count messages, and count them (clear: as write_out()). */
+/* write_out() count messages, and count them. */
 static int
-send_bytes(struct fan_client *c, unsigned char *p, size_t len, unsigned count,
-           int clear)
+send_bytes(struct fan_client *c, unsigned char *p, size_t len, unsigned count)
 {
-	if (write_out(c, p, len, clear))
+	if (write_out(c, p, len, 0))
 		return -1;
 	metrics.deliveries += count;
 	metrics.writes++;
@@ -327,13 +337,17 @@ buf_reserve(struct fan_buf *b, size_t len)
 {
 	unsigned char *p;
 
+	size_t cap = b->cap ? b->cap : 4096;
+
 	if (b->cap >= len)
 		return 0;
-	p = realloc(b->p, LWS_PRE + len);
+	while (cap < len) /* doubling: a burst grows it a few times only */
+		cap *= 2;
+	p = realloc(b->p, LWS_PRE + cap);
 	if (!p)
 		return -1;
 	b->p = p;
-	b->cap = len;
+	b->cap = cap;
 	return 0;
 }
 
@@ -354,11 +368,41 @@ next_match(const struct fan *f, const struct topic_filter *filter,
 	return NULL;
 }
 
+/* c can't take the batch now: it catches up from position from itself. */
+static void
+make_pending(struct fan_client *c, uint64_t from)
+{
+	idle_remove(c);
+	c->next = from;
+	lws_callback_on_writable(c->wsi);
+}
+
+/* Make room for n message ends of kind; 0 or -1 (ENOMEM). */
+static int
+ends_reserve(struct fan *f, int kind, size_t n)
+{
+	struct fan_end *e;
+
+	size_t cap = f->ends_cap[kind] ? f->ends_cap[kind] : 256;
+
+	if (f->ends_cap[kind] >= n)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	e = realloc(f->ends[kind], cap * sizeof(*e));
+	if (!e)
+		return -1;
+	f->ends[kind] = e;
+	f->ends_cap[kind] = cap;
+	return 0;
+}
+
 /*
  * The bytes every idle member of audience a written to as kind needs:
  * the messages from ring position from to the head that match its topics,
- * built once and shared by all of them.  One message is sent from its own
- * buffer; several are copied back to back into f->batch[kind].
+ * built once and shared by all of them, with where each one ends.  One
+ * message is sent from its own buffer; several are copied back to back
+ * into f->batch[kind].
  */
 static void
 build_batch(struct fan *f, struct fan_audience *a, enum fan_kind kind,
@@ -367,48 +411,87 @@ build_batch(struct fan *f, struct fan_audience *a, enum fan_kind kind,
 	size_t total = 0, len;
 	unsigned char *p;
 	struct msg *m;
+	uint64_t pos;
 
 	b->built = 1;
-	for (uint64_t pos = from; (m = next_match(f, &a->filter, &pos));
-	     pos++) {
+	for (pos = from; (m = next_match(f, &a->filter, &pos)); pos++) {
 		p = wire_bytes(m, kind, &len);
-		if (!p) {
+		if (!p || ends_reserve(f, kind, b->count + 1)) {
 			b->failed = 1;
 			return;
 		}
-		if (!b->count++) {
+		if (!b->count) {
 			b->p = p;
 			b->len = len;
 		}
 		total += len;
+		f->ends[kind][b->count].end = total;
+		f->ends[kind][b->count++].pos = pos;
 	}
+	b->ends = f->ends[kind];
 	if (b->count < 2)
 		return;
-	if (total > FAN_BATCH_MAX) {
-		b->too_big = 1; /* each goes pending and takes it in parts */
-		return;
-	}
 	if (buf_reserve(&f->batch[kind], total)) {
 		b->failed = 1;
 		return;
 	}
 	b->p = f->batch[kind].p + LWS_PRE;
 	b->len = 0;
-	for (uint64_t pos = from; (m = next_match(f, &a->filter, &pos));
-	     pos++) {
-		p = wire_bytes(m, kind, &len);
+	for (unsigned i = 0; i < b->count; i++) {
+		p = wire_bytes(f->ring[b->ends[i].pos % f->capacity], kind,
+		               &len);
 		memcpy(b->p + b->len, p, len);
 		b->len += len;
 	}
 }
 
-/* c can't take the batch now: it catches up from position from itself. */
+/*
+ * Send batch b to c, which has nothing buffered, with send() itself: as
+ * much as its socket takes now.  A message the socket took part of, lws
+ * keeps the rest of; c catches up from WRITEABLE from the first message
+ * it did not get at all.  Nothing is copied for a client that is behind.
+ */
 static void
-make_pending(struct fan_client *c, uint64_t from)
+send_batch(struct fan_client *c, const struct fan_batch *b)
 {
-	idle_remove(c);
-	c->next = from;
-	lws_callback_on_writable(c->wsi);
+	ssize_t n = send(lws_get_socket_fd(c->wsi), b->p, b->len,
+	                 MSG_NOSIGNAL | MSG_DONTWAIT);
+	unsigned lo = 0, hi = b->count;
+
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			fan_kill(c);
+			return;
+		}
+		n = 0;
+	}
+	metrics.writes++;
+	if ((size_t)n == b->len) {
+		metrics.deliveries += b->count;
+		return;
+	}
+	/* The first message not wholly sent: ends[lo].end > n. */
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+
+		if (b->ends[mid].end > (size_t)n)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if ((size_t)n > (lo ? b->ends[lo - 1].end : 0)) {
+		size_t rest = b->ends[lo].end - (size_t)n;
+
+		if (lws_write(c->wsi, b->p + n, rest, LWS_WRITE_RAW) <
+		    (int)rest) {
+			fan_kill(c);
+			return;
+		}
+		lo++;
+	}
+	metrics.deliveries += lo;
+	if (lo < b->count)
+		make_pending(c, b->ends[lo].pos);
 }
 
 void
@@ -457,11 +540,11 @@ fan_flush(struct fan *f)
 				fan_kill(c);
 				continue;
 			}
-			if (kb->too_big || lws_partial_buffered(c->wsi)) {
+			if (lws_partial_buffered(c->wsi)) {
 				make_pending(c, from);
 				continue;
 			}
-			send_bytes(c, kb->p, kb->len, kb->count, 1);
+			send_batch(c, kb);
 		}
 	}
 	f->flushed = f->head;
@@ -580,7 +663,7 @@ fan_writeable(struct fan *f, struct fan_client *c)
 				at += g.piece[i].len;
 			}
 		}
-		if (send_bytes(c, p, g.total, g.n, 0))
+		if (send_bytes(c, p, g.total, g.n))
 			return -1;
 	}
 	for (unsigned i = 0; i < g.firsts; i++) {

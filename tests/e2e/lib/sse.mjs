@@ -25,15 +25,22 @@ export class SSEClient extends MessageStream {
   _feed(text) {
     this.rawText += text;
     this._buf += text;
+    // Walk the buffer with an index and cut it once per chunk: a chunk can
+    // hold hundreds of events (the server sends what is due in one write),
+    // and re-slicing the rest after every line would be quadratic.
+    const eol = /\r\n|\n|\r/g;
+    let pos = 0;
     for (;;) {
-      const m = /\r\n|\n|\r/.exec(this._buf);
+      eol.lastIndex = pos;
+      const m = eol.exec(this._buf);
       if (!m) break;
       // A lone \r at the very end may be the first half of \r\n: wait for more.
       if (m[0] === '\r' && m.index === this._buf.length - 1) break;
-      const line = this._buf.slice(0, m.index);
-      this._buf = this._buf.slice(m.index + m[0].length);
+      const line = this._buf.slice(pos, m.index);
+      pos = m.index + m[0].length;
       this._line(line);
     }
+    this._buf = this._buf.slice(pos);
   }
 
   _line(line) {
