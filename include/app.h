@@ -9,6 +9,8 @@
 #include <uv.h>
 
 struct changelog;
+struct door;
+struct files;
 struct guard;
 struct listener;
 struct subscriber;
@@ -18,7 +20,10 @@ struct app {
 	struct cfg cfg;
 	uv_loop_t loop;
 	struct lws_context *lws;
+	struct lws_vhost *vhost; /* where the door hands connections */
 	struct listener *listener;
+	struct door *door;   /* connections whose request has not come yet */
+	struct files *files; /* the web folder, in memory */
 	struct subscriber *sub;
 	struct changelog *log;
 	struct guard *guard;

@@ -9,13 +9,26 @@
 struct cfg;
 struct guard;
 struct guard_addr;
+struct request;
 
-/* Why a handshake was refused; each has a counter. */
+/*
+ * Why a connection or a handshake was turned away; each has a counter
+ * (tickerd_handshakes_refused_total{reason}) and a name for it.
+ */
 enum guard_refusal {
 	GUARD_OK = 0,
-	GUARD_ORIGIN, /* Origin header not allowed: 403 */
-	GUARD_FULL,   /* --max-clients reached: 503 */
-	GUARD_PER_IP, /* --max-per-ip reached for this address: 429 */
+	GUARD_ORIGIN,      /* Origin header not allowed: 403 */
+	GUARD_FULL,        /* --max-clients reached: 503 */
+	GUARD_PER_IP,      /* --max-per-ip clients from this address: 429 */
+	GUARD_UNFINISHED,  /* --max-per-ip unfinished requests: closed */
+	GUARD_TIMEOUT,     /* no whole request within the timeout: 408 */
+	GUARD_BAD_REQUEST, /* malformed, a body, no Host, bad key: 400/505 */
+	GUARD_TOO_LARGE,   /* request head past 8 KiB: 431 */
+	GUARD_METHOD,      /* not GET or HEAD: 405 */
+	GUARD_NOT_FOUND,   /* an upgrade or stream on another path: 404 */
+	GUARD_WS_VERSION,  /* not a WebSocket 13 upgrade: 426 */
+	GUARD_BAD_TOPICS,  /* topics= invalid or too long: 400 */
+	GUARD_SHUTDOWN,    /* shutting down: 503 */
 	GUARD_REFUSAL_COUNT
 };
 
@@ -36,25 +49,47 @@ void guard_free(struct guard *g);
 
 /*
  * guard_check() - may this handshake (WebSocket upgrade or EventSource
- * request) go on?  Pages of the server's own origin, of listed origins,
- * and clients that send no Origin (not a browser) may; then the total and
+ * request r from address ip) go on?  Pages of the server's own origin
+ * (http:// or https:// + its Host), of listed origins, and clients that
+ * send no Origin (not a browser) may; an Origin that came twice or is too
+ * long to compare is refused, never taken as absent.  Then the total and
  * per-address limits apply.  Returns GUARD_OK, or the refusal (counted and
  * logged) with the HTTP status to answer in *status.
  */
-enum guard_refusal guard_check(struct guard *g, struct lws *wsi, int *status);
+enum guard_refusal guard_check(struct guard *g, const char *ip,
+                               const struct request *r, int *status);
 
-/* guard_join() - count an admitted client against its address. */
-void guard_join(struct guard *g, struct guard_client *c, struct lws *wsi);
+/* guard_join() - count an admitted client against its address ip. */
+void guard_join(struct guard *g, struct guard_client *c, const char *ip);
+
+/*
+ * guard_arrive() - a connection from ip whose request has not arrived
+ * yet: counted against its address until guard_depart().  NULL when that
+ * address already has --max-per-ip of them (counted as a refusal: the
+ * caller closes the connection) or on ENOMEM.
+ */
+struct guard_addr *guard_arrive(struct guard *g, const char *ip);
+
+/* guard_depart() - its request arrived (or it left): uncount it. */
+void guard_depart(struct guard *g, struct guard_addr *a);
+
+/* guard_refused() - count a refusal for reason, and log it at info. */
+void guard_refused(enum guard_refusal reason, const char *ip);
+
+/* guard_refusal_name() - the reason's name in metrics and logs. */
+const char *guard_refusal_name(enum guard_refusal reason);
 
 /* guard_leave() - the client is gone: uncount it. */
 void guard_leave(struct guard *g, struct guard_client *c);
 
 /*
- * guard_receive() - the client sent len bytes of a message (final: the
- * last fragment).  Returns 0, or the WebSocket close code to end it with:
- * 1009 for a message past --max-message, 1008 past --max-rate.
+ * guard_receive() - the client sent len bytes of a message; frame_end: the
+ * last piece of a frame (each frame, control frames and fragments alike,
+ * counts against the rate); final: the last piece of the message.
+ * Returns 0, or the WebSocket close code to end it with: 1009 for a
+ * message past --max-message, 1008 past --max-rate frames a second.
  */
 int guard_receive(struct guard *g, struct guard_client *c, size_t len,
-                  int final);
+                  int frame_end, int final);
 
 #endif

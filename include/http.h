@@ -1,10 +1,42 @@
-/* http.h: plain HTTP endpoints served beside the static front-end. */
+/* http.h: the routes of plain HTTP requests: health, metrics, files. */
 #ifndef TICKERD_HTTP_H
 #define TICKERD_HTTP_H
 
-#include <libwebsockets.h>
+#include "door.h"
 
-/* The lws protocol entry behind the /healthz mount (name "http"). */
+#include <libwebsockets.h>
+#include <stddef.h>
+
+struct cfg;
+struct request;
+struct topic_filter;
+
+/*
+ * http_route() - answer (or hand on) one whole request that came to the
+ * door: the route list (/healthz, /metrics, /events, /ws) first, then the
+ * web folder's files, else 404.  Only GET and HEAD are served.
+ */
+enum door_next http_route(struct door_conn *c, const struct request *r);
+
+/*
+ * http_admit() - for a handshake (/ws, /events): refuse r if tickerd is
+ * shutting down, the guard turns it away (origin, limits) or its topics=
+ * is not a valid list; else fill f.  0 when admitted; -1 when refused
+ * (answered: the route returns DOOR_CLOSE).
+ */
+int http_admit(struct door_conn *c, const struct request *r,
+               struct topic_filter *f);
+
+/*
+ * http_csp() - the Content-Security-Policy of everything tickerd serves,
+ * into buf; its length, or -1 if it does not fit.
+ */
+int http_csp(const struct cfg *c, char *buf, size_t len);
+
+/*
+ * The lws protocol every connection lws is handed starts on (protocols[0]):
+ * lws serves no HTTP itself, so a request reaching it is refused.
+ */
 extern const struct lws_protocols http_protocol;
 
 #endif

@@ -1,4 +1,4 @@
-/* listener.h: tickerd's own listening socket, handing connections to lws. */
+/* listener.h: tickerd's own listening socket, handing connections on. */
 #ifndef TICKERD_LISTENER_H
 #define TICKERD_LISTENER_H
 
@@ -6,6 +6,9 @@
 #include <uv.h>
 
 struct listener;
+
+/* Where an accepted (non-blocking) connection goes; it owns fd then. */
+typedef void (*listener_fn)(void *arg, int fd);
 
 /*
  * listener_new() - listen on host:port (host "" = every IPv4 address; an
@@ -15,13 +18,12 @@ struct listener;
 struct listener *listener_new(uv_loop_t *loop, const char *host, int port);
 
 /*
- * listener_start() - accept connections from now on and hand each to vh,
- * as if lws had accepted it.  Accepting runs ahead of lws: whatever is in
- * the kernel's queue is taken at once (a few µs each) and handed over
- * sixteen per loop turn, so a reconnect storm never overflows the queue
- * (a dropped handshake costs the client a 1 s retransmit).
+ * listener_start() - accept connections from now on and hand each to fn.
+ * Whatever is in the kernel's queue is taken at once, so a reconnect storm
+ * never overflows the queue (a dropped handshake costs the client a 1 s
+ * retransmit).
  */
-void listener_start(struct listener *l, struct lws_vhost *vh);
+void listener_start(struct listener *l, listener_fn fn, void *arg);
 
 /*
  * listener_poke() - empty the kernel's queue if that was last done more

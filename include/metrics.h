@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <time.h>
 
+/* The HTTP statuses counted in tickerd_http_responses_total. */
+#define METRICS_STATUSES 13
+extern const int metrics_statuses[METRICS_STATUSES];
+
 /* One instance for the process; the event loop is its only writer. */
 struct metrics {
 	time_t started;
@@ -29,8 +33,11 @@ struct metrics {
 	uint64_t redis_connects;
 	uint64_t accept_pauses; /* out of descriptors: accepting paused */
 	uint64_t refused[GUARD_REFUSAL_COUNT]; /* handshakes turned away */
+	uint64_t responses[METRICS_STATUSES];  /* by metrics_statuses[] */
 	uint64_t closed_too_big;               /* clients closed with 1009 */
 	uint64_t closed_too_fast;              /* clients closed with 1008 */
+	uint64_t closed_bad_utf8;              /* clients closed with 1007 */
+	uint64_t closed_protocol;              /* clients closed with 1002 */
 	uint64_t
 	    record_errors; /* payloads Redis refused or we could not queue */
 	uint64_t
@@ -47,6 +54,9 @@ extern struct metrics metrics;
  */
 char *metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
                          uint64_t ring_used, uint64_t ring_capacity);
+
+/* metrics_response() - count one HTTP response with this status. */
+void metrics_response(int status);
 
 /* metrics_reject() - count one payload rejected for reason. */
 void metrics_reject(enum item_reason reason);

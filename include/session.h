@@ -20,16 +20,18 @@ struct session {
 	struct guard_client guard;
 	unsigned attached : 1;
 	unsigned said_bye : 1; /* ws.c: we sent a close frame */
+	uint8_t utf8;          /* ws.c: the text message's UTF-8 check */
 };
 
 /*
- * session_open() - a client admitted by guard_check(): prepare its greeting
- * for the topics f selects and its resume point since (NULL/"" for none),
- * join the fan-out as kind, count it.  0, or -1 (ENOMEM; logged).
+ * session_open() - a client from address ip admitted by guard_check():
+ * prepare its greeting for the topics f selects and its resume point since
+ * (NULL/"" for none), join the fan-out as kind, count it.  0, or -1
+ * (ENOMEM; logged).
  */
 int session_open(struct app *app, struct session *s, struct lws *wsi,
                  enum fan_kind kind, const struct topic_filter *f,
-                 const char *since);
+                 const char *since, const char *ip);
 
 /*
  * session_writeable() - from the client's writeable callback: its greeting,

@@ -4,18 +4,24 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "request.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define ADDR_BUCKETS 4096
 
-/* Clients connected from one address; freed when the last one leaves. */
+/*
+ * What one address has open: clients, and connections whose request has
+ * not arrived yet; freed when both are none.
+ */
 struct guard_addr {
 	struct guard_addr *next;
 	unsigned clients;
+	unsigned unfinished;
 	char ip[48];
 };
 
@@ -78,22 +84,59 @@ find_addr(struct guard *g, const char *ip, int create)
 	return a;
 }
 
+/* Forget a once nothing of its address is open any more. */
+static void
+release_addr(struct guard *g, struct guard_addr *a)
+{
+	struct guard_addr **pp;
+
+	if (a->clients || a->unfinished)
+		return;
+	for (pp = &g->buckets[hash_ip(a->ip)]; *pp != a; pp = &(*pp)->next)
+		;
+	*pp = a->next;
+	free(a);
+}
+
 /* 1 if origin is scheme://<the Host this request was sent to>. */
 static int
-is_own_origin(struct lws *wsi, const char *origin)
+is_own_origin(const struct request *r)
 {
-	char host[256];
-	const char *rest;
+	struct req_str rest = r->origin;
 
-	if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0)
+	if (!r->host.p || r->hosts != 1)
 		return 0;
-	if (!strncmp(origin, "http://", 7))
-		rest = origin + 7;
-	else if (!strncmp(origin, "https://", 8))
-		rest = origin + 8;
-	else
+	if (rest.len > 7 && !strncmp(rest.p, "http://", 7)) {
+		rest.p += 7;
+		rest.len -= 7;
+	} else if (rest.len > 8 && !strncmp(rest.p, "https://", 8)) {
+		rest.p += 8;
+		rest.len -= 8;
+	} else {
 		return 0;
-	return !strcasecmp(rest, host);
+	}
+	return rest.len == r->host.len &&
+	       !strncasecmp(rest.p, r->host.p, rest.len);
+}
+
+/* 1 if r's Origin (absent, our own, or allowed) may connect. */
+static int
+origin_allowed(const struct guard *g, const struct request *r)
+{
+	char origin[CFG_ORIGIN_LEN];
+
+	if (!r->origins)
+		return 1; /* not a browser */
+	if (r->origins > 1)
+		return 0;
+	if (g->cfg->any_origin || is_own_origin(r))
+		return 1;
+	/* Longer than any listed origin can be: it is none of them. */
+	if (r->origin.len >= sizeof(origin))
+		return 0;
+	memcpy(origin, r->origin.p, r->origin.len);
+	origin[r->origin.len] = '\0';
+	return cfg_origin_allowed(g->cfg, origin);
 }
 
 static const char *const refusal_names[GUARD_REFUSAL_COUNT] = {
@@ -101,44 +144,61 @@ static const char *const refusal_names[GUARD_REFUSAL_COUNT] = {
     [GUARD_ORIGIN] = "origin",
     [GUARD_FULL] = "max_clients",
     [GUARD_PER_IP] = "max_per_ip",
+    [GUARD_UNFINISHED] = "unfinished",
+    [GUARD_TIMEOUT] = "timeout",
+    [GUARD_BAD_REQUEST] = "bad_request",
+    [GUARD_TOO_LARGE] = "too_large",
+    [GUARD_METHOD] = "method",
+    [GUARD_NOT_FOUND] = "not_found",
+    [GUARD_WS_VERSION] = "ws_version",
+    [GUARD_BAD_TOPICS] = "bad_topics",
+    [GUARD_SHUTDOWN] = "shutting_down",
 };
 
-enum guard_refusal
-guard_check(struct guard *g, struct lws *wsi, int *status)
+const char *
+guard_refusal_name(enum guard_refusal reason)
 {
-	char origin[CFG_ORIGIN_LEN], ip[48] = "";
-	enum guard_refusal r = GUARD_OK;
-	struct guard_addr *a;
-
-	lws_get_peer_simple(wsi, ip, sizeof(ip));
-	if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) > 0 &&
-	    !is_own_origin(wsi, origin) &&
-	    !cfg_origin_allowed(g->cfg, origin)) {
-		r = GUARD_ORIGIN;
-		*status = HTTP_STATUS_FORBIDDEN;
-	} else if (g->clients >= g->cfg->max_clients) {
-		r = GUARD_FULL;
-		*status = HTTP_STATUS_SERVICE_UNAVAILABLE;
-	} else if ((a = find_addr(g, ip, 0)) &&
-	           a->clients >= g->cfg->max_per_ip) {
-		r = GUARD_PER_IP;
-		*status = 429;
-	}
-	if (r != GUARD_OK) {
-		metrics.refused[r]++;
-		log_info("refused a client from %s: %s%s%s", ip,
-		         refusal_names[r], r == GUARD_ORIGIN ? " " : "",
-		         r == GUARD_ORIGIN ? origin : "");
-	}
-	return r;
+	return reason > GUARD_OK && reason < GUARD_REFUSAL_COUNT
+	           ? refusal_names[reason]
+	           : "ok";
 }
 
 void
-guard_join(struct guard *g, struct guard_client *c, struct lws *wsi)
+guard_refused(enum guard_refusal reason, const char *ip)
 {
-	char ip[48] = "";
+	if (reason <= GUARD_OK || reason >= GUARD_REFUSAL_COUNT)
+		return;
+	metrics.refused[reason]++;
+	log_info("refused a client from %s: %s", ip, refusal_names[reason]);
+}
 
-	lws_get_peer_simple(wsi, ip, sizeof(ip));
+enum guard_refusal
+guard_check(struct guard *g, const char *ip, const struct request *r,
+            int *status)
+{
+	struct guard_addr *a;
+
+	if (!origin_allowed(g, r)) {
+		*status = 403;
+		guard_refused(GUARD_ORIGIN, ip);
+		return GUARD_ORIGIN;
+	}
+	if (g->clients >= g->cfg->max_clients) {
+		*status = 503;
+		guard_refused(GUARD_FULL, ip);
+		return GUARD_FULL;
+	}
+	if ((a = find_addr(g, ip, 0)) && a->clients >= g->cfg->max_per_ip) {
+		*status = 429;
+		guard_refused(GUARD_PER_IP, ip);
+		return GUARD_PER_IP;
+	}
+	return GUARD_OK;
+}
+
+void
+guard_join(struct guard *g, struct guard_client *c, const char *ip)
+{
 	g->clients++;
 	c->addr = find_addr(g, ip, 1);
 	if (c->addr)
@@ -147,24 +207,47 @@ guard_join(struct guard *g, struct guard_client *c, struct lws *wsi)
 	c->refill_ms = (uint32_t)(lws_now_usecs() / 1000);
 }
 
+struct guard_addr *
+guard_arrive(struct guard *g, const char *ip)
+{
+	struct guard_addr *a = find_addr(g, ip, 1);
+
+	if (!a)
+		return NULL;
+	if (a->unfinished >= g->cfg->max_per_ip) {
+		guard_refused(GUARD_UNFINISHED, ip);
+		release_addr(g, a);
+		return NULL;
+	}
+	a->unfinished++;
+	return a;
+}
+
+void
+guard_depart(struct guard *g, struct guard_addr *a)
+{
+	if (!a)
+		return;
+	a->unfinished--;
+	release_addr(g, a);
+}
+
 void
 guard_leave(struct guard *g, struct guard_client *c)
 {
-	struct guard_addr *a = c->addr, **pp;
+	struct guard_addr *a = c->addr;
 
 	g->clients--;
-	if (a && !--a->clients) {
-		for (pp = &g->buckets[hash_ip(a->ip)]; *pp != a;
-		     pp = &(*pp)->next)
-			;
-		*pp = a->next;
-		free(a);
+	if (a) {
+		a->clients--;
+		release_addr(g, a);
 	}
 	c->addr = NULL;
 }
 
 int
-guard_receive(struct guard *g, struct guard_client *c, size_t len, int final)
+guard_receive(struct guard *g, struct guard_client *c, size_t len,
+              int frame_end, int final)
 {
 	uint32_t now = (uint32_t)(lws_now_usecs() / 1000);
 	float cap = (float)g->cfg->max_rate;
@@ -174,10 +257,14 @@ guard_receive(struct guard *g, struct guard_client *c, size_t len, int final)
 		metrics.closed_too_big++;
 		return LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
 	}
-	if (!final)
+	if (!frame_end)
 		return 0;
-	c->msg_bytes = 0;
-	/* A token bucket: max_rate a second, bursts of one second's worth. */
+	if (final)
+		c->msg_bytes = 0;
+	/*
+	 * A token bucket: max_rate frames a second (every frame: fragments,
+	 * pongs), bursts of one second's worth.
+	 */
 	c->tokens += (float)(uint32_t)(now - c->refill_ms) * cap / 1000.0f;
 	if (c->tokens > cap)
 		c->tokens = cap;

@@ -1,12 +1,11 @@
-/* listener.c: tickerd's own listening socket, handing connections to lws.
+/* listener.c: tickerd's own listening socket, handing connections on.
  *
- * lws 4.1.6 accepts one connection per poll() of its listening socket and
- * adopts it on the spot; adopting costs tens of µs (its debug build scans
- * its whole fd table), and its backlog is fixed at SOMAXCONN.  When
- * thousands reconnect at once the kernel's queue overflows and each
- * dropped handshake waits a second for TCP's retransmit.  Here accept4()
- * empties the queue whenever it has something, and lws adopts the accepted
- * sockets sixteen per loop turn.
+ * lws 4.1.6 accepts one connection per poll() of its listening socket,
+ * with a backlog fixed at SOMAXCONN.  When thousands reconnect at once the
+ * kernel's queue overflows and each dropped handshake waits a second for
+ * TCP's retransmit.  Here accept4() empties the queue whenever it has
+ * something, and each connection goes to the front door (door.c) at once:
+ * it costs a few µs there until its request arrives.
  */
 #define _GNU_SOURCE /* accept4() */
 #include "listener.h"
@@ -23,23 +22,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define ACCEPTED_MAX    16384 /* accepted, not yet adopted */
-#define ADOPT_PER_TURN  16    /* handed to lws per loop turn */
+#define ACCEPT_PER_CALL 16384 /* then the loop turns again */
 #define EMFILE_PAUSE_MS 100
 #define POKE_NS         (5 * 1000 * 1000) /* see listener_poke() */
 
 struct listener {
 	uv_poll_t poll;
-	uv_check_t check;
 	uv_timer_t pause;
-	uv_idle_t idle;
 	int fd;
 	uint64_t drained_ns; /* when the kernel's queue was last emptied */
 	int paused;          /* out of descriptors: waiting for pause */
 	int starved;         /* said so in the log; not yet accepting again */
-	struct lws_vhost *vh;
-	int accepted[ACCEPTED_MAX]; /* a FIFO: head .. head + count - 1 */
-	unsigned head, count;
+	int started;
+	listener_fn fn; /* where each connection goes */
+	void *arg;
 	int open_handles;
 };
 
@@ -106,11 +102,9 @@ listener_new(uv_loop_t *loop, const char *host, int port)
 		return NULL;
 	}
 	uv_poll_init(loop, &l->poll, l->fd);
-	uv_check_init(loop, &l->check);
 	uv_timer_init(loop, &l->pause);
-	uv_idle_init(loop, &l->idle);
-	l->poll.data = l->check.data = l->pause.data = l->idle.data = l;
-	l->open_handles = 4;
+	l->poll.data = l->pause.data = l;
+	l->open_handles = 2;
 	return l;
 }
 
@@ -144,7 +138,7 @@ pause_accepting(struct listener *l, int err)
 	uv_timer_start(&l->pause, on_pause_over, EMFILE_PAUSE_MS, 0);
 }
 
-/* Take everything waiting in the kernel's queue, as far as there is room. */
+/* Take everything waiting in the kernel's queue, handing each on. */
 static void
 drain(struct listener *l)
 {
@@ -153,7 +147,7 @@ drain(struct listener *l)
 	l->drained_ns = uv_hrtime();
 	if (l->paused)
 		return;
-	while (l->count < ACCEPTED_MAX) {
+	for (int i = 0; i < ACCEPT_PER_CALL; i++) {
 		int fd =
 		    accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -170,39 +164,8 @@ drain(struct listener *l)
 			l->starved = 0;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-		l->accepted[(l->head + l->count++) % ACCEPTED_MAX] = fd;
+		l->fn(l->arg, fd);
 	}
-}
-
-/* Keeps the loop from sleeping while accepted sockets wait for lws. */
-static void
-on_idle(uv_idle_t *h)
-{
-	(void)h;
-}
-
-/*
- * Hand up to ADOPT_PER_TURN accepted sockets to lws.  More at once would
- * not go faster: lws 4.1 keeps handshakes waiting for one of its 16
- * header buffers, and their timeouts, in lists it walks on every insert,
- * so thousands adopted together cost O(n^2).
- */
-static void
-adopt_some(struct listener *l)
-{
-	for (int i = 0; i < ADOPT_PER_TURN && l->count; i++) {
-		int fd = l->accepted[l->head];
-
-		l->head = (l->head + 1) % ACCEPTED_MAX;
-		l->count--;
-		/* On failure lws closes fd itself. */
-		if (!lws_adopt_socket_vhost(l->vh, fd))
-			log_warn("lws could not take a connection");
-	}
-	if (l->count)
-		uv_idle_start(&l->idle, on_idle);
-	else
-		uv_idle_stop(&l->idle);
 }
 
 static void
@@ -215,30 +178,20 @@ on_readable(uv_poll_t *p, int status, int events)
 	drain(l);
 }
 
-/* After each loop turn's I/O: adopt what the turn accepted. */
-static void
-on_turn_end(uv_check_t *c)
-{
-	struct listener *l = c->data;
-
-	drain(l);
-	adopt_some(l);
-	drain(l);
-}
-
 void
 listener_poke(struct listener *l)
 {
-	if (l && l->vh && uv_hrtime() - l->drained_ns > POKE_NS)
+	if (l && l->started && uv_hrtime() - l->drained_ns > POKE_NS)
 		drain(l);
 }
 
 void
-listener_start(struct listener *l, struct lws_vhost *vh)
+listener_start(struct listener *l, listener_fn fn, void *arg)
 {
-	l->vh = vh;
+	l->fn = fn;
+	l->arg = arg;
+	l->started = 1;
 	uv_poll_start(&l->poll, UV_READABLE, on_readable);
-	uv_check_start(&l->check, on_turn_end);
 }
 
 static void
@@ -255,14 +208,7 @@ listener_close(struct listener *l)
 {
 	if (!l)
 		return;
-	while (l->count) {
-		close(l->accepted[l->head]);
-		l->head = (l->head + 1) % ACCEPTED_MAX;
-		l->count--;
-	}
 	uv_close((uv_handle_t *)&l->poll, on_handle_closed);
-	uv_close((uv_handle_t *)&l->check, on_handle_closed);
 	uv_close((uv_handle_t *)&l->pause, on_handle_closed);
-	uv_close((uv_handle_t *)&l->idle, on_handle_closed);
 	close(l->fd);
 }

@@ -11,6 +11,9 @@
 #include "log.h"
 #include "metrics.h"
 #include "changelog.h"
+#include "door.h"
+#include "events.h"
+#include "files.h"
 #include "subscriber.h"
 #include "version.h"
 #include "ws.h"
@@ -46,15 +49,24 @@ on_hup(uv_signal_t *s, int signum)
 
 	(void)s;
 	(void)signum;
+	struct files *files;
+
 	if (cfg_reload_limits(&app.cfg, app.argc, app.argv, &err)) {
 		log_err("SIGHUP: configuration not reloaded: %s", err.text);
 		return;
 	}
+	files = files_load(app.cfg.web_dir);
+	if (files) {
+		files_free(app.files);
+		app.files = files;
+	}
 	log_notice("SIGHUP: reloaded: %d origins%s, max %u clients, %u per "
-	           "address, messages up to %u bytes, %u/s, ping after %u s",
+	           "address, messages up to %u bytes, %u/s, ping after %u s, "
+	           "requests within %u s, %zu files",
 	           app.cfg.n_origins, app.cfg.any_origin ? " (any)" : "",
 	           app.cfg.max_clients, app.cfg.max_per_ip, app.cfg.max_message,
-	           app.cfg.max_rate, app.cfg.ping_interval);
+	           app.cfg.max_rate, app.cfg.ping_interval,
+	           app.cfg.handshake_timeout, files_count(app.files));
 }
 
 /*
@@ -103,6 +115,8 @@ on_shutdown_tick(uv_timer_t *t)
 	uv_close((uv_handle_t *)&sig_hup, NULL);
 	uv_close((uv_handle_t *)&sweep_timer, NULL);
 	uv_close((uv_handle_t *)&flush_check, NULL);
+	door_free(app.door);
+	app.door = NULL;
 	lws_context_destroy(app.lws);
 	app.lws = NULL;
 }
@@ -127,13 +141,6 @@ on_signal(uv_signal_t *s, int signum)
 	uv_timer_start(&shutdown_timer, on_shutdown_tick, 0, SHUTDOWN_POLL_MS);
 }
 
-static const struct lws_http_mount health_mount = {
-    .mountpoint = "/healthz",
-    .mountpoint_len = 8,
-    .origin = "http",
-    .origin_protocol = LWSMPRO_CALLBACK,
-};
-
 /* The ws protocol answers upgrades that name no subprotocol. */
 static const struct lws_protocol_vhost_options ws_default = {
     .name = "default",
@@ -145,42 +152,46 @@ static const struct lws_protocol_vhost_options ws_pvo = {
     .value = "",
 };
 
-/* Create the lws context on our loop; NULL (logged) if it can't serve. */
-static struct lws_context *
-start_lws(struct lws_http_mount *files, struct lws_vhost **vh)
+/*
+ * lws's own log lines, but for the two it writes for every connection the
+ * door hands over with its request (lws 4.1.6 logs them as errors).
+ */
+static void
+log_line(int level, const char *line)
 {
-	static struct lws_protocols protocols[3]; /* ends with a zeroed one */
+	if (!strncmp(line, "adopt_socket_readbuf: ", 22))
+		return;
+	lwsl_emit_stderr(level, line);
+}
+
+/*
+ * Create the lws context on our loop; NULL (logged) if it can't serve.
+ * lws serves no HTTP of its own: the door answers plain requests and hands
+ * it vetted WebSocket upgrades and EventSource streams.
+ */
+static struct lws_context *
+start_lws(struct lws_vhost **vh)
+{
+	static struct lws_protocols protocols[4]; /* ends with a zeroed one */
 	struct lws_context_creation_info info;
 	void *loops[] = {&app.loop};
 	struct lws_context *ctx;
-	struct stat st;
 
 	protocols[0] = http_protocol;
 	protocols[1] = ws_protocol;
-
-	if (stat(app.cfg.web_dir, &st) || !S_ISDIR(st.st_mode))
-		log_warn("web directory %s not found: / will answer 404",
-		         app.cfg.web_dir);
-	files->mountpoint = "/";
-	files->mountpoint_len = 1;
-	files->origin = app.cfg.web_dir;
-	files->def = "index.html";
-	files->origin_protocol = LWSMPRO_FILE;
-	files->mount_next = &health_mount;
-	files->protocol = "http"; /* its ADD_HEADERS adds CORS */
+	protocols[2] = events_protocol;
 
 	memset(&info, 0, sizeof(info));
 	info.options =
 	    LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	info.foreign_loops = loops;
-	/* listener.c accepts; lws serves what it is handed. */
+	/* listener.c accepts; lws serves what the door hands it. */
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = protocols;
 	info.pvo = &ws_pvo;
-	info.mounts = files;
 	info.user = &app;
+	/* Held only while lws parses a whole upgrade the door hands over. */
 	info.max_http_header_pool = 16;
-	/* A request (or upgrade) must arrive whole within the timeout. */
 	info.timeout_secs = app.cfg.handshake_timeout;
 	info.timeout_secs_ah_idle = app.cfg.handshake_timeout;
 	info.retry_and_idle_policy = &no_lws_keepalive;
@@ -194,12 +205,18 @@ start_lws(struct lws_http_mount *files, struct lws_vhost **vh)
 	return ctx;
 }
 
+/* The listener's hand-over: every accepted connection goes to the door. */
+static void
+on_accept(void *arg, int fd)
+{
+	door_accept(arg, fd);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct lws_http_mount files;
-	struct lws_vhost *vhost;
 	struct cfg_error err;
+	struct stat st;
 	char pattern[80], probe[80];
 
 	switch (cfg_parse(&app.cfg, argc, argv, &err)) {
@@ -211,7 +228,7 @@ main(int argc, char **argv)
 	default:
 		break;
 	}
-	lws_set_log_level(app.cfg.log_level, NULL);
+	lws_set_log_level(app.cfg.log_level, log_line);
 	app.argc = argc;
 	app.argv = argv;
 	signal(SIGPIPE, SIG_IGN);
@@ -237,7 +254,13 @@ main(int argc, char **argv)
 	                             .prefix = app.cfg.prefix,
 	                             .now = wall_clock};
 	app.guard = guard_new(&app.cfg);
-	if (!app.history || !app.fan || !app.sub || !app.log || !app.guard) {
+	app.door = door_new(&app);
+	if (stat(app.cfg.web_dir, &st) || !S_ISDIR(st.st_mode))
+		log_warn("web directory %s not found: / will answer 404",
+		         app.cfg.web_dir);
+	app.files = files_load(app.cfg.web_dir);
+	if (!app.history || !app.fan || !app.sub || !app.log || !app.guard ||
+	    !app.door || !app.files) {
 		log_err("out of memory");
 		return 1;
 	}
@@ -250,13 +273,12 @@ main(int argc, char **argv)
 		        app.cfg.listen_port, strerror(errno));
 		return 1;
 	}
-	memset(&files, 0, sizeof(files));
-	app.lws = start_lws(&files, &vhost);
+	app.lws = start_lws(&app.vhost);
 	if (!app.lws) {
 		log_err("cannot start the HTTP server");
 		return 1;
 	}
-	listener_start(app.listener, vhost);
+	listener_start(app.listener, on_accept, app.door);
 	log_notice("%s serving http://%s:%d/ , Redis %s, channels %s, log "
 	           "%s:log (%u entries)",
 	           TICKERD_SERVER,
@@ -289,6 +311,7 @@ main(int argc, char **argv)
 	changelog_free(app.log);
 	fan_free(app.fan);
 	history_free(app.history);
+	files_free(app.files);
 	guard_free(app.guard);
 	log_notice("bye");
 	return 0;

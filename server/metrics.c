@@ -8,6 +8,19 @@
 
 struct metrics metrics;
 
+const int metrics_statuses[METRICS_STATUSES] = {
+    101, 200, 400, 403, 404, 405, 408, 426, 429, 431, 500, 503, 505};
+
+void
+metrics_response(int status)
+{
+	for (size_t i = 0; i < METRICS_STATUSES; i++)
+		if (metrics_statuses[i] == status) {
+			metrics.responses[i]++;
+			return;
+		}
+}
+
 void
 metrics_reject(enum item_reason reason)
 {
@@ -111,11 +124,6 @@ char *
 metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
                    uint64_t ring_used, uint64_t ring_capacity)
 {
-	static const char *const refusals[GUARD_REFUSAL_COUNT] = {
-	    [GUARD_ORIGIN] = "origin",
-	    [GUARD_FULL] = "max_clients",
-	    [GUARD_PER_IP] = "max_per_ip",
-	};
 	struct text t = {.cap = head + 4096};
 
 	t.buf = malloc(t.cap);
@@ -153,15 +161,27 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 	for (int r = GUARD_OK + 1; r < GUARD_REFUSAL_COUNT; r++)
 		add(&t,
 		    "tickerd_handshakes_refused_total{reason=\"%s\"} %llu\n",
-		    refusals[r], (unsigned long long)metrics.refused[r]);
+		    guard_refusal_name((enum guard_refusal)r),
+		    (unsigned long long)metrics.refused[r]);
 	add(&t,
 	    "# HELP tickerd_clients_closed_total Clients closed for what "
 	    "they sent, by close code.\n# TYPE tickerd_clients_closed_total "
 	    "counter\n"
+	    "tickerd_clients_closed_total{code=\"1002\"} %llu\n"
+	    "tickerd_clients_closed_total{code=\"1007\"} %llu\n"
 	    "tickerd_clients_closed_total{code=\"1008\"} %llu\n"
 	    "tickerd_clients_closed_total{code=\"1009\"} %llu\n",
+	    (unsigned long long)metrics.closed_protocol,
+	    (unsigned long long)metrics.closed_bad_utf8,
 	    (unsigned long long)metrics.closed_too_fast,
 	    (unsigned long long)metrics.closed_too_big);
+	add(&t, "# HELP tickerd_http_responses_total HTTP responses tickerd "
+	        "wrote itself, by status.\n# TYPE tickerd_http_responses_total "
+	        "counter\n");
+	for (size_t i = 0; i < METRICS_STATUSES; i++)
+		add(&t, "tickerd_http_responses_total{code=\"%d\"} %llu\n",
+		    metrics_statuses[i],
+		    (unsigned long long)metrics.responses[i]);
 	if (t.failed) {
 		free(t.buf);
 		return NULL;

@@ -36,7 +36,7 @@ greeting_prepare(struct app *app, const struct topic_filter *f,
 		resync = !pos;
 		if (resync) {
 			metrics.resyncs++;
-			log_info("resume point %.42s not held: resync", since);
+			log_info("resume point not held: resync");
 		}
 	}
 	out[0] = msg_new_hello(f, time(NULL), changelog_epoch(app->log));
@@ -64,7 +64,7 @@ greeting_prepare(struct app *app, const struct topic_filter *f,
 int
 session_open(struct app *app, struct session *s, struct lws *wsi,
              enum fan_kind kind, const struct topic_filter *f,
-             const char *since)
+             const char *since, const char *ip)
 {
 	struct msg *greeting[2];
 	uint64_t next;
@@ -78,7 +78,7 @@ session_open(struct app *app, struct session *s, struct lws *wsi,
 	keepalive_heard(&s->fan,
 	                keepalive_now(&app->loop)); /* quiet from now */
 	metrics.clients++;
-	guard_join(app->guard, &s->guard, wsi);
+	guard_join(app->guard, &s->guard, ip);
 	return 0;
 }
 

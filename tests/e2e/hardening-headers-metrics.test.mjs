@@ -80,12 +80,14 @@ const COUNTERS = ['tickerd_payloads_received_total', 'tickerd_payloads_rejected_
   'tickerd_items_retracted_total', 'tickerd_items_duplicate_total', 'tickerd_deliveries_total', 'tickerd_clients_culled_total',
   'tickerd_resyncs_total', 'tickerd_handshakes_refused_total', 'tickerd_clients_closed_total', 'tickerd_redis_subscriptions_total',
   'tickerd_record_errors_total', 'tickerd_redis_data_lost_total', 'tickerd_writes_total', 'tickerd_pings_total',
-  'tickerd_clients_silent_total', 'tickerd_accept_pauses_total'];
+  'tickerd_clients_silent_total', 'tickerd_accept_pauses_total', 'tickerd_http_responses_total'];
 const LABELS = {
   tickerd_payloads_rejected_total: ['reason', ['payload_too_large', 'invalid_utf8', 'bad_json', 'bad_headline', 'bad_field', 'bad_url',
     'bad_time', 'bad_priority', 'bad_status', 'bad_topic', 'embargoed']],
-  tickerd_handshakes_refused_total: ['reason', ['origin', 'max_clients', 'max_per_ip']],
-  tickerd_clients_closed_total: ['code', ['1008', '1009']],
+  tickerd_handshakes_refused_total: ['reason', ['origin', 'max_clients', 'max_per_ip', 'unfinished', 'timeout', 'bad_request',
+    'too_large', 'method', 'not_found', 'ws_version', 'bad_topics', 'shutting_down']],
+  tickerd_clients_closed_total: ['code', ['1002', '1007', '1008', '1009']],
+  tickerd_http_responses_total: ['code', ['101', '200', '400', '403', '404', '405', '408', '426', '429', '431', '500', '503', '505']],
 };
 
 function assertWellFormed(m) {
@@ -124,6 +126,8 @@ function diff(a, b) {
     }
   }
   delete out.tickerd_up_seconds;
+  // Every /healthz and /metrics poll is a response: tested on their own.
+  for (const k of Object.keys(out)) if (k.startsWith('tickerd_http_responses_total')) delete out[k];
   return out;
 }
 
@@ -148,7 +152,7 @@ test('/metrics: Prometheus text that parses line by line, every family of the sp
   assert.equal(m0.value('tickerd_ring_used'), 0);
   assert.equal(m0.value('tickerd_redis_subscriptions_total'), 1);
   for (const s of m0.samples) {
-    if (!['tickerd_up_seconds', 'tickerd_redis_up', 'tickerd_ring_capacity', 'tickerd_redis_subscriptions_total'].includes(s.name)) {
+    if (!['tickerd_up_seconds', 'tickerd_redis_up', 'tickerd_ring_capacity', 'tickerd_redis_subscriptions_total', 'tickerd_http_responses_total'].includes(s.name)) {
       assert.equal(s.value, 0, `at start: ${s.line}`);
     }
   }

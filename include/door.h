@@ -1,0 +1,87 @@
+/* door.h: the front door: every new connection's request, read before lws. */
+#ifndef TICKERD_DOOR_H
+#define TICKERD_DOOR_H
+
+#include <stddef.h>
+#include <uv.h>
+
+struct app;
+struct door;
+struct door_conn;
+struct request;
+
+/*
+ * What a route did with a request: answered it (the connection may serve
+ * another), answered it and the connection ends there, or handed the
+ * connection on (to lws, as a WebSocket or an EventSource stream): the
+ * door_conn is gone then.
+ */
+enum door_next { DOOR_KEEP, DOOR_CLOSE, DOOR_GONE };
+
+/*
+ * door_new() - the front door of app (its loop, configuration and guard).
+ * Each connection it is given must bring a whole request head within
+ * --handshake-timeout (of being accepted, or of its previous answer);
+ * while it has not, it costs a small struct and no lws header table, and
+ * an address may hold --max-per-ip of them.  Complete requests go to
+ * http_route().  NULL on ENOMEM.
+ */
+struct door *door_new(struct app *app);
+
+/* door_free() - close every connection still at the door, and free it. */
+void door_free(struct door *d);
+
+/* door_accept() - a connection just accepted (non-blocking): take it. */
+void door_accept(struct door *d, int fd);
+
+/* door_count() - connections at the door now (not yet handed on). */
+size_t door_count(const struct door *d);
+
+/* door_ip() - the client's address, as text. */
+const char *door_ip(const struct door_conn *c);
+
+/* door_app() - the app a connection belongs to. */
+struct app *door_app(const struct door_conn *c);
+
+/*
+ * door_respond() - answer r with status, a body of type (none when type is
+ * NULL) and extra header lines (each ending in "\r\n"; may be NULL), with
+ * every header tickerd's answers carry (security headers, length,
+ * caching).  HEAD gets the headers alone.  keep says whether the
+ * connection may go on after it (and r allows it).  Returns DOOR_KEEP or
+ * DOOR_CLOSE accordingly.
+ */
+enum door_next door_respond(struct door_conn *c, const struct request *r,
+                            int status, const char *type, const char *body,
+                            size_t len, const char *extra, int keep);
+
+/*
+ * door_refuse() - answer with an error status and a one-line text/plain
+ * reason (never any byte of the request), then close.  Returns DOOR_CLOSE.
+ */
+enum door_next door_refuse(struct door_conn *c, const struct request *r,
+                           int status, const char *reason, const char *extra);
+
+/*
+ * door_start_stream() - write the head of a response without a length
+ * (an EventSource stream) at once; 0, or -1 if the socket did not take it.
+ */
+int door_start_stream(struct door_conn *c, int status, const char *type,
+                      const char *extra);
+
+/*
+ * door_to_lws() - hand the connection, with the request bytes read so far,
+ * to lws (a WebSocket upgrade that the routes already vetted).  Returns
+ * DOOR_GONE.
+ */
+enum door_next door_to_lws(struct door_conn *c);
+
+/*
+ * door_to_raw() - hand the socket to lws as a raw connection of protocol
+ * (an EventSource stream whose head went out); opaque is what
+ * lws_get_opaque_user_data() gives its adopt callback.  Returns DOOR_GONE.
+ */
+enum door_next door_to_raw(struct door_conn *c, const char *protocol,
+                           void *opaque);
+
+#endif

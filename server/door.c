@@ -1,0 +1,681 @@
+/* door.c: the front door: every new connection's request, read before lws.
+ *
+ * lws 4.1 gives each connection one of a small pool of header tables as
+ * soon as it is adopted, holds it while the request trickles in, and
+ * keeps it for the life of a response it did not finish (an EventSource
+ * stream): sixteen idle sockets, or sixteen readers, were enough to stop
+ * every new request.  Here a connection first reads its request head into
+ * a buffer of its own, within --handshake-timeout and --max-per-ip of them
+ * per address; only a whole, vetted request goes on: plain HTTP is
+ * answered here (routes in http.c), a WebSocket upgrade is handed to lws
+ * with its bytes, an EventSource stream to lws as a raw socket.
+ */
+#include "door.h"
+
+#include "app.h"
+#include "guard.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "request.h"
+#include "version.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define IN_FIRST  1024 /* first read buffer; doubles up to the head's max */
+#define TICK_MS   100  /* how often deadlines are looked at */
+#define HEAD_ROOM 4096 /* response header bytes, CSP included */
+#define LINGER_MS 2000 /* reading what follows a last answer, at most */
+
+/* One connection at the door: from accept until handed on or closed. */
+struct door_conn {
+	struct door *door;
+	struct door_conn *prev, *next; /* the door's list, by deadline */
+	uv_poll_t poll;
+	int fd;
+	unsigned polling : 1;     /* poll initialised (closed when freed) */
+	unsigned listed : 1;      /* in the door's list */
+	unsigned lingering : 1;   /* answered for the last time: draining */
+	unsigned peer_done : 1;   /* the client will send nothing more */
+	unsigned close_after : 1; /* close once out is written */
+	unsigned served;          /* requests answered */
+	struct guard_addr *addr;  /* counted at the door for its address */
+	uint64_t deadline;        /* loop ms */
+	char *in;
+	size_t in_len, in_cap;
+	char *out; /* what the socket has not taken yet */
+	size_t out_len, out_off;
+	char ip[48];
+};
+
+struct door {
+	struct app *app;
+	struct door_conn *first, *last; /* by deadline, soonest first */
+	size_t count;
+	uv_timer_t tick;
+	int ticking;
+};
+
+static void on_poll(uv_poll_t *p, int status, int events);
+static void process(struct door_conn *c);
+
+struct door *
+door_new(struct app *app)
+{
+	struct door *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->app = app;
+	uv_timer_init(&app->loop, &d->tick);
+	d->tick.data = d;
+	return d;
+}
+
+size_t
+door_count(const struct door *d)
+{
+	return d->count;
+}
+
+const char *
+door_ip(const struct door_conn *c)
+{
+	return c->ip;
+}
+
+struct app *
+door_app(const struct door_conn *c)
+{
+	return c->door->app;
+}
+
+/* Take c out of the deadline list. */
+static void
+unlist(struct door_conn *c)
+{
+	struct door *d = c->door;
+
+	if (!c->listed)
+		return;
+	c->listed = 0;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		d->first = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		d->last = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void on_tick(uv_timer_t *t);
+
+/* Give c until now + ms, keeping the list in order. */
+static void
+set_deadline_in(struct door_conn *c, uint64_t ms)
+{
+	struct door *d = c->door;
+	struct door_conn *after;
+
+	unlist(c);
+	c->deadline = uv_now(&d->app->loop) + ms;
+	/* Deadlines grow with time: the right place is nearly always last. */
+	for (after = d->last; after && after->deadline > c->deadline;
+	     after = after->prev)
+		;
+	c->prev = after;
+	c->next = after ? after->next : d->first;
+	if (c->next)
+		c->next->prev = c;
+	else
+		d->last = c;
+	if (after)
+		after->next = c;
+	else
+		d->first = c;
+	c->listed = 1;
+	if (!d->ticking) {
+		uv_timer_start(&d->tick, on_tick, TICK_MS, TICK_MS);
+		d->ticking = 1;
+	}
+}
+
+/* Give c until now + --handshake-timeout for its (next) request. */
+static void
+set_deadline(struct door_conn *c)
+{
+	set_deadline_in(c, 1000 * (uint64_t)c->door->app->cfg.handshake_timeout);
+}
+
+static void
+conn_free(struct door_conn *c)
+{
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static void
+on_closed(uv_handle_t *h)
+{
+	conn_free(h->data);
+}
+
+/*
+ * Forget c: out of the list, uncounted, its poll stopped (synchronously:
+ * the socket may be handed on at once) and freed.  The socket is closed
+ * unless keep_fd.
+ */
+static void
+conn_end(struct door_conn *c, int keep_fd)
+{
+	struct door *d = c->door;
+
+	unlist(c);
+	d->count--;
+	guard_depart(d->app->guard, c->addr);
+	c->addr = NULL;
+	if (c->polling)
+		uv_close((uv_handle_t *)&c->poll, on_closed);
+	if (!keep_fd)
+		close(c->fd);
+	c->fd = -1;
+	if (!c->polling)
+		conn_free(c);
+	if (!d->first && d->ticking) {
+		uv_timer_stop(&d->tick);
+		d->ticking = 0;
+	}
+}
+
+/* Wait for events (UV_READABLE or UV_WRITABLE) on c; -1 closes it. */
+static int
+watch(struct door_conn *c, int events)
+{
+	if (!c->polling) {
+		if (uv_poll_init(&c->door->app->loop, &c->poll, c->fd))
+			return -1;
+		c->poll.data = c;
+		c->polling = 1;
+	}
+	return uv_poll_start(&c->poll, events, on_poll) ? -1 : 0;
+}
+
+/*
+ * Send buf[0..len) after whatever is waiting; what the socket does not
+ * take waits in c->out.  -1 if the connection failed.
+ */
+static int
+conn_send(struct door_conn *c, const char *buf, size_t len)
+{
+	ssize_t n = 0;
+	char *more;
+
+	if (c->out_off == c->out_len) {
+		n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				return -1;
+			n = 0;
+		}
+		if ((size_t)n == len)
+			return 0;
+		free(c->out);
+		c->out = NULL;
+		c->out_len = c->out_off = 0;
+	}
+	more = realloc(c->out, c->out_len + len - (size_t)n);
+	if (!more)
+		return -1;
+	memcpy(more + c->out_len, buf + n, len - (size_t)n);
+	c->out = more;
+	c->out_len += len - (size_t)n;
+	return 0;
+}
+
+/* The reason phrase of the statuses tickerd answers with. */
+static const char *
+reason_phrase(int status)
+{
+	switch (status) {
+	case 101:
+		return "Switching Protocols";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 426:
+		return "Upgrade Required";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 503:
+		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Internal Server Error";
+	}
+}
+
+/*
+ * Write a response head into buf: the status line and every header
+ * tickerd's answers carry.  len < 0 means no Content-Length (a stream).
+ * Returns its length, or -1 if it did not fit.
+ */
+static int
+write_head(struct door_conn *c, char *buf, size_t size, int status,
+           const char *type, long long len, const char *extra, int keep)
+{
+	/* A stream says how it may be cached in extra; nothing else may be. */
+	const char *cache = len >= 0 ? "Cache-Control: no-store\r\n" : "";
+	char csp[HEAD_ROOM / 2], length[48] = "";
+	int n;
+
+	if (http_csp(&c->door->app->cfg, csp, sizeof(csp)) < 0)
+		return -1;
+	if (len >= 0)
+		snprintf(length, sizeof(length), "Content-Length: %lld\r\n",
+		         len);
+	n = snprintf(buf, size,
+	             "HTTP/1.1 %d %s\r\n"
+	             "Server: %s\r\n"
+	             "%s%s%s"
+	             "%s%s"
+	             "X-Content-Type-Options: nosniff\r\n"
+	             "Referrer-Policy: strict-origin-when-cross-origin\r\n"
+	             "Content-Security-Policy: %s\r\n"
+	             "%s"
+	             "Connection: %s\r\n\r\n",
+	             status, reason_phrase(status), TICKERD_SERVER,
+	             type ? "Content-Type: " : "", type ? type : "",
+	             type ? "\r\n" : "", length, cache, csp, extra ? extra : "",
+	             keep ? "keep-alive" : "close");
+	return n > 0 && (size_t)n < size ? n : -1;
+}
+
+enum door_next
+door_respond(struct door_conn *c, const struct request *r, int status,
+             const char *type, const char *body, size_t len, const char *extra,
+             int keep)
+{
+	char head[HEAD_ROOM];
+	int hl;
+
+	keep = keep && r && r->keep_alive;
+	if (!type)
+		len = 0;
+	hl = write_head(c, head, sizeof(head), status, type, (long long)len,
+	                extra, keep);
+	metrics_response(status);
+	if (hl < 0 || conn_send(c, head, (size_t)hl) ||
+	    (len && (!r || r->method != REQ_HEAD) && conn_send(c, body, len))) {
+		c->close_after = 1;
+		c->peer_done = 1;
+		return DOOR_CLOSE;
+	}
+	c->served++;
+	if (!keep)
+		c->close_after = 1;
+	return keep ? DOOR_KEEP : DOOR_CLOSE;
+}
+
+enum door_next
+door_refuse(struct door_conn *c, const struct request *r, int status,
+            const char *reason, const char *extra)
+{
+	char body[160];
+	int n = snprintf(body, sizeof(body), "%d %s: %s\n", status,
+	                 reason_phrase(status), reason);
+
+	door_respond(c, r, status, "text/plain; charset=utf-8", body,
+	             n > 0 ? (size_t)n : 0, extra, 0);
+	return DOOR_CLOSE;
+}
+
+int
+door_start_stream(struct door_conn *c, int status, const char *type,
+                  const char *extra)
+{
+	char head[HEAD_ROOM];
+	int hl = write_head(c, head, sizeof(head), status, type, -1, extra, 0);
+
+	metrics_response(status);
+	if (hl < 0 || c->out_off != c->out_len)
+		return -1;
+	return send(c->fd, head, (size_t)hl, MSG_NOSIGNAL | MSG_DONTWAIT) == hl
+	           ? 0
+	           : -1;
+}
+
+enum door_next
+door_to_lws(struct door_conn *c)
+{
+	struct app *app = c->door->app;
+	size_t len = c->in_len;
+	char *in = c->in;
+	int fd = c->fd;
+
+	/*
+	 * Our poll must be closed before lws watches the socket: closing it
+	 * later would take lws's watch out of epoll too.  lws copies the
+	 * request bytes.
+	 */
+	c->in = NULL;
+	conn_end(c, 1);
+	metrics_response(101);
+	if (!lws_adopt_socket_vhost_readbuf(app->vhost, fd, in, len))
+		log_warn("lws could not take a WebSocket connection");
+	free(in);
+	return DOOR_GONE;
+}
+
+enum door_next
+door_to_raw(struct door_conn *c, const char *protocol, void *opaque)
+{
+	struct app *app = c->door->app;
+	lws_adopt_desc_t info;
+
+	memset(&info, 0, sizeof(info));
+	info.vh = app->vhost;
+	info.type = LWS_ADOPT_SOCKET;
+	info.fd.sockfd = c->fd;
+	info.vh_prot_name = protocol;
+	info.opaque = opaque;
+	conn_end(c, 1);
+	/* On failure lws closes the socket itself. */
+	if (!lws_adopt_descriptor_vhost_via_info(&info))
+		log_warn("lws could not take a %s connection", protocol);
+	return DOOR_GONE;
+}
+
+/* The status and reason for a request head that can't be served. */
+static enum door_next
+refuse_head(struct door_conn *c, enum req_result res)
+{
+	switch (res) {
+	case REQ_TOO_LARGE:
+		guard_refused(GUARD_TOO_LARGE, c->ip);
+		return door_refuse(c, NULL, 431, "request head too large",
+		                   NULL);
+	case REQ_VERSION:
+		guard_refused(GUARD_BAD_REQUEST, c->ip);
+		return door_refuse(c, NULL, 505, "HTTP/1.0 or 1.1 only", NULL);
+	default:
+		guard_refused(GUARD_BAD_REQUEST, c->ip);
+		return door_refuse(c, NULL, 400, "malformed request", NULL);
+	}
+}
+
+/*
+ * Close c after its last answer went out: closing a socket with unread
+ * input resets the connection, and the reset can destroy the answer before
+ * the client reads it (a 400 to a request with a body, a 431).  So stop
+ * writing, and read and drop what still comes, until the client closes
+ * or LINGER_MS pass.
+ */
+static void
+linger(struct door_conn *c)
+{
+	if (c->peer_done || shutdown(c->fd, SHUT_WR)) {
+		conn_end(c, 0);
+		return;
+	}
+	c->lingering = 1;
+	c->in_len = 0;
+	set_deadline_in(c, LINGER_MS);
+	if (watch(c, UV_READABLE))
+		conn_end(c, 0);
+}
+
+/* Read and drop what a lingering client sends; its end ends c. */
+static void
+drop_input(struct door_conn *c)
+{
+	char buf[4096];
+
+	for (;;) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n > 0)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		              errno == EINTR))
+			return;
+		conn_end(c, 0);
+		return;
+	}
+}
+
+/* Wait for what comes next: the rest of the answer, or the next request. */
+static void
+rewatch(struct door_conn *c)
+{
+	if (c->out_off < c->out_len) {
+		if (watch(c, UV_WRITABLE))
+			conn_end(c, 0);
+		return;
+	}
+	if (c->close_after) {
+		linger(c);
+		return;
+	}
+	if (c->peer_done) {
+		conn_end(c, 0);
+		return;
+	}
+	if (watch(c, UV_READABLE))
+		conn_end(c, 0);
+}
+
+/* Answer every whole request in c->in, in order, while answers go out. */
+static void
+process(struct door_conn *c)
+{
+	while (c->in_len && !c->close_after && c->out_off == c->out_len) {
+		struct request r;
+		enum req_result res = request_parse(&r, c->in, c->in_len);
+		enum door_next next;
+
+		if (res == REQ_INCOMPLETE)
+			break;
+		next = res == REQ_OK ? http_route(c, &r) : refuse_head(c, res);
+		if (next == DOOR_GONE)
+			return;
+		if (next == DOOR_CLOSE) {
+			c->close_after = 1;
+			break;
+		}
+		memmove(c->in, c->in + r.head_len, c->in_len - r.head_len);
+		c->in_len -= r.head_len;
+		set_deadline(c); /* the next request's time starts now */
+	}
+	rewatch(c);
+}
+
+/* Read what the client sent; 0, or -1 if the connection is gone. */
+static int
+read_in(struct door_conn *c)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (c->in_len == c->in_cap) {
+			size_t cap = c->in_cap ? 2 * c->in_cap : IN_FIRST;
+			char *in;
+
+			/* Past the largest head: let the parser say so. */
+			if (c->in_cap > REQ_HEAD_MAX)
+				return 0;
+			in = realloc(c->in, cap);
+			if (!in)
+				return -1;
+			c->in = in;
+			c->in_cap = cap;
+		}
+		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len,
+		         MSG_DONTWAIT);
+		if (n == 0) {
+			c->peer_done = 1;
+			return 0;
+		}
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ||
+			               errno == EINTR
+			           ? 0
+			           : -1;
+		c->in_len += (size_t)n;
+	}
+}
+
+static void
+on_poll(uv_poll_t *p, int status, int events)
+{
+	struct door_conn *c = p->data;
+
+	if (status < 0) {
+		conn_end(c, 0);
+		return;
+	}
+	if (events & UV_WRITABLE) {
+		ssize_t n =
+		    send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+		         MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR) {
+			conn_end(c, 0);
+			return;
+		}
+		if (n > 0)
+			c->out_off += (size_t)n;
+		if (c->out_off == c->out_len) {
+			free(c->out);
+			c->out = NULL;
+			c->out_len = c->out_off = 0;
+			process(c); /* pipelined requests waited for this */
+			return;
+		}
+		return;
+	}
+	if ((events & UV_READABLE) && c->lingering) {
+		drop_input(c);
+		return;
+	}
+	if (events & UV_READABLE) {
+		if (read_in(c)) {
+			conn_end(c, 0);
+			return;
+		}
+		if (c->peer_done && !c->in_len) {
+			conn_end(c, 0);
+			return;
+		}
+		process(c);
+	}
+}
+
+/* Past its deadline: 408 if it began a request, then closed. */
+static void
+expire(struct door_conn *c)
+{
+	if (!c->lingering && (c->in_len || !c->served)) {
+		guard_refused(GUARD_TIMEOUT, c->ip);
+		if (c->in_len && c->out_off == c->out_len) {
+			door_refuse(c, NULL, 408,
+			            "request not received in time", NULL);
+		}
+	}
+	conn_end(c, 0);
+}
+
+static void
+on_tick(uv_timer_t *t)
+{
+	struct door *d = t->data;
+	uint64_t now = uv_now(&d->app->loop);
+
+	while (d->first && d->first->deadline <= now)
+		expire(d->first);
+}
+
+/* The peer's address of fd as text ("" if unknown). */
+static void
+peer_ip(int fd, char *ip, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	ip[0] = '\0';
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl))
+		return;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip,
+		          (socklen_t)len);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		          ip, (socklen_t)len);
+}
+
+void
+door_accept(struct door *d, int fd)
+{
+	struct door_conn *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->door = d;
+	c->fd = fd;
+	peer_ip(fd, c->ip, sizeof(c->ip));
+	c->addr = guard_arrive(d->app->guard, c->ip);
+	if (!c->addr) {
+		close(fd);
+		free(c);
+		return;
+	}
+	d->count++;
+	set_deadline(c);
+	/* Usually the request is already here: no poll needed for it. */
+	if (read_in(c)) {
+		conn_end(c, 0);
+		return;
+	}
+	process(c);
+}
+
+static void
+on_tick_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void
+door_free(struct door *d)
+{
+	if (!d)
+		return;
+	while (d->first)
+		conn_end(d->first, 0);
+	uv_close((uv_handle_t *)&d->tick, on_tick_closed);
+}
