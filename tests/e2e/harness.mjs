@@ -19,3 +19,4 @@ export * from './lib/ws.mjs';
 export * from './lib/sse.mjs';
 export * from './lib/scenario.mjs';
 export * from './lib/asserts.mjs';
+export * from './lib/rawhttp.mjs';
