@@ -44,12 +44,19 @@ void changelog_start(struct changelog *cl);
 /*
  * changelog_record() - record one payload published on topic, once (the
  * Redis function tickerd_record dedupes across instances).  It is queued
- * and sent again after a reconnect until Redis acknowledges it.
+ * and sent again after a reconnect until Redis acknowledges it; refused
+ * because the function library is gone, it waits while the library is
+ * loaded again and is then sent again.  A payload Redis refuses for any
+ * other reason is dropped, counted in record_errors and logged.
  */
 void changelog_record(struct changelog *cl, const char *topic,
                       const char *payload, size_t len);
 
-/* changelog_healthy() - 1 while both connections answer in time. */
+/*
+ * changelog_healthy() - 1 while both connections answer in time and Redis
+ * holds the function library (0 from an answer saying it is gone until it
+ * is loaded again).
+ */
 int changelog_healthy(const struct changelog *cl);
 
 /* changelog_epoch() - the Redis dataset's epoch id, or NULL if unknown. */

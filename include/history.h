@@ -44,7 +44,11 @@ enum hist_result history_check(struct history *h, const char *topic,
 int history_put(struct history *h, const char *topic, const char *id,
                 long version, struct msg *m);
 
-/* history_remove() - forget id in topic; 1 if it was kept, else 0. */
+/*
+ * history_remove() - forget id in topic; 1 if it was kept, else 0.  An item
+ * is its topic and id: the same id in another topic is another item and
+ * stays.
+ */
 int history_remove(struct history *h, const char *topic, const char *id);
 
 /*

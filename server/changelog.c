@@ -22,6 +22,10 @@
 #define DEDUPE_TTL_S     10
 #define QUEUE_MAX        100000
 
+/* How Redis 7 answers FCALL once the library is gone (FUNCTION DELETE/FLUSH).
+ */
+#define FUNCTION_MISSING "ERR Function not found"
+
 /* A payload waiting for Redis to acknowledge its recording. */
 struct record {
 	struct record *next;
@@ -43,9 +47,18 @@ struct changelog {
 
 	/* The command connection and what it owes. */
 	struct rconn *cmd;
-	struct record *queue, *queue_tail; /* oldest first */
-	unsigned queued, inflight;         /* inflight: sent, from the head */
-	uint64_t ping_sent;                /* loop ms; 0 = none outstanding */
+	/*
+	 * The queue, oldest first, is three runs: kept (answered "function
+	 * not found", sent again once the library is loaded again), inflight
+	 * (sent, answers awaited in order), then not yet sent.
+	 */
+	struct record *queue, *queue_tail;
+	unsigned queued, inflight, kept;
+	int lib_loaded; /* FUNCTION LOAD answered OK on this connection */
+	/* Records wait: the library was found missing and LOAD is sent, or
+	 * LOAD was refused and this connection is about to be dropped. */
+	int reloading;
+	uint64_t ping_sent; /* loop ms; 0 = none outstanding */
 	uint64_t last_pong;
 	unsigned long probes;
 	unsigned long records; /* tokens handed out */
@@ -75,43 +88,87 @@ changelog_healthy(const struct changelog *cl)
 	uint64_t now = uv_now(cl->loop);
 
 	return rconn_ctx(cl->cmd) && rconn_ctx(cl->reader) && cl->last_pong &&
-	       now - cl->last_pong <= SILENCE_LIMIT_MS && cl->positioned;
+	       now - cl->last_pong <= SILENCE_LIMIT_MS && cl->positioned &&
+	       cl->lib_loaded;
 }
 
 /* ---- recording ---- */
 
 static void send_record(struct changelog *cl, struct record *r);
 
+/* Unlink r (after prev, NULL for the head) from the queue and free it. */
 static void
-drop_head(struct changelog *cl)
+drop_record(struct changelog *cl, struct record *prev, struct record *r)
 {
-	struct record *r = cl->queue;
-
-	cl->queue = r->next;
-	if (!cl->queue)
-		cl->queue_tail = NULL;
+	if (prev)
+		prev->next = r->next;
+	else
+		cl->queue = r->next;
+	if (cl->queue_tail == r)
+		cl->queue_tail = prev;
 	cl->queued--;
 	free(r->topic);
 	free(r->payload);
 	free(r);
 }
 
-/* FCALL's answer for the oldest record sent: done, or refused for good. */
+static void on_function_loaded(redisAsyncContext *ac, void *reply,
+                               void *privdata);
+
+/*
+ * Redis answered a record with "function not found": someone ran FUNCTION
+ * DELETE or FUNCTION FLUSH.  Load the library again at once (once, however
+ * many records were refused meanwhile); until it is loaded the records wait
+ * and tickerd says it is degraded.
+ */
+static void
+library_missing(struct changelog *cl, redisAsyncContext *ac, const char *why)
+{
+	cl->lib_loaded = 0;
+	if (cl->reloading)
+		return;
+	cl->reloading = 1;
+	log_warn("Redis has no tickerd function library (%s): loading it "
+	         "again; %u payloads wait for it",
+	         why, cl->queued);
+	redisAsyncCommand(ac, on_function_loaded, cl,
+	                  "FUNCTION LOAD REPLACE %s", tickerd_lua);
+}
+
+/*
+ * FCALL's answer for the oldest record sent and not yet answered (the
+ * first after the kept ones): recorded, or refused for good (dropped,
+ * counted, logged), or refused because the library is gone (kept, and sent
+ * again once it is loaded again).
+ */
 static void
 on_recorded(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct changelog *cl = privdata;
+	struct record *prev = NULL, *rec = cl->queue;
 	redisReply *r = reply;
 
-	if (!r || rconn_ctx(cl->cmd) != ac || !cl->queue)
+	if (!r || rconn_ctx(cl->cmd) != ac || !cl->inflight)
 		return; /* connection gone: it is sent again on reconnect */
+	for (unsigned i = 0; i < cl->kept && rec; i++) {
+		prev = rec;
+		rec = rec->next;
+	}
+	if (!rec)
+		return;
+	cl->inflight--;
+	if (r->type == REDIS_REPLY_ERROR &&
+	    !strncmp(r->str, FUNCTION_MISSING, strlen(FUNCTION_MISSING))) {
+		cl->kept++;
+		library_missing(cl, ac, r->str);
+		return;
+	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		metrics.record_errors++;
-		log_err("Redis refused to record a payload on %s: %s",
-		        cl->queue->topic, r->str);
+		log_err("Redis refused to record a %zu-byte payload on %s: %s",
+		        rec->len, rec->topic, r->str);
 	}
-	drop_head(cl);
-	cl->inflight--;
+	drop_record(cl, prev, rec);
 }
 
 static void
@@ -153,7 +210,9 @@ changelog_record(struct changelog *cl, const char *topic, const char *payload,
 		metrics.record_errors++;
 		log_err("%u payloads wait for Redis: dropping the oldest",
 		        cl->queued);
-		drop_head(cl);
+		if (cl->kept)
+			cl->kept--;
+		drop_record(cl, NULL, cl->queue);
 	}
 	if (cl->queue_tail)
 		cl->queue_tail->next = r;
@@ -161,12 +220,17 @@ changelog_record(struct changelog *cl, const char *topic, const char *payload,
 		cl->queue = r;
 	cl->queue_tail = r;
 	cl->queued++;
-	if (rconn_ctx(cl->cmd))
+	if (rconn_ctx(cl->cmd) && !cl->reloading)
 		send_record(cl, r);
 }
 
 /* ---- the command connection ---- */
 
+/*
+ * FUNCTION LOAD's answer, on connecting or after the library went missing.
+ * A reload's answer comes after those of every record sent before it, and
+ * nothing was sent since: every waiting record is sent again, in order.
+ */
 static void
 on_function_loaded(redisAsyncContext *ac, void *reply, void *privdata)
 {
@@ -179,8 +243,21 @@ on_function_loaded(redisAsyncContext *ac, void *reply, void *privdata)
 		log_err("cannot load the tickerd function library (Redis 7 "
 		        "or later needed): %s",
 		        r->str);
+		cl->lib_loaded = 0;
+		cl->reloading = 1; /* nothing more to send on this one */
 		rconn_fail_later(cl->cmd, "FUNCTION LOAD refused");
+		return;
 	}
+	cl->lib_loaded = 1;
+	if (!cl->reloading)
+		return;
+	cl->reloading = 0;
+	log_notice("tickerd function library loaded again: sending the %u "
+	           "waiting payloads",
+	           cl->queued);
+	cl->kept = 0;
+	for (struct record *q = cl->queue; q; q = q->next)
+		send_record(cl, q);
 }
 
 static void
@@ -246,6 +323,8 @@ on_cmd_up(struct rconn *rc, redisAsyncContext *ac, void *arg)
 	cl->ping_sent = uv_now(cl->loop);
 	redisAsyncCommand(ac, on_pong, cl, "PING");
 	cl->inflight = 0;
+	cl->kept = 0;
+	cl->reloading = 0;
 	for (struct record *r = cl->queue; r; r = r->next)
 		send_record(cl, r);
 }
@@ -257,6 +336,9 @@ on_cmd_down(struct rconn *rc, void *arg)
 
 	(void)rc;
 	cl->inflight = 0;
+	cl->kept = 0;
+	cl->reloading = 0;
+	cl->lib_loaded = 0;
 	cl->ping_sent = 0;
 	cl->last_pong = 0;
 }
@@ -536,7 +618,7 @@ changelog_free(struct changelog *cl)
 	if (!cl)
 		return;
 	while (cl->queue)
-		drop_head(cl);
+		drop_record(cl, NULL, cl->queue);
 	rconn_free(cl->cmd);
 	rconn_free(cl->reader);
 	free(cl);

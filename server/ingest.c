@@ -46,8 +46,10 @@ ingest_payload(void *arg, const char *channel, size_t channel_len,
 	long version;
 
 	metrics.received++;
-	if (channel_len <= plen + 1 || channel_len - plen - 1 > TOPIC_MAX_LEN ||
-	    memcmp(channel, in->prefix, plen) || channel[plen] != ':') {
+	/* The topic's real bytes, before anything is copied: a NUL is in it. */
+	if (channel_len <= plen + 1 || memcmp(channel, in->prefix, plen) ||
+	    channel[plen] != ':' ||
+	    !topic_is_valid(channel + plen + 1, channel_len - plen - 1)) {
 		err.reason = ITEM_ERR_TOPIC;
 		snprintf(err.text, sizeof(err.text),
 		         "channel must be %s:<topic>, topic 1-%d of "
@@ -109,18 +111,22 @@ ingest_entry(void *arg, struct seq seq, const char *topic_in, size_t topic_len,
 	long version;
 
 	seq_format(seq, seqbuf);
-	snprintf(
-	    topic, sizeof(topic), "%.*s",
-	    (int)(topic_len > TOPIC_MAX_LEN ? TOPIC_MAX_LEN + 1 : topic_len),
-	    topic_in);
-	/* Entries written by FCALL were never checked: check them here. */
-	if (topic_len > TOPIC_MAX_LEN ||
-	    item_parse(topic, payload, payload_len, (time_t)(seq.ms / 1000),
+	/*
+	 * Entries written by FCALL or XADD were never checked: check them
+	 * here, the topic's real bytes first (a NUL would end a copy early).
+	 */
+	if (!topic_is_valid(topic_in, topic_len)) {
+		err.reason = ITEM_ERR_TOPIC;
+		snprintf(err.text, sizeof(err.text),
+		         "topic (%zu bytes) must be 1-%d of A-Z a-z 0-9 _ . -",
+		         topic_len, TOPIC_MAX_LEN);
+		reject(seqbuf, strlen(seqbuf), payload_len, &err);
+		return;
+	}
+	memcpy(topic, topic_in, topic_len);
+	topic[topic_len] = '\0';
+	if (item_parse(topic, payload, payload_len, (time_t)(seq.ms / 1000),
 	               &it, &err)) {
-		if (topic_len > TOPIC_MAX_LEN) {
-			err.reason = ITEM_ERR_TOPIC;
-			snprintf(err.text, sizeof(err.text), "topic too long");
-		}
 		reject(seqbuf, strlen(seqbuf), payload_len, &err);
 		return;
 	}

@@ -97,11 +97,69 @@ has_control_chars(const char *s, size_t len)
 	return 0;
 }
 
+/*
+ * 1 if code point c shows nothing on a screen: white space (ASCII and
+ * Unicode: no-break, ideographic, en/em ... spaces, line and paragraph
+ * separators) or an invisible character (zero-width space and joiners,
+ * word joiner, byte order mark, soft hyphen, bidi marks and isolates,
+ * fillers, variation selectors, tags).
+ */
+static int
+is_invisible(uint32_t c)
+{
+	static const struct {
+		uint32_t lo, hi;
+	} ranges[] = {
+	    {0x0009, 0x000d},   {0x0020, 0x0020},   {0x0085, 0x0085},
+	    {0x00a0, 0x00a0},   {0x00ad, 0x00ad},   {0x034f, 0x034f},
+	    {0x061c, 0x061c},   {0x115f, 0x1160},   {0x1680, 0x1680},
+	    {0x17b4, 0x17b5},   {0x180b, 0x180f},   {0x2000, 0x200f},
+	    {0x2028, 0x202f},   {0x205f, 0x2064},   {0x2066, 0x206f},
+	    {0x2800, 0x2800},   {0x3000, 0x3000},   {0x3164, 0x3164},
+	    {0xfe00, 0xfe0f},   {0xfeff, 0xfeff},   {0xffa0, 0xffa0},
+	    {0xfff9, 0xfffb},   {0x1d173, 0x1d17a}, {0xe0000, 0xe007f},
+	    {0xe0100, 0xe01ef},
+	};
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (c >= ranges[i].lo && c <= ranges[i].hi)
+			return 1;
+	return 0;
+}
+
+/*
+ * The code point starting at s[*i] (s[0..len) is valid UTF-8); *i moves
+ * past it.  A byte that starts no sequence is returned as itself.
+ */
+static uint32_t
+next_code_point(const char *s, size_t len, size_t *i)
+{
+	const unsigned char *p = (const unsigned char *)s + *i;
+	size_t left = len - *i, n;
+	uint32_t c;
+
+	if (p[0] < 0xc0) /* ASCII, or a stray continuation byte */
+		n = 1, c = p[0];
+	else if (p[0] < 0xe0)
+		n = 2, c = p[0] & 0x1f;
+	else if (p[0] < 0xf0)
+		n = 3, c = p[0] & 0x0f;
+	else
+		n = 4, c = p[0] & 0x07;
+	if (n > left)
+		n = 1, c = p[0];
+	for (size_t k = 1; k < n; k++)
+		c = c << 6 | (p[k] & 0x3f);
+	*i += n;
+	return c;
+}
+
+/* 1 if s[0..len) (valid UTF-8) has no visible character. */
 static int
 is_blank(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if (!isspace((unsigned char)s[i]))
+	for (size_t i = 0; i < len;)
+		if (!is_invisible(next_code_point(s, len, &i)))
 			return 0;
 	return 1;
 }
@@ -112,7 +170,8 @@ check_headline(const char *s, size_t len, const char *what,
                struct item_error *err)
 {
 	if (!len || is_blank(s, len))
-		return fail(err, ITEM_ERR_HEADLINE, "%s is empty", what);
+		return fail(err, ITEM_ERR_HEADLINE,
+		            "%s is empty (no visible character)", what);
 	if (len > ITEM_MAX_HEADLINE)
 		return fail(err, ITEM_ERR_HEADLINE,
 		            "%s is %zu bytes, more than %d", what, len,

@@ -136,6 +136,7 @@ export function renderItem(el, item, ui = 'en') {
   el.lang = lang;
   el.dir = dirOf(lang);
   el.dataset.id = item.id;
+  el.dataset.topic = item.topic;
   el.dataset.priority = item.priority;
   const rel = (item.related || []).filter((r) => r && r.headline);
   el.replaceChildren(...[
@@ -157,16 +158,23 @@ const seqCmp = (a, b) => { const x = seqKey(a), y = seqKey(b); return x < y ? -1
 export const newestFirst = (a, b) => Date.parse(b.time) - Date.parse(a.time) || seqCmp(b.seq, a.seq);
 
 /**
- * TickerFeed: one WebSocket to tickerd and the items it has sent, merged by id.
- * Set onitem(item, previous, fromSnapshot), onremove(id) and onstate(state)
- * before connect(). state is connecting | live | reconnecting | offline;
+ * An item is known by its topic and id together (ids are per topic): the same
+ * id on another topic is another item. Also works on a retract message and on
+ * an element's dataset (renderItem sets data-topic and data-id).
+ */
+export const itemKey = ({ topic, id }) => `${topic}/${id}`;
+
+/**
+ * TickerFeed: one WebSocket to tickerd and the items it has sent, merged by
+ * topic and id (itemKey). Set onitem(item, previous, fromSnapshot),
+ * onremove(item) and onstate(state) before connect(). state is connecting | live | reconnecting | offline;
  * offlineSince is when the connection was lost. Reconnects with exponential
  * backoff and jitter, resuming with since=<last seq>. Keeps at most max
  * items per topic and 20 * max in all (the oldest go first), and drops items
  * past their expires time.
  */
 export class TickerFeed {
-  items = new Map();
+  items = new Map(); // itemKey -> item
   state = 'connecting';
   offlineSince = null;
   #ws = null;
@@ -229,14 +237,14 @@ export class TickerFeed {
       clearTimeout(this.#stale);
       this.#setState('live');
     } else if (m.type === 'snapshot') {
-      const ids = new Set(m.items.map((i) => i.id));
-      if (m.resync) for (const id of this.items.keys()) if (!ids.has(id)) this.#remove(id);
+      const keys = new Set(m.items.map(itemKey));
+      if (m.resync) for (const key of this.items.keys()) if (!keys.has(key)) this.#remove(key);
       for (const item of m.items) this.#put(item, true);
     } else if (m.type === 'item') {
       this.#put(m.item, false);
     } else if (m.type === 'retract') {
       this.#seen(m.seq);
-      this.#remove(m.id);
+      this.#remove(itemKey(m)); // that topic's item only
     }
   }
 
@@ -244,26 +252,28 @@ export class TickerFeed {
     if (seq) this.#seq = seq;
   }
 
-  // Add or replace an item; an older or equal version of a known id (a
-  // snapshot repeated after a reconnect) changes nothing.
+  // Add or replace an item (same topic and id); an older or equal version of
+  // a known one (a snapshot repeated after a reconnect) changes nothing.
   #put(item, fromSnapshot) {
     this.#seen(item.seq);
-    const old = this.items.get(item.id);
+    const key = itemKey(item);
+    const old = this.items.get(key);
     if (old && (item.version || 1) <= (old.version || 1)) return;
-    if (item.expires && Date.parse(item.expires) < Date.now()) return void (old && this.#remove(item.id));
-    this.items.set(item.id, item);
+    if (item.expires && Date.parse(item.expires) < Date.now()) return void (old && this.#remove(key));
+    this.items.set(key, item);
     this.onitem?.(item, old, fromSnapshot);
     const all = this.list();
     const mine = all.filter((i) => i.topic === item.topic);
-    for (const i of [...mine.slice(this.max), ...all.slice(this.max * 20)]) this.#remove(i.id);
+    for (const i of [...mine.slice(this.max), ...all.slice(this.max * 20)]) this.#remove(itemKey(i));
   }
 
-  #remove(id) {
-    if (this.items.delete(id)) this.onremove?.(id);
+  #remove(key) {
+    const item = this.items.get(key);
+    if (item && this.items.delete(key)) this.onremove?.(item);
   }
 
   #expire() {
-    for (const i of this.items.values()) if (i.expires && Date.parse(i.expires) < Date.now()) this.#remove(i.id);
+    for (const [key, i] of this.items) if (i.expires && Date.parse(i.expires) < Date.now()) this.#remove(key);
   }
 
   #setState(s) {
@@ -353,7 +363,7 @@ function styleRoot(root) {
 class NewsTicker extends HTMLElement {
   static observedAttributes = ['src', 'topics', 'lang'];
   #feed = null;
-  #els = new Map(); // item id -> its <li>
+  #els = new Map(); // itemKey -> its <li>
   #anim = null;
   #from = 0;
   #to = 0;
@@ -362,7 +372,7 @@ class NewsTicker extends HTMLElement {
   #shown = 0;
   #queued = [];
   #timers = [];
-  #flashId = null;
+  #flashKey = null; // itemKey of the flash holding the bar
   #flashTimer = null;
   #frame = 0;
   // Parts of the shadow tree, made once in the constructor.
@@ -411,7 +421,7 @@ class NewsTicker extends HTMLElement {
     const feed = (this.#feed = new TickerFeed(this.getAttribute('src') || DEFAULT_SRC,
       { topics: this.getAttribute('topics') || '', max: +this.getAttribute('max-items') || 30 }));
     feed.onitem = (item, old, snap) => this.#onItem(item, old, snap);
-    feed.onremove = (id) => this.#onRemove(id);
+    feed.onremove = (item) => this.#onRemove(itemKey(item));
     feed.onstate = () => this.#onState();
     this.#onState();
     feed.connect();
@@ -427,7 +437,7 @@ class NewsTicker extends HTMLElement {
     this.#timers.forEach(clearInterval);
     this.#anim?.cancel();
     this.#anim = null;
-    for (const id of [...this.#els.keys()]) this.#onRemove(id);
+    for (const key of [...this.#els.keys()]) this.#onRemove(key);
   }
 
   attributeChangedCallback() {
@@ -438,23 +448,24 @@ class NewsTicker extends HTMLElement {
   }
 
   #onItem(item, old, fromSnapshot) {
-    let li = this.#els.get(item.id);
+    const key = itemKey(item);
+    let li = this.#els.get(key);
     if (!li) {
-      this.#els.set(item.id, (li = h('li', { hidden: this.#still.matches })));
+      this.#els.set(key, (li = h('li', { hidden: this.#still.matches })));
       this.#track.append(li); // next up in this pass; the next pass sorts newest first
     }
     renderItem(li, item, this.#lang);
     if (item.priority === 'flash' && !fromSnapshot) this.#startFlash(item);
-    else if (this.#flashId === item.id) this.#endFlash();
+    else if (this.#flashKey === key) this.#endFlash();
     else if (!old && !fromSnapshot) this.#announce(item);
     if (!old && !fromSnapshot && this.#still.matches && !this.#holds.size) this.#show([...this.#track.children].indexOf(li));
     this.#changed();
   }
 
-  #onRemove(id) {
-    this.#els.get(id)?.remove();
-    this.#els.delete(id);
-    if (this.#flashId === id) this.#endFlash();
+  #onRemove(key) {
+    this.#els.get(key)?.remove();
+    this.#els.delete(key);
+    if (this.#flashKey === key) this.#endFlash();
     this.#changed();
   }
 
@@ -475,7 +486,7 @@ class NewsTicker extends HTMLElement {
   }
 
   #startFlash(item) {
-    this.#flashId = item.id;
+    this.#flashKey = itemKey(item);
     renderItem(this.#flashItem, item, this.#lang);
     this.#flashEl.hidden = false;
     this.#assertive.textContent = spoken(item);
@@ -486,7 +497,7 @@ class NewsTicker extends HTMLElement {
   }
 
   #endFlash() {
-    this.#flashId = null;
+    this.#flashKey = null;
     this.#flashEl.hidden = true;
     clearTimeout(this.#flashTimer);
     this.#hold('flash', false);
@@ -520,7 +531,7 @@ class NewsTicker extends HTMLElement {
   #restart(from = this.#view.clientWidth) {
     const lis = [...this.#track.children];
     const items = this.#feed?.items;
-    if (items) lis.sort((a, b) => newestFirst(items.get(a.dataset.id), items.get(b.dataset.id)));
+    if (items) lis.sort((a, b) => newestFirst(items.get(itemKey(a.dataset)), items.get(itemKey(b.dataset))));
     this.#track.append(...lis);
     this.#bar.classList.toggle('still', this.#still.matches);
     this.#anim?.cancel();

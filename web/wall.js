@@ -3,7 +3,7 @@
 // Content-Security-Policy script-src 'self'. Styles change only through the CSSOM
 // (element.style), which that policy allows; never through style attributes.
 
-import { TickerFeed, renderItem, refreshTimes, words, dirOf, clock, h } from './ticker.js';
+import { TickerFeed, itemKey, renderItem, refreshTimes, words, dirOf, clock, h } from './ticker.js';
 
 const q = new URLSearchParams(location.search);
 const lang = q.get('lang') || navigator.language || 'en';
@@ -26,7 +26,7 @@ const columns = (topics.length ? topics : ['']).map((topic) => {
 });
 
 const feed = new TickerFeed(q.get('src') || undefined, { topics: topics.join(','), max });
-const shown = new Map(); // id -> { li, item }: only what is on screen, so bounded by the columns
+const shown = new Map(); // itemKey -> { li, item }: only what is on screen, so bounded by the columns
 const fresh = new WeakSet(); // items that arrived live (not from a snapshot): highlighted
 let frame = 0;
 
@@ -36,9 +36,9 @@ function render() {
   const items = feed.list();
   for (const { topic, list } of columns) {
     const lis = items.filter((i) => !topic || i.topic === topic).slice(0, max).map((item) => {
-      let e = shown.get(item.id);
+      let e = shown.get(itemKey(item));
       if (!e) {
-        shown.set(item.id, (e = { li: h('li', { class: fresh.has(item) ? 'new' : null }) }));
+        shown.set(itemKey(item), (e = { li: h('li', { class: fresh.has(item) ? 'new' : null }) }));
         e.li.addEventListener('animationend', () => e.li.classList.remove('new'));
       }
       if (e.item !== item) renderItem(e.li, (e.item = item), lang);
@@ -47,15 +47,15 @@ function render() {
     lis.forEach((li, i) => list.children[i] !== li && list.insertBefore(li, list.children[i] || null));
     while (list.children.length > lis.length) list.lastChild.remove();
   }
-  for (const [id, e] of shown) if (!e.li.isConnected) shown.delete(id);
+  for (const [key, e] of shown) if (!e.li.isConnected) shown.delete(key);
 }
 const later = () => (frame ||= requestAnimationFrame(render));
 
 // Flash: the whole screen, until a key, a click or flashSeconds.
 let flashTimer = 0;
-let flashId = null;
+let flashKey = null; // itemKey of the flash on screen
 function flash(item) {
-  flashId = item ? item.id : null;
+  flashKey = item ? itemKey(item) : null;
   $('.flash').hidden = !item;
   clearTimeout(flashTimer);
   if (!item) return;
@@ -69,11 +69,11 @@ addEventListener('click', () => flash(null));
 feed.onitem = (item, old, fromSnapshot) => {
   if (!old && !fromSnapshot) fresh.add(item);
   if (item.priority === 'flash' && !fromSnapshot) flash(item);
-  else if (flashId === item.id) flash(null);
+  else if (flashKey === itemKey(item)) flash(null);
   later();
 };
-feed.onremove = (id) => {
-  if (flashId === id) flash(null);
+feed.onremove = (item) => {
+  if (flashKey === itemKey(item)) flash(null);
   later();
 };
 feed.onstate = (state) => {

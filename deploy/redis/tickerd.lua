@@ -12,16 +12,59 @@
 -- returns the entry id. A publisher can call it directly (redis-cli) to write
 -- durably even when no tickerd is running; tickerd reads the log when it
 -- starts or reconnects. tickerd loads this library with FUNCTION LOAD REPLACE.
+--
+-- Every argument is checked before anything is written: a call answered with
+-- an error ("ERR tickerd_record: <what is wrong>") has changed nothing.
+
+local USAGE = 'usage: FCALL tickerd_record 2 <log> <seen> <topic> <payload> [maxlen] [ttl] [token]'
+local PAYLOAD_MAX = 256 * 1024
+
+local function refuse(what)
+  return redis.error_reply('ERR tickerd_record: ' .. what)
+end
+
+-- A whole number >= 1 written in digits (at most 15 of them), or nil.
+-- Absent (nil) gives default.
+local function count_arg(s, default)
+  if s == nil then
+    return default
+  end
+  if #s > 15 or not string.find(s, '^%d+$') then
+    return nil
+  end
+  local n = tonumber(s)
+  if n < 1 then
+    return nil
+  end
+  return n
+end
 
 local function record(keys, args)
-  local stream, seen = keys[1], keys[2]
-  local topic, payload = args[1], args[2]
-  local maxlen = tonumber(args[3]) or 10000
-  local ttl = tonumber(args[4]) or 10
-  local token = args[5]
-  if not topic or not payload then
-    return redis.error_reply('usage: FCALL tickerd_record 2 <log> <seen> <topic> <payload> [maxlen] [ttl] [token]')
+  if #keys ~= 2 or #args < 2 or #args > 5 then
+    return refuse(USAGE)
   end
+  local stream, seen = keys[1], keys[2]
+  local topic, payload, token = args[1], args[2], args[5]
+  -- A topic is what screens subscribe to: 1-64 of A-Z a-z 0-9 _ . - and
+  -- nothing else (no NUL, no blank), exactly as tickerd checks it.
+  if #topic < 1 or #topic > 64 or not string.find(topic, '^[A-Za-z0-9_.%-]+$') then
+    return refuse('topic must be 1-64 of A-Z a-z 0-9 _ . -')
+  end
+  if #payload < 1 or #payload > PAYLOAD_MAX then
+    return refuse('payload must be 1-' .. PAYLOAD_MAX .. ' bytes')
+  end
+  local maxlen = count_arg(args[3], 10000)
+  if not maxlen then
+    return refuse('maxlen must be a whole number >= 1')
+  end
+  local ttl = count_arg(args[4], 10)
+  if not ttl then
+    return refuse('ttl must be a whole number >= 1')
+  end
+  if token ~= nil and (#token < 1 or #token > 128 or not string.find(token, '^[\32-\126]+$')) then
+    return refuse('token must be 1-128 printable bytes')
+  end
+
   -- A sender that retries (after a lost connection, however long) passes
   -- the same token: the first answer is the answer, for a day.
   local tkey = token and (seen .. ':t:' .. token)
@@ -37,10 +80,14 @@ local function record(keys, args)
   local id = redis.call('GET', key)
   if not id or id == '' then
     -- n numbers the entries 1, 2, 3...: a reader that sees n jump knows
-    -- the cap trimmed entries away before it could read them.
-    local n = redis.call('INCR', stream .. ':count')
+    -- the cap trimmed entries away before it could read them. Read before
+    -- writing: XADD is the first write, and the only one that can fail (a
+    -- key of another type); the SETs after it cannot.
+    local countkey = stream .. ':count'
+    local n = (tonumber(redis.call('GET', countkey) or '0') or 0) + 1
     id = redis.call('XADD', stream, 'MAXLEN', maxlen, '*',
                     'topic', topic, 'payload', payload, 'n', n)
+    redis.call('SET', countkey, n)
     redis.call('SET', key, id, 'EX', ttl)
   end
   if tkey then

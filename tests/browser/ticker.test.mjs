@@ -153,6 +153,42 @@ describe('news-ticker', () => {
       before.filter((id) => id !== 'a'));
   });
 
+  test('an item is its topic and id: a kill or correction on another topic leaves it; a kill on its own topic removes it', T, async (t) => {
+    const [a, b] = [uniq('ta'), uniq('tb')];
+    const page = await tickerPage(t, `topics="${a},${b}"`);
+    const item = (p, text) => p.locator('news-ticker li', { hasText: text });
+    const headlines = () => inTicker(page, ({ shadowRoot: root }) => [...root.querySelectorAll('li .headline')]
+      .map((e) => e.textContent).sort());
+    await env.publish(a, { id: 'same', headline: 'Alpha keeps its place' });
+    await item(page, 'Alpha keeps').waitFor({ state: 'attached', timeout: 2000 });
+
+    // A kill for the same id on the other topic (a sentinel after it shows it was read).
+    await env.publish(b, { id: 'same', status: 'canceled' });
+    await env.publish(b, { id: 'sentinel', headline: 'Beta sentinel' });
+    await item(page, 'Beta sentinel').waitFor({ state: 'attached', timeout: 2000 });
+    assert.deepEqual(await headlines(), ['Alpha keeps its place', 'Beta sentinel'], 'a kill on another topic removed the item');
+    // A new screen gets it in its snapshot.
+    const fresh = await tickerPage(t, `topics="${a},${b}"`);
+    await item(fresh, 'Alpha keeps').waitFor({ state: 'attached', timeout: 2000 });
+
+    // The same id on the other topic is another item, its correction replaces only it, its kill removes only it.
+    await env.publish(b, { id: 'same', headline: 'Beta, same id' });
+    await item(page, 'Beta, same id').waitFor({ state: 'attached', timeout: 2000 });
+    await env.publish(b, { id: 'same', headline: 'Beta, corrected', version: 2 });
+    await item(page, 'Beta, corrected').waitFor({ state: 'attached', timeout: 2000 });
+    assert.deepEqual(await headlines(), ['Alpha keeps its place', 'Beta sentinel', 'Beta, corrected']);
+    assert.deepEqual(await inTicker(page, ({ shadowRoot: root }) => [...root.querySelectorAll('li[data-id=same]')]
+      .map((li) => li.dataset.topic).sort()), [a, b].sort());
+    await env.publish(b, { id: 'same', status: 'canceled', note: 'the second kill on b' });
+    await item(page, 'Beta, corrected').waitFor({ state: 'detached', timeout: 1000 });
+    assert.deepEqual(await headlines(), ['Alpha keeps its place', 'Beta sentinel']);
+
+    // A kill on its own topic removes it from both screens.
+    await env.publish(a, { id: 'same', status: 'canceled' });
+    for (const p of [page, fresh]) await item(p, 'Alpha keeps').waitFor({ state: 'detached', timeout: 1000 });
+    assert.deepEqual([...page.errors, ...fresh.errors], []);
+  });
+
   test('priorities: flash takes over (assertive), bulletin and urgent carry labels, premium and RTL', T, async (t) => {
     const topic = uniq('pr');
     const page = await tickerPage(t, `topics="${topic}" lang="en"`,

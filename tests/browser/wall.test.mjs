@@ -93,6 +93,32 @@ describe('wall display', () => {
     await page.locator('li', { hasText: 'Earthquake felt' }).waitFor({ state: 'detached', timeout: 1000 });
   });
 
+  test('an item is its topic and id: a kill on another topic leaves it on the wall; a kill on its own topic removes it', T, async (t) => {
+    const [a, b] = [uniq('wa'), uniq('wb')];
+    const page = await wall(t, `topics=${a},${b}&lang=en`);
+    await env.publish(a, { id: 'same', headline: 'Alpha column story' });
+    await page.locator('li', { hasText: 'Alpha column story' }).waitFor({ timeout: 2000 });
+
+    // A kill for the same id on the other topic (a sentinel after it shows it was read).
+    await env.publish(b, { id: 'same', status: 'canceled' });
+    await env.publish(b, { id: 'sentinel', headline: 'Beta sentinel' });
+    await page.locator('li', { hasText: 'Beta sentinel' }).waitFor({ timeout: 2000 });
+    assert.deepEqual((await columns(page)).map((c) => c.items), [['Alpha column story'], ['Beta sentinel']]);
+    const fresh = await wall(t, `topics=${a},${b}&lang=en`);
+    await fresh.locator('li', { hasText: 'Alpha column story' }).waitFor({ timeout: 2000 });
+
+    // The same id on the other topic is another item, in its own column; its kill leaves the first.
+    await env.publish(b, { id: 'same', headline: 'Beta column story, same id', time: new Date().toISOString() });
+    await page.locator('li', { hasText: 'Beta column story' }).waitFor({ timeout: 2000 });
+    assert.deepEqual((await columns(page)).map((c) => c.items), [['Alpha column story'], ['Beta column story, same id', 'Beta sentinel']]);
+    await env.publish(b, { id: 'same', status: 'canceled', note: 'the second kill on b' });
+    await page.locator('li', { hasText: 'Beta column story' }).waitFor({ state: 'detached', timeout: 1000 });
+    assert.deepEqual((await columns(page)).map((c) => c.items), [['Alpha column story'], ['Beta sentinel']]);
+
+    await env.publish(a, { id: 'same', status: 'canceled' });
+    for (const p of [page, fresh]) await p.locator('li', { hasText: 'Alpha column story' }).waitFor({ state: 'detached', timeout: 1000 });
+  });
+
   test('the DOM stays bounded after 5,000 items, and the page does not stall', T, async (t) => {
     const [a, b] = [uniq('wa'), uniq('wb')];
     const page = await wall(t, `topics=${a},${b}&max=8&lang=en`);

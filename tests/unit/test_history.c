@@ -172,6 +172,34 @@ test_retract_removes(void **state)
 	history_free(h);
 }
 
+/* An item is (topic, id): the same id on two topics is two items. */
+static void
+test_same_id_on_two_topics(void **state)
+{
+	struct history *h = history_new(50);
+
+	(void)state;
+	assert_int_equal(offer(h, "a", "{\"id\":\"x\",\"headline\":\"on a\"}"),
+	                 HIST_NEW);
+	assert_int_equal(offer(h, "b", "{\"id\":\"x\",\"headline\":\"on b\"}"),
+	                 HIST_NEW);
+	assert_int_equal(offer(h, "b",
+	                       "{\"id\":\"x\",\"headline\":\"b fixed\","
+	                       "\"version\":2}"),
+	                 HIST_UPDATED);
+	assert_int_equal(history_count(h), 2);
+	/* A kill on b takes b's item only, and again nothing. */
+	assert_int_equal(history_remove(h, "b", "x"), 1);
+	assert_int_equal(history_remove(h, "b", "x"), 0);
+	static const char *const kept[] = {"\"headline\":\"on a\"", NULL};
+	static const char *const gone[] = {"on b", "b fixed", NULL};
+	assert_snapshot_has(h, NULL, kept, 1);
+	assert_snapshot_has(h, NULL, gone, 0);
+	assert_int_equal(history_remove(h, "a", "x"), 1);
+	assert_int_equal(history_count(h), 0);
+	history_free(h);
+}
+
 static void
 test_cap_and_topic_filter(void **state)
 {
@@ -219,6 +247,7 @@ main(void)
 	    cmocka_unit_test(test_stale_and_duplicate_are_refused),
 	    cmocka_unit_test(test_unversioned_update_increments),
 	    cmocka_unit_test(test_retract_removes),
+	    cmocka_unit_test(test_same_id_on_two_topics),
 	    cmocka_unit_test(test_cap_and_topic_filter),
 	};
 	return cmocka_run_group_tests_name("history", tests, NULL, NULL);

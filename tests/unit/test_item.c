@@ -172,6 +172,79 @@ test_seq_and_version_setters(void **state)
 	item_free(&it);
 }
 
+/* Write code point c as UTF-8 at out; returns the byte count. */
+static size_t
+utf8_put(char *out, unsigned c)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | c >> 6);
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xe0 | c >> 12);
+		out[1] = (char)(0x80 | (c >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | c >> 18);
+	out[1] = (char)(0x80 | (c >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (c >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/*
+ * Each white-space or invisible character, alone (twice, as plain text and
+ * as a JSON headline), is a blank headline; with one letter beside it the
+ * headline is visible and kept byte for byte.
+ */
+static void
+test_invisible_characters_are_blank(void **state)
+{
+	static const unsigned blank[] = {
+	    0x00a0, 0x3000, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004,
+	    0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029,
+	    0x202f, 0x205f, 0x200b, 0x200c, 0x200d, 0x2060, 0xfeff, 0x00ad,
+	    0x200e, 0x200f, 0x2066, 0x2069, 0x180e, 0x3164, 0xfe0f, 0xe0020};
+	char text[32], json[64];
+	struct item_error err;
+	struct item it;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(blank) / sizeof(blank[0]); i++) {
+		size_t n = utf8_put(text, blank[i]);
+
+		n += utf8_put(text + n, blank[i]);
+		text[n] = '\0';
+		snprintf(json, sizeof(json), "{\"headline\":\"%s\"}", text);
+		if (!item_parse("w", text, n, 0, &it, &err))
+			fail_msg("U+%04X as text: accepted", blank[i]);
+		assert_string_equal(item_reason_name(err.reason),
+		                    "bad_headline");
+		if (!item_parse("w", json, strlen(json), 0, &it, &err))
+			fail_msg("U+%04X in JSON: accepted", blank[i]);
+		assert_string_equal(item_reason_name(err.reason),
+		                    "bad_headline");
+
+		n = utf8_put(text, blank[i]);
+		text[n++] = 'x';
+		n += utf8_put(text + n, blank[i]);
+		text[n] = '\0';
+		if (item_parse("w", text, n, 0, &it, &err))
+			fail_msg("U+%04X around x: rejected: %s", blank[i],
+			         err.text);
+		assert_string_equal(
+		    json_string_value(json_object_get(it.json, "headline")),
+		    text);
+		item_free(&it);
+	}
+}
+
 static int
 by_name(const void *a, const void *b)
 {
@@ -216,6 +289,8 @@ main(void)
 	    (struct CMUnitTest)cmocka_unit_test(test_derived_ids_are_stable);
 	tests[n++] =
 	    (struct CMUnitTest)cmocka_unit_test(test_seq_and_version_setters);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
+	    test_invisible_characters_are_blank);
 	int failed = _cmocka_run_group_tests("item", tests, n, NULL, NULL);
 
 	for (size_t i = 0; i < n; i++)
