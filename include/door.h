@@ -70,15 +70,18 @@ int door_start_stream(struct door_conn *c, int status, const char *type,
                       const char *extra);
 
 /*
- * door_to_lws() - hand the connection, with the request bytes read so far,
- * to lws (a WebSocket upgrade that the routes already vetted).  Returns
- * DOOR_GONE.
+ * door_send_head() - write the head of a response that the connection
+ * will not be answered on by the door any more (a 101), whole and at
+ * once; 0, or -1 if the socket did not take it.  Counted as status.
  */
-enum door_next door_to_lws(struct door_conn *c);
+int door_send_head(struct door_conn *c, int status, const char *head,
+                   size_t len);
 
 /*
  * door_to_raw() - hand the socket to lws as a raw connection of protocol
- * (an EventSource stream whose head went out); opaque is what
+ * (a WebSocket or an EventSource stream whose head went out; lws holds no
+ * header table for it and reads it, so its leaving is seen at once);
+ * opaque is what
  * lws_get_opaque_user_data() gives its adopt callback.  Returns DOOR_GONE.
  */
 enum door_next door_to_raw(struct door_conn *c, const char *protocol,

@@ -83,13 +83,16 @@ const char *guard_refusal_name(enum guard_refusal reason);
 void guard_leave(struct guard *g, struct guard_client *c);
 
 /*
- * guard_receive() - the client sent len bytes of a message; frame_end: the
- * last piece of a frame (each frame, control frames and fragments alike,
- * counts against the rate); final: the last piece of the message.
- * Returns 0, or the WebSocket close code to end it with: 1009 for a
- * message past --max-message, 1008 past --max-rate frames a second.
+ * guard_frame() - the client began a frame: every frame (fragments, pings,
+ * pongs, all) counts against --max-rate; a data frame's len bytes count
+ * toward its message's size.  Returns 0, or the WebSocket close code to
+ * end it with: 1009 for a message past --max-message, 1008 past
+ * --max-rate frames a second.
  */
-int guard_receive(struct guard *g, struct guard_client *c, size_t len,
-                  int frame_end, int final);
+int guard_frame(struct guard *g, struct guard_client *c, uint64_t len,
+                int data);
+
+/* guard_message_done() - the client's message ended: a new one begins. */
+void guard_message_done(struct guard_client *c);
 
 #endif

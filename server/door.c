@@ -7,8 +7,9 @@
  * every new request.  Here a connection first reads its request head into
  * a buffer of its own, within --handshake-timeout and --max-per-ip of them
  * per address; only a whole, vetted request goes on: plain HTTP is
- * answered here (routes in http.c), a WebSocket upgrade is handed to lws
- * with its bytes, an EventSource stream to lws as a raw socket.
+ * answered here (routes in http.c); a WebSocket or EventSource connection
+ * is answered here too (101, or the stream's head) and then handed to lws
+ * as a raw socket.
  */
 #include "door.h"
 
@@ -153,7 +154,8 @@ set_deadline_in(struct door_conn *c, uint64_t ms)
 static void
 set_deadline(struct door_conn *c)
 {
-	set_deadline_in(c, 1000 * (uint64_t)c->door->app->cfg.handshake_timeout);
+	set_deadline_in(c,
+	                1000 * (uint64_t)c->door->app->cfg.handshake_timeout);
 }
 
 static void
@@ -353,40 +355,26 @@ door_refuse(struct door_conn *c, const struct request *r, int status,
 }
 
 int
+door_send_head(struct door_conn *c, int status, const char *head, size_t len)
+{
+	metrics_response(status);
+	/* Nothing else is waiting: the socket's buffer is empty. */
+	if (c->out_off != c->out_len)
+		return -1;
+	return send(c->fd, head, len, MSG_NOSIGNAL | MSG_DONTWAIT) ==
+	               (ssize_t)len
+	           ? 0
+	           : -1;
+}
+
+int
 door_start_stream(struct door_conn *c, int status, const char *type,
                   const char *extra)
 {
 	char head[HEAD_ROOM];
 	int hl = write_head(c, head, sizeof(head), status, type, -1, extra, 0);
 
-	metrics_response(status);
-	if (hl < 0 || c->out_off != c->out_len)
-		return -1;
-	return send(c->fd, head, (size_t)hl, MSG_NOSIGNAL | MSG_DONTWAIT) == hl
-	           ? 0
-	           : -1;
-}
-
-enum door_next
-door_to_lws(struct door_conn *c)
-{
-	struct app *app = c->door->app;
-	size_t len = c->in_len;
-	char *in = c->in;
-	int fd = c->fd;
-
-	/*
-	 * Our poll must be closed before lws watches the socket: closing it
-	 * later would take lws's watch out of epoll too.  lws copies the
-	 * request bytes.
-	 */
-	c->in = NULL;
-	conn_end(c, 1);
-	metrics_response(101);
-	if (!lws_adopt_socket_vhost_readbuf(app->vhost, fd, in, len))
-		log_warn("lws could not take a WebSocket connection");
-	free(in);
-	return DOOR_GONE;
+	return hl < 0 ? -1 : door_send_head(c, status, head, (size_t)hl);
 }
 
 enum door_next
@@ -442,6 +430,9 @@ linger(struct door_conn *c)
 	}
 	c->lingering = 1;
 	c->in_len = 0;
+	/* Answered for good: no longer an unfinished request. */
+	guard_depart(c->door->app->guard, c->addr);
+	c->addr = NULL;
 	set_deadline_in(c, LINGER_MS);
 	if (watch(c, UV_READABLE))
 		conn_end(c, 0);
@@ -458,8 +449,8 @@ drop_input(struct door_conn *c)
 
 		if (n > 0)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		              errno == EINTR))
+		if (n < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
 		conn_end(c, 0);
 		return;
@@ -482,6 +473,18 @@ rewatch(struct door_conn *c)
 	if (c->peer_done) {
 		conn_end(c, 0);
 		return;
+	}
+	/*
+	 * Answered, and nothing of a next request yet: an idle kept-alive
+	 * connection is not an unfinished request (a page's files, a
+	 * monitor's polls) until it sends one.
+	 */
+	if (c->served && !c->in_len && c->addr) {
+		guard_depart(c->door->app->guard, c->addr);
+		c->addr = NULL;
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = 0;
 	}
 	if (watch(c, UV_READABLE))
 		conn_end(c, 0);
@@ -582,6 +585,12 @@ on_poll(uv_poll_t *p, int status, int events)
 		return;
 	}
 	if (events & UV_READABLE) {
+		/* A kept-alive connection begins its next request. */
+		if (!c->addr &&
+		    !(c->addr = guard_arrive(c->door->app->guard, c->ip))) {
+			conn_end(c, 0);
+			return;
+		}
 		if (read_in(c)) {
 			conn_end(c, 0);
 			return;

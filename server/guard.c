@@ -246,24 +246,22 @@ guard_leave(struct guard *g, struct guard_client *c)
 }
 
 int
-guard_receive(struct guard *g, struct guard_client *c, size_t len,
-              int frame_end, int final)
+guard_frame(struct guard *g, struct guard_client *c, uint64_t len, int data)
 {
 	uint32_t now = (uint32_t)(lws_now_usecs() / 1000);
 	float cap = (float)g->cfg->max_rate;
 
-	c->msg_bytes += (uint32_t)len;
-	if (c->msg_bytes > g->cfg->max_message) {
-		metrics.closed_too_big++;
-		return LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
+	if (data) {
+		if (len > g->cfg->max_message ||
+		    c->msg_bytes + len > g->cfg->max_message) {
+			metrics.closed_too_big++;
+			return LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
+		}
+		c->msg_bytes += (uint32_t)len;
 	}
-	if (!frame_end)
-		return 0;
-	if (final)
-		c->msg_bytes = 0;
 	/*
 	 * A token bucket: max_rate frames a second (every frame: fragments,
-	 * pongs), bursts of one second's worth.
+	 * pings, pongs), bursts of one second's worth.
 	 */
 	c->tokens += (float)(uint32_t)(now - c->refill_ms) * cap / 1000.0f;
 	if (c->tokens > cap)
@@ -275,4 +273,10 @@ guard_receive(struct guard *g, struct guard_client *c, size_t len,
 	}
 	c->tokens -= 1.0f;
 	return 0;
+}
+
+void
+guard_message_done(struct guard_client *c)
+{
+	c->msg_bytes = 0;
 }

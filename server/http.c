@@ -117,8 +117,7 @@ serve_file(struct door_conn *c, const struct request *r)
 	if (request_decode_path(r, path, sizeof(path)) >= 0)
 		f = files_find(door_app(c)->files, path);
 	if (!f)
-		return door_respond(c, r, 404, "text/plain; charset=utf-8",
-		                    "404 Not Found\n", 14, NULL, 1);
+		return door_refuse(c, r, 404, "no such file", NULL);
 	/* Pages on other sites load ticker.js as a module: CORS. */
 	return door_respond(c, r, 200, f->type, f->body, f->len,
 	                    "Access-Control-Allow-Origin: *\r\n", 1);

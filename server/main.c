@@ -141,33 +141,11 @@ on_signal(uv_signal_t *s, int signum)
 	uv_timer_start(&shutdown_timer, on_shutdown_tick, 0, SHUTDOWN_POLL_MS);
 }
 
-/* The ws protocol answers upgrades that name no subprotocol. */
-static const struct lws_protocol_vhost_options ws_default = {
-    .name = "default",
-    .value = "1",
-};
-static const struct lws_protocol_vhost_options ws_pvo = {
-    .name = "tickerd",
-    .options = &ws_default,
-    .value = "",
-};
-
-/*
- * lws's own log lines, but for the two it writes for every connection the
- * door hands over with its request (lws 4.1.6 logs them as errors).
- */
-static void
-log_line(int level, const char *line)
-{
-	if (!strncmp(line, "adopt_socket_readbuf: ", 22))
-		return;
-	lwsl_emit_stderr(level, line);
-}
-
 /*
  * Create the lws context on our loop; NULL (logged) if it can't serve.
- * lws serves no HTTP of its own: the door answers plain requests and hands
- * it vetted WebSocket upgrades and EventSource streams.
+ * lws serves no HTTP of its own: the door answers every request, and hands
+ * it WebSocket and EventSource connections as raw sockets once their head
+ * went out.
  */
 static struct lws_context *
 start_lws(struct lws_vhost **vh)
@@ -188,10 +166,9 @@ start_lws(struct lws_vhost **vh)
 	/* listener.c accepts; lws serves what the door hands it. */
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = protocols;
-	info.pvo = &ws_pvo;
 	info.user = &app;
-	/* Held only while lws parses a whole upgrade the door hands over. */
-	info.max_http_header_pool = 16;
+	/* lws parses no request: it never needs more than one. */
+	info.max_http_header_pool = 1;
 	info.timeout_secs = app.cfg.handshake_timeout;
 	info.timeout_secs_ah_idle = app.cfg.handshake_timeout;
 	info.retry_and_idle_policy = &no_lws_keepalive;
@@ -228,7 +205,7 @@ main(int argc, char **argv)
 	default:
 		break;
 	}
-	lws_set_log_level(app.cfg.log_level, log_line);
+	lws_set_log_level(app.cfg.log_level, NULL);
 	app.argc = argc;
 	app.argv = argv;
 	signal(SIGPIPE, SIG_IGN);

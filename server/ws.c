@@ -1,24 +1,68 @@
-/* ws.c: /ws sessions: handshake, hello + snapshot, live messages, close. */
+/* ws.c: /ws: the upgrade, checked and answered at the door; then each
+ * client's frames, read by tickerd on an lws raw socket.
+ *
+ * lws 4.1.6 answers pings itself without telling its user, and accepts
+ * unmasked client frames: neither a ping flood nor a protocol error could
+ * be seen from its callbacks.  Clients send tickerd only control frames
+ * (and, at most, small messages), so reading them here is a small state
+ * machine (RFC 6455 section 5), and lws keeps only what it does well: the
+ * socket, its writes' remainders and its timeouts.
+ */
 #include "ws.h"
 
 #include "app.h"
 #include "fanout.h"
-#include "session.h"
 #include "guard.h"
+#include "http.h"
 #include "keepalive.h"
 #include "listener.h"
 #include "log.h"
-#include "message.h"
 #include "metrics.h"
+#include "request.h"
 #include "seq.h"
+#include "session.h"
 #include "topics.h"
 #include "utf8.h"
-#include "http.h"
-#include "request.h"
+#include "version.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+#define CTL_MAX 125 /* a control frame's payload, at most */
+
+enum ws_opcode {
+	OP_CONT = 0x0,
+	OP_TEXT = 0x1,
+	OP_BINARY = 0x2,
+	OP_CLOSE = 0x8,
+	OP_PING = 0x9,
+	OP_PONG = 0xa,
+};
+
+/* What the door hands over with the socket: lives during the adoption. */
+struct ws_start {
+	struct topic_filter filter;
+	const char *since; /* NULL: a new client */
+	char ip[48];
+};
+
+/* The frame being read from a client, and the message it belongs to. */
+struct ws_rx {
+	unsigned char head[14]; /* the frame header, as it arrives */
+	uint8_t head_len;
+	uint8_t head_need; /* 0: no frame begun */
+	uint8_t opcode;
+	uint8_t fin : 1;
+	uint8_t in_message : 1; /* a fragmented data message goes on */
+	uint8_t text : 1;       /* ... a text one */
+	uint8_t broken : 1;     /* a frame we can't read: the rest is noise */
+	uint8_t mask_at;        /* which mask byte comes next */
+	uint8_t ctl_len;
+	unsigned char *ctl; /* a control frame's payload, while it arrives */
+	uint64_t left;      /* payload bytes of the frame still to come */
+};
 
 /*
  * One of these per WebSocket client, allocated by lws (zeroed) for the
@@ -27,17 +71,19 @@
  */
 struct ws_session {
 	struct session s; /* first */
+	struct ws_rx rx;
 };
 
-/* Read ?topics= into f; 0, or -1 with the reason in why[]. */
-static int
-read_topics(struct lws *wsi, struct topic_filter *f, char *why, size_t len)
+/* Sec-WebSocket-Accept for key: base64(SHA-1(key + GUID)) into out[29+]. */
+static void
+accept_key(struct req_str key, char *out, int len)
 {
-	char buf[TOPIC_FILTER_MAX * (TOPIC_MAX_LEN + 1) + 16];
-	const char *v =
-	    lws_get_urlarg_by_name(wsi, "topics=", buf, (int)sizeof(buf));
+	unsigned char buf[64], md[20];
 
-	return topic_filter_parse(f, v, why, len);
+	memcpy(buf, key.p, key.len);
+	memcpy(buf + key.len, WS_GUID, sizeof(WS_GUID) - 1);
+	lws_SHA1(buf, key.len + sizeof(WS_GUID) - 1, md);
+	lws_b64_encode_string((const char *)md, 20, out, len);
 }
 
 /*
@@ -61,7 +107,10 @@ key_is_valid(struct req_str key)
 enum door_next
 ws_serve(struct door_conn *c, const struct request *r)
 {
-	struct topic_filter f;
+	struct ws_start start = {0};
+	char since[SEQ_STR_LEN + 8], accept[32], head[256];
+	long n;
+	int hl;
 
 	if (!r->websocket) {
 		guard_refused(GUARD_WS_VERSION, door_ip(c));
@@ -77,69 +126,52 @@ ws_serve(struct door_conn *c, const struct request *r)
 		guard_refused(GUARD_BAD_REQUEST, door_ip(c));
 		return door_refuse(c, r, 400, "bad Sec-WebSocket-Key", NULL);
 	}
-	if (http_admit(c, r, &f))
+	if (http_admit(c, r, &start.filter))
 		return DOOR_CLOSE;
-	return door_to_lws(c);
+	n = request_arg(r, "since", since, sizeof(since));
+	start.since = n >= 0 ? since : n == -2 ? "-" : NULL;
+	snprintf(start.ip, sizeof(start.ip), "%s", door_ip(c));
+	accept_key(r->ws_key, accept, sizeof(accept));
+	hl = snprintf(head, sizeof(head),
+	              "HTTP/1.1 101 Switching Protocols\r\n"
+	              "Upgrade: websocket\r\n"
+	              "Connection: Upgrade\r\n"
+	              "Sec-WebSocket-Accept: %s\r\n"
+	              "Server: %s\r\n\r\n",
+	              accept, TICKERD_SERVER);
+	if (door_send_head(c, 101, head, (size_t)hl))
+		return DOOR_CLOSE;
+	return door_to_raw(c, ws_protocol.name, &start);
 }
 
-/*
- * The door vetted the upgrade (path, version, key, origin, limits,
- * topics); lws only checks it is not shutting down meanwhile.
- */
+/* Write a whole control frame (opcode, payload); 0 or -1 (closed soon). */
 static int
-filter_connection(struct lws *wsi)
+send_control(struct lws *wsi, int opcode, const void *payload, size_t len)
 {
-	return app_from_wsi(wsi)->shutting_down ? -1 : 0;
+	unsigned char buf[LWS_PRE + 2 + CTL_MAX], *p = buf + LWS_PRE;
+
+	if (len > CTL_MAX)
+		len = CTL_MAX;
+	p[0] = (unsigned char)(0x80 | opcode);
+	p[1] = (unsigned char)len;
+	if (len)
+		memcpy(p + 2, payload, len);
+	/* Behind whatever lws still holds: always whole frames. */
+	return lws_write(wsi, p, 2 + len, LWS_WRITE_RAW) < (int)(2 + len) ? -1
+	                                                                  : 0;
 }
 
-/* A new client: hello and snapshot (or its resume point), then the ring. */
-static int
-establish(struct lws *wsi, struct ws_session *s)
-{
-	struct app *app = app_from_wsi(wsi);
-	struct topic_filter f;
-	char why[128], since[SEQ_STR_LEN + 8], ip[48];
-	const char *at;
-
-	if (read_topics(wsi, &f, why, sizeof(why)))
-		return -1;
-	at = lws_get_urlarg_by_name(wsi, "since=", since, (int)sizeof(since));
-	lws_get_peer_simple(wsi, ip, sizeof(ip));
-	if (session_open(app, &s->s, wsi, FAN_WS, &f, at, ip))
-		return -1;
-	/*
-	 * The 101 response has just gone out: send the greeting (and what a
-	 * resuming client missed) now rather than after a WRITEABLE round
-	 * trip, which costs four epoll changes per connection on lws 4.1 +
-	 * libuv; that counts when thousands reconnect at once.
-	 */
-	if (lws_partial_buffered(wsi)) {
-		lws_callback_on_writable(wsi);
-		return 0;
-	}
-	return session_writeable(app, &s->s);
-}
-
-/* lws's private opcode for a close frame (lws-write.h leaves it out). */
-#define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
-
-/*
- * Write a close frame with code and reason ourselves, and return -1 so lws
- * ends the connection: with lws 4.1.6 on libuv, lws_close_reason() + -1
- * kills the socket before the queued close frame goes out (clients see
- * 1006).
- */
-static int
+/* A close frame with code and a short reason. */
+static void
 send_close(struct lws *wsi, int code, const char *reason)
 {
-	unsigned char buf[LWS_PRE + 2 + 64], *p = buf + LWS_PRE;
+	unsigned char p[2 + 64];
 	size_t len = strlen(reason) > 64 ? 64 : strlen(reason);
 
 	p[0] = (unsigned char)(code >> 8);
 	p[1] = (unsigned char)(code & 0xff);
 	memcpy(p + 2, reason, len);
-	lws_write(wsi, p, 2 + len, WS_WRITE_CLOSE);
-	return -1;
+	send_control(wsi, OP_CLOSE, p, 2 + len);
 }
 
 /*
@@ -152,48 +184,14 @@ static void
 say_bye(struct lws *wsi, struct ws_session *s, int code, const char *why)
 {
 	log_info("closing a client with %d: %s", code, why);
+	if (code == LWS_CLOSE_STATUS_PROTOCOL_ERR)
+		metrics.closed_protocol++;
+	else if (code == LWS_CLOSE_STATUS_INVALID_PAYLOAD)
+		metrics.closed_bad_utf8++;
 	send_close(wsi, code, why);
 	s->s.said_bye = 1;
 	s->s.fan.dead = 1; /* nothing more from the ring either */
 	lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, 2);
-}
-
-/*
- * What a client sends (a piece of a frame: lws hands them on 32 bytes at
- * a time): tickerd needs nothing, but bounds each message's size, counts
- * every frame against the rate (empty fragments too), and checks that
- * text is UTF-8 (1007 otherwise).
- */
-static int
-receive(struct lws *wsi, struct ws_session *s, const void *in, size_t len,
-        int control)
-{
-	int frame_end = control || !lws_remaining_packet_payload(wsi), code;
-	int final = !control && frame_end && lws_is_final_fragment(wsi);
-
-	if (s->s.said_bye)
-		return 0;
-	keepalive_heard(&s->s.fan, keepalive_now(&app_from_wsi(wsi)->loop));
-	code = guard_receive(app_from_wsi(wsi)->guard, &s->s.guard, len,
-	                     frame_end, final);
-	if (code) {
-		say_bye(wsi, s, code,
-		        code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE
-		            ? "message too large"
-		            : "too many messages");
-		return 0;
-	}
-	if (!control && !lws_frame_is_binary(wsi)) {
-		s->s.utf8 = utf8_feed(s->s.utf8, in, len);
-		if (s->s.utf8 == UTF8_BAD || (final && s->s.utf8)) {
-			metrics.closed_bad_utf8++;
-			say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
-			        "text is not UTF-8");
-		}
-	}
-	if (final)
-		s->s.utf8 = UTF8_START;
-	return 0;
 }
 
 /* 1 if a client may close with code (RFC 6455 7.4). */
@@ -205,38 +203,267 @@ close_code_valid(int code)
 }
 
 /*
- * The client closes: lws echoes a valid close; one with a 1-byte body, a
- * code no endpoint may send, or a reason that is not UTF-8 is answered
- * with 1002 (1007 for the reason) instead, and the connection ends.
+ * The header is whole: check it against the rules and the limits.  0 to
+ * read the payload, -1 to close at once.  After a bye, only the client's
+ * close frame matters.
  */
 static int
-peer_closed(struct lws *wsi, const unsigned char *in, size_t len)
+frame_begins(struct lws *wsi, struct ws_session *s)
 {
-	int code = len >= 2 ? in[0] << 8 | in[1] : 1000;
+	struct ws_rx *rx = &s->rx;
+	int control = rx->opcode & 0x8, code;
 
-	if (len > 2 && utf8_feed(UTF8_START, in + 2, len - 2) != UTF8_START) {
-		send_close(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
-		           "reason is not UTF-8");
-		return -1;
+	if (s->s.said_bye)
+		return 0;
+	if (control) {
+		if (rx->left && !(rx->ctl = malloc(CTL_MAX)))
+			return -1;
+		rx->ctl_len = 0;
+	} else if ((rx->opcode == OP_CONT) != rx->in_message) {
+		say_bye(wsi, s, LWS_CLOSE_STATUS_PROTOCOL_ERR,
+		        rx->in_message ? "a new message inside a message"
+		                       : "a continuation of nothing");
+		return 0;
 	}
-	if (len == 1 || !close_code_valid(code)) {
-		metrics.closed_protocol++;
-		send_close(wsi, LWS_CLOSE_STATUS_PROTOCOL_ERR,
-		           "bad close frame");
-		return -1;
+	code = guard_frame(app_from_wsi(wsi)->guard, &s->s.guard, rx->left,
+	                   !control);
+	if (code) {
+		say_bye(wsi, s, code,
+		        code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE
+		            ? "message too large"
+		            : "too many frames");
+		return 0;
+	}
+	if (!control && rx->opcode != OP_CONT) {
+		rx->in_message = 1;
+		rx->text = rx->opcode == OP_TEXT;
+		s->s.utf8 = UTF8_START;
 	}
 	return 0;
+}
+
+/* Unmasked payload bytes of the current frame. */
+static void
+frame_payload(struct lws *wsi, struct ws_session *s, const unsigned char *p,
+              size_t len)
+{
+	struct ws_rx *rx = &s->rx;
+
+	if (rx->ctl) {
+		memcpy(rx->ctl + rx->ctl_len, p, len);
+		rx->ctl_len = (uint8_t)(rx->ctl_len + len);
+		return;
+	}
+	if (s->s.said_bye || !rx->text)
+		return;
+	s->s.utf8 = utf8_feed(s->s.utf8, p, len);
+	if (s->s.utf8 == UTF8_BAD)
+		say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+		        "text is not UTF-8");
+}
+
+/*
+ * The client closes: a valid close is echoed; one with a 1-byte body, a
+ * code no endpoint may send or a reason that is not UTF-8 is answered
+ * with 1002 (1007 for the reason).  Either way the connection ends: -1.
+ */
+static int
+peer_closes(struct lws *wsi, struct ws_session *s)
+{
+	const unsigned char *p = s->rx.ctl;
+	size_t len = s->rx.ctl_len;
+	int code = len >= 2 ? p[0] << 8 | p[1] : 0;
+
+	if (s->s.said_bye)
+		return -1; /* the answer to our close */
+	if (len == 1 || (len >= 2 && !close_code_valid(code)))
+		say_bye(wsi, s, LWS_CLOSE_STATUS_PROTOCOL_ERR,
+		        "bad close frame");
+	else if (len > 2 && utf8_feed(UTF8_START, p + 2, len - 2) != UTF8_START)
+		say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+		        "close reason is not UTF-8");
+	else
+		send_control(wsi, OP_CLOSE, p, len >= 2 ? 2 : 0);
+	return -1;
+}
+
+/* The frame is whole: act on it.  0, or -1 to close at once. */
+static int
+frame_ends(struct lws *wsi, struct ws_session *s)
+{
+	struct ws_rx *rx = &s->rx;
+	int r = 0;
+
+	switch (rx->opcode) {
+	case OP_CLOSE:
+		r = peer_closes(wsi, s);
+		break;
+	case OP_PING:
+		if (!s->s.said_bye &&
+		    send_control(wsi, OP_PONG, rx->ctl, rx->ctl_len))
+			r = -1;
+		break;
+	case OP_PONG:
+		break;
+	default:
+		if (!rx->fin)
+			break;
+		if (!s->s.said_bye && rx->text && s->s.utf8 != UTF8_START)
+			say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+			        "text is not UTF-8");
+		rx->in_message = 0;
+		guard_message_done(&s->s.guard);
+		break;
+	}
+	free(rx->ctl);
+	rx->ctl = NULL;
+	rx->head_len = rx->head_need = 0;
+	return r;
+}
+
+/*
+ * The first two header bytes are in: check the fixed rules (no RSV bits,
+ * known opcodes, masked, control frames whole and short) and say how long
+ * the header is.  0, or -1 when the client broke them (said bye).
+ */
+static int
+header_start(struct lws *wsi, struct ws_session *s)
+{
+	struct ws_rx *rx = &s->rx;
+	unsigned char b0 = rx->head[0], b1 = rx->head[1];
+	const char *why = NULL;
+
+	rx->fin = !!(b0 & 0x80);
+	rx->opcode = b0 & 0x0f;
+	if (b0 & 0x70)
+		why = "reserved bits set";
+	else if (rx->opcode > OP_BINARY && rx->opcode < OP_CLOSE)
+		why = "unknown opcode";
+	else if (rx->opcode > OP_PONG)
+		why = "unknown opcode";
+	else if (!(b1 & 0x80))
+		why = "unmasked frame";
+	else if ((rx->opcode & 0x8) && (!rx->fin || (b1 & 0x7f) > CTL_MAX))
+		why = "fragmented or long control frame";
+	if (why) {
+		rx->broken = 1;
+		if (!s->s.said_bye)
+			say_bye(wsi, s, LWS_CLOSE_STATUS_PROTOCOL_ERR, why);
+		return -1;
+	}
+	rx->head_need = (uint8_t)(2 + 4 +
+	                          ((b1 & 0x7f) == 126   ? 2
+	                           : (b1 & 0x7f) == 127 ? 8
+	                                                : 0));
+	return 0;
+}
+
+/* The whole header is in: the payload's length (0, or -1 if invalid). */
+static int
+header_done(struct lws *wsi, struct ws_session *s)
+{
+	struct ws_rx *rx = &s->rx;
+	int ext = rx->head_need - 6;
+
+	rx->left = rx->head[1] & 0x7f;
+	if (ext) {
+		rx->left = 0;
+		for (int i = 0; i < ext; i++)
+			rx->left = rx->left << 8 | rx->head[2 + i];
+		if (ext == 8 && rx->head[2] & 0x80) {
+			rx->broken = 1;
+			if (!s->s.said_bye)
+				say_bye(wsi, s, LWS_CLOSE_STATUS_PROTOCOL_ERR,
+				        "length too large");
+			return -1;
+		}
+	}
+	rx->mask_at = 0;
+	return frame_begins(wsi, s);
+}
+
+/*
+ * What a client sent: frames, read byte by byte across reads.  0, or -1
+ * to close the connection now.
+ */
+static int
+receive(struct lws *wsi, struct ws_session *s, const unsigned char *p,
+        size_t len)
+{
+	struct ws_rx *rx = &s->rx;
+
+	keepalive_heard(&s->s.fan, keepalive_now(&app_from_wsi(wsi)->loop));
+	if (rx->broken)
+		return 0; /* waiting out the bye's timeout */
+	while (len) {
+		if (!rx->head_need || rx->head_len < rx->head_need) {
+			size_t need = rx->head_need ? rx->head_need : 2;
+			size_t take = need - rx->head_len;
+
+			if (take > len)
+				take = len;
+			memcpy(rx->head + rx->head_len, p, take);
+			rx->head_len = (uint8_t)(rx->head_len + take);
+			p += take;
+			len -= take;
+			if (!rx->head_need && rx->head_len == 2 &&
+			    header_start(wsi, s))
+				return s->s.said_bye ? 0 : -1;
+			if (rx->head_len < rx->head_need || !rx->head_need)
+				continue;
+			if (header_done(wsi, s))
+				return s->s.said_bye ? 0 : -1;
+			if (!rx->left && frame_ends(wsi, s))
+				return -1;
+			continue;
+		}
+		{
+			unsigned char chunk[256];
+			const unsigned char *mask =
+			    rx->head + rx->head_need - 4;
+			size_t take = len < sizeof(chunk) ? len : sizeof(chunk);
+
+			if (take > rx->left)
+				take = (size_t)rx->left;
+			for (size_t i = 0; i < take; i++)
+				chunk[i] = p[i] ^ mask[(rx->mask_at + i) & 3];
+			rx->mask_at = (uint8_t)((rx->mask_at + take) & 3);
+			frame_payload(wsi, s, chunk, take);
+			p += take;
+			len -= take;
+			rx->left -= take;
+			if (!rx->left && frame_ends(wsi, s))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* A client begins: join the fan-out and send the greeting right away. */
+static int
+adopted(struct lws *wsi, struct ws_session *s)
+{
+	struct ws_start *start = lws_get_opaque_user_data(wsi);
+	struct app *app = app_from_wsi(wsi);
+
+	lws_set_opaque_user_data(wsi, NULL);
+	if (!start || session_open(app, &s->s, wsi, FAN_WS, &start->filter,
+	                           start->since, start->ip))
+		return -1;
+	return session_writeable(app, &s->s);
 }
 
 static int
 writeable(struct lws *wsi, struct ws_session *s)
 {
-	struct app *app = app_from_wsi(wsi);
-
-	if (s->s.fan.closing)
-		return send_close(wsi, LWS_CLOSE_STATUS_GOINGAWAY,
-		                  "server shutting down");
-	return session_writeable(app, &s->s);
+	if (!s->s.attached)
+		return -1;
+	if (s->s.fan.closing) {
+		send_close(wsi, LWS_CLOSE_STATUS_GOINGAWAY,
+		           "server shutting down");
+		return -1;
+	}
+	return session_writeable(app_from_wsi(wsi), &s->s);
 }
 
 static int
@@ -250,24 +477,19 @@ callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		listener_poke(app_from_wsi(wsi)->listener);
 
 	switch (reason) {
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		return filter_connection(wsi);
-	case LWS_CALLBACK_ESTABLISHED:
-		return establish(wsi, s);
-	case LWS_CALLBACK_SERVER_WRITEABLE:
+	case LWS_CALLBACK_RAW_ADOPT:
+		return adopted(wsi, s);
+	case LWS_CALLBACK_RAW_RX:
+		return s->s.attached ? receive(wsi, s, in, len) : -1;
+	case LWS_CALLBACK_RAW_WRITEABLE:
 		return writeable(wsi, s);
-	case LWS_CALLBACK_RECEIVE:
-		return receive(wsi, s, in, len, 0);
-	case LWS_CALLBACK_RECEIVE_PONG:
-		/* A pong is a frame like any other for the rate. */
-		return receive(wsi, s, in, 0, 1);
-	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-		return peer_closed(wsi, in, len);
-	case LWS_CALLBACK_CLOSED:
+	case LWS_CALLBACK_RAW_CLOSE:
+		free(s->rx.ctl);
+		s->rx.ctl = NULL;
 		session_close(app_from_wsi(wsi), &s->s);
 		return 0;
 	default:
-		return lws_callback_http_dummy(wsi, reason, user, in, len);
+		return 0;
 	}
 }
 
@@ -275,14 +497,6 @@ const struct lws_protocols ws_protocol = {
     .name = "tickerd",
     .callback = callback_ws,
     .per_session_data_size = sizeof(struct ws_session),
-    /*
-     * Clients send only control frames: a small buffer per client (lws
-     * allocates it for every connection).  lws hands frames on in pieces
-     * of this size, so a ping's payload is echoed whole up to 32 bytes;
-     * a longer one is answered by several pongs.
-     */
-    .rx_buffer_size = 32,
-    .tx_packet_size = 65536,
 };
 
 /* Mark one client as closing and ask for the WRITEABLE that closes it. */
