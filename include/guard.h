@@ -59,6 +59,9 @@ void guard_free(struct guard *g);
 enum guard_refusal guard_check(struct guard *g, const char *ip,
                                const struct request *r, int *status);
 
+/* guard_clients() - clients connected now (WebSocket and EventSource). */
+unsigned guard_clients(const struct guard *g);
+
 /* guard_join() - count an admitted client against its address ip. */
 void guard_join(struct guard *g, struct guard_client *c, const char *ip);
 

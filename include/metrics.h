@@ -5,6 +5,7 @@
 #include "guard.h"
 #include "item.h"
 
+#include <jansson.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -54,6 +55,12 @@ extern struct metrics metrics;
  */
 char *metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
                          uint64_t ring_used, uint64_t ring_capacity);
+
+/*
+ * metrics_health() - set the counters /healthz shows (received, published,
+ * rejected, ...) in o, from the table /metrics uses.  0, or -1 on ENOMEM.
+ */
+int metrics_health(json_t *o);
 
 /* metrics_response() - count one HTTP response with this status. */
 void metrics_response(int status);

@@ -196,6 +196,12 @@ guard_check(struct guard *g, const char *ip, const struct request *r,
 	return GUARD_OK;
 }
 
+unsigned
+guard_clients(const struct guard *g)
+{
+	return g->clients;
+}
+
 void
 guard_join(struct guard *g, struct guard_client *c, const char *ip)
 {

@@ -17,6 +17,7 @@
 #include "topics.h"
 #include "ws.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,58 +33,60 @@ redis_state(struct app *app, int *ok)
 	return *ok ? "connected" : sub || log ? "connecting" : "down";
 }
 
-/* Write the status body for app into buf; returns the HTTP status. */
-static int
-render_health(struct app *app, char *buf, size_t size, size_t *len)
+/*
+ * The status of app as JSON (a new string, or NULL on ENOMEM): state,
+ * Redis, clients, items, uptime, the newest seq, the epoch, then the
+ * counters metrics_health() shares with /metrics.  *ok: all is well.
+ */
+static char *
+render_health(struct app *app, int *ok)
 {
 	struct msg *newest = fan_newest(app->fan);
 	const char *epoch = changelog_epoch(app->log);
-	char last[SEQ_STR_LEN + 2] = "null", ep[48] = "null";
-	const char *state;
-	int ok, n;
+	char last[SEQ_STR_LEN];
+	json_t *o = json_object();
+	const char *state = redis_state(app, ok);
+	char *text = NULL;
 
-	state = redis_state(app, &ok);
-	if (newest) {
-		last[0] = '"';
-		seq_format(newest->seq, last + 1);
-		strcat(last, "\"");
-	}
-	if (epoch)
-		snprintf(ep, sizeof(ep), "\"%s\"", epoch);
-	n = snprintf(buf, size,
-	             "{\"status\":\"%s\",\"redis\":\"%s\",\"clients\":%llu,"
-	             "\"items\":%zu,\"uptime_s\":%lld,\"last_seq\":%s,"
-	             "\"epoch\":%s,\"received\":%llu,\"published\":%llu,"
-	             "\"retracted\":%llu,\"rejected\":%llu,\"duplicates\":%llu,"
-	             "\"deliveries\":%llu,\"culled\":%llu,\"resyncs\":%llu,"
-	             "\"record_errors\":%llu}\n",
-	             ok ? "ok" : "degraded", state,
-	             (unsigned long long)metrics.clients,
-	             history_count(app->history),
-	             (long long)(time(NULL) - metrics.started), last, ep,
-	             (unsigned long long)metrics.received,
-	             (unsigned long long)metrics.published,
-	             (unsigned long long)metrics.retracted,
-	             (unsigned long long)metrics.rejected,
-	             (unsigned long long)metrics.duplicates,
-	             (unsigned long long)metrics.deliveries,
-	             (unsigned long long)metrics.culled,
-	             (unsigned long long)metrics.resyncs,
-	             (unsigned long long)metrics.record_errors);
-	*len = n > 0 && (size_t)n < size ? (size_t)n : 0;
-	return ok ? 200 : 503;
+	if (newest)
+		seq_format(newest->seq, last);
+	if (o &&
+	    !json_object_set_new(o, "status",
+	                         json_string(*ok ? "ok" : "degraded")) &&
+	    !json_object_set_new(o, "redis", json_string(state)) &&
+	    !json_object_set_new(
+	        o, "clients",
+	        json_integer((json_int_t)guard_clients(app->guard))) &&
+	    !json_object_set_new(
+	        o, "items",
+	        json_integer((json_int_t)history_count(app->history))) &&
+	    !json_object_set_new(
+	        o, "uptime_s",
+	        json_integer((json_int_t)(time(NULL) - metrics.started))) &&
+	    !json_object_set_new(o, "last_seq",
+	                         newest ? json_string(last) : json_null()) &&
+	    !json_object_set_new(o, "epoch",
+	                         epoch ? json_string(epoch) : json_null()) &&
+	    !metrics_health(o))
+		text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
 }
 
 /* GET /healthz: JSON, 503 while Redis is not all there. */
 static enum door_next
 serve_health(struct door_conn *c, const struct request *r)
 {
-	char body[1024];
-	size_t len;
-	int status = render_health(door_app(c), body, sizeof(body), &len);
+	enum door_next next;
+	int ok;
+	char *body = render_health(door_app(c), &ok);
 
-	return door_respond(c, r, status, "application/json", body, len, NULL,
-	                    1);
+	if (!body)
+		return door_refuse(c, r, 500, "out of memory", NULL);
+	next = door_respond(c, r, ok ? 200 : 503, "application/json", body,
+	                    strlen(body), NULL, 1);
+	free(body);
+	return next;
 }
 
 /* GET /metrics: the counters in Prometheus text format. */

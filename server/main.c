@@ -103,11 +103,12 @@ wall_clock(void)
 static void
 on_shutdown_tick(uv_timer_t *t)
 {
-	if (metrics.clients && uv_now(&app.loop) < shutdown_deadline)
+	unsigned left = guard_clients(app.guard);
+
+	if (left && uv_now(&app.loop) < shutdown_deadline)
 		return;
-	if (metrics.clients)
-		log_warn("%llu clients did not close in time",
-		         (unsigned long long)metrics.clients);
+	if (left)
+		log_warn("%u clients did not close in time", left);
 	uv_timer_stop(t);
 	uv_close((uv_handle_t *)t, NULL);
 	uv_close((uv_handle_t *)&sig_int, NULL);
@@ -127,9 +128,9 @@ on_signal(uv_signal_t *s, int signum)
 	(void)s;
 	if (app.shutting_down)
 		return;
-	log_notice("%s: closing %llu clients and exiting",
+	log_notice("%s: closing %u clients and exiting",
 	           signum == SIGINT ? "SIGINT" : "SIGTERM",
-	           (unsigned long long)metrics.clients);
+	           guard_clients(app.guard));
 	listener_close(app.listener); /* no one new */
 	app.listener = NULL;
 	sub_stop(app.sub);

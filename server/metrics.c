@@ -72,53 +72,71 @@ add_metric(struct text *t, const char *name, const char *type, const char *help,
 	    name, help, name, type, name, value);
 }
 
-/* The plain counters: one sample each, straight from struct metrics. */
+/*
+ * The plain counters: one sample each in /metrics (prom: its name after
+ * "tickerd_"), and in /healthz those with a health name.
+ */
 static const struct {
-	const char *name, *help;
+	const char *prom, *help, *health;
 	const uint64_t *value;
 } counters[] = {
     {"payloads_received_total", "Payloads heard on the pub/sub channels.",
-     &metrics.received},
+     "received", &metrics.received},
     {"items_published_total", "Items and updates sent to the screens.",
-     &metrics.published},
-    {"items_retracted_total", "Retractions sent to the screens.",
+     "published", &metrics.published},
+    {"items_retracted_total", "Retractions sent to the screens.", "retracted",
      &metrics.retracted},
+    {NULL, NULL, "rejected", &metrics.rejected}, /* by reason in /metrics */
     {"items_duplicate_total", "Repeats and stale versions ignored.",
-     &metrics.duplicates},
-    {"deliveries_total", "Messages written to clients.", &metrics.deliveries},
+     "duplicates", &metrics.duplicates},
+    {"deliveries_total", "Messages written to clients.", "deliveries",
+     &metrics.deliveries},
     {"writes_total",
      "Writes to clients; one carries every message a client is due at that "
      "moment.",
-     &metrics.writes},
-    {"pings_total", "Keep-alive pings sent to quiet WebSocket clients.",
+     NULL, &metrics.writes},
+    {"pings_total", "Keep-alive pings sent to quiet WebSocket clients.", NULL,
      &metrics.pings},
     {"clients_silent_total",
-     "WebSocket clients hung up on for not answering pings.", &metrics.silent},
+     "WebSocket clients hung up on for not answering pings.", NULL,
+     &metrics.silent},
     {"clients_culled_total", "Clients dropped for falling behind the ring.",
-     &metrics.culled},
+     "culled", &metrics.culled},
     {"log_gaps_total",
      "Times log entries were trimmed before this instance read them (every "
      "client was sent a resync snapshot).",
-     &metrics.log_gaps},
+     NULL, &metrics.log_gaps},
     {"log_entries_lost_total",
-     "Log entries trimmed before this instance read them.",
+     "Log entries trimmed before this instance read them.", NULL,
      &metrics.lost_entries},
     {"resyncs_total", "Resume points no longer held: resync snapshot sent.",
-     &metrics.resyncs},
+     "resyncs", &metrics.resyncs},
     {"redis_subscriptions_total",
-     "Times the pub/sub subscription was (re)established.",
+     "Times the pub/sub subscription was (re)established.", NULL,
      &metrics.redis_connects},
     {"accept_pauses_total",
      "Times tickerd ran out of file descriptors and stopped accepting "
      "connections for 100 ms (they wait in the kernel's queue).",
-     &metrics.accept_pauses},
+     NULL, &metrics.accept_pauses},
     {"record_errors_total",
      "Payloads Redis refused to record, or that could not wait.",
-     &metrics.record_errors},
+     "record_errors", &metrics.record_errors},
     {"redis_data_lost_total",
-     "Times Redis was found to have lost its data (new epoch).",
+     "Times Redis was found to have lost its data (new epoch).", NULL,
      &metrics.epoch_changes},
 };
+
+int
+metrics_health(json_t *o)
+{
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		if (counters[i].health &&
+		    json_object_set_new(
+		        o, counters[i].health,
+		        json_integer((json_int_t)*counters[i].value)))
+			return -1;
+	return 0;
+}
 
 char *
 metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
@@ -146,8 +164,10 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 	           "Messages the ring can hold (the resume window).",
 	           (unsigned long long)ring_capacity);
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
-		add_metric(&t, counters[i].name, "counter", counters[i].help,
-		           (unsigned long long)*counters[i].value);
+		if (counters[i].prom)
+			add_metric(&t, counters[i].prom, "counter",
+			           counters[i].help,
+			           (unsigned long long)*counters[i].value);
 	add(&t, "# HELP tickerd_payloads_rejected_total Payloads rejected, "
 	        "by reason.\n# TYPE tickerd_payloads_rejected_total "
 	        "counter\n");
