@@ -53,8 +53,6 @@ void rconn_ready(struct rconn *rc);
 /* rconn_ctx() - the live context, or NULL when not RCONN_UP. */
 redisAsyncContext *rconn_ctx(const struct rconn *rc);
 
-enum rconn_state rconn_state(const struct rconn *rc);
-
 /* rconn_stop() - disconnect for good; handles close on later loop turns. */
 void rconn_stop(struct rconn *rc);
 

@@ -37,12 +37,6 @@ struct rconn {
 
 static void connect_now(struct rconn *rc);
 
-enum rconn_state
-rconn_state(const struct rconn *rc)
-{
-	return rc->state;
-}
-
 redisAsyncContext *
 rconn_ctx(const struct rconn *rc)
 {
