@@ -44,6 +44,19 @@ const char *door_ip(const struct door_conn *c);
 struct app *door_app(const struct door_conn *c);
 
 /*
+ * door_write() - send buf[0..len) after whatever is waiting; what the
+ * socket does not take waits, and the next request with it.  0, or -1 if
+ * the connection failed.  (reply.c's; routes answer with door_respond().)
+ */
+int door_write(struct door_conn *c, const char *buf, size_t len);
+
+/*
+ * door_answered() - an answer was written (ok) or could not be (the
+ * connection ends); keep: the connection may serve another request.
+ */
+void door_answered(struct door_conn *c, int ok, int keep);
+
+/*
  * door_respond() - answer r with status, a body of type (none when type is
  * NULL) and extra header lines (each ending in "\r\n"; may be NULL), with
  * every header tickerd's answers carry (security headers, length,

@@ -1,0 +1,131 @@
+/* reply.c: the answers the door writes: status line, the headers every
+ * answer carries (security headers, length, caching), bodies. */
+#include "door.h"
+
+#include "app.h"
+#include "http.h"
+#include "metrics.h"
+#include "request.h"
+#include "version.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define HEAD_ROOM 4096 /* response header bytes, CSP included */
+
+/* The reason phrase of the statuses tickerd answers with. */
+static const char *
+reason_phrase(int status)
+{
+	switch (status) {
+	case 101:
+		return "Switching Protocols";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 426:
+		return "Upgrade Required";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 503:
+		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Internal Server Error";
+	}
+}
+
+/*
+ * Write a response head into buf: the status line and every header
+ * tickerd's answers carry.  len < 0 means no Content-Length (a stream).
+ * Returns its length, or -1 if it did not fit.
+ */
+static int
+write_head(struct door_conn *c, char *buf, size_t size, int status,
+           const char *type, long long len, const char *extra, int keep)
+{
+	/* A stream says how it may be cached in extra; nothing else may be. */
+	const char *cache = len >= 0 ? "Cache-Control: no-store\r\n" : "";
+	char csp[HEAD_ROOM / 2], length[48] = "";
+	int n;
+
+	if (http_csp(&door_app(c)->cfg, csp, sizeof(csp)) < 0)
+		return -1;
+	if (len >= 0)
+		snprintf(length, sizeof(length), "Content-Length: %lld\r\n",
+		         len);
+	n = snprintf(buf, size,
+	             "HTTP/1.1 %d %s\r\n"
+	             "Server: %s\r\n"
+	             "%s%s%s"
+	             "%s%s"
+	             "X-Content-Type-Options: nosniff\r\n"
+	             "Referrer-Policy: strict-origin-when-cross-origin\r\n"
+	             "Content-Security-Policy: %s\r\n"
+	             "%s"
+	             "Connection: %s\r\n\r\n",
+	             status, reason_phrase(status), TICKERD_SERVER,
+	             type ? "Content-Type: " : "", type ? type : "",
+	             type ? "\r\n" : "", length, cache, csp, extra ? extra : "",
+	             keep ? "keep-alive" : "close");
+	return n > 0 && (size_t)n < size ? n : -1;
+}
+
+enum door_next
+door_respond(struct door_conn *c, const struct request *r, int status,
+             const char *type, const char *body, size_t len, const char *extra,
+             int keep)
+{
+	char head[HEAD_ROOM];
+	int hl;
+
+	keep = keep && r && r->keep_alive;
+	if (!type)
+		len = 0;
+	hl = write_head(c, head, sizeof(head), status, type, (long long)len,
+	                extra, keep);
+	metrics_response(status);
+	if (hl < 0 || door_write(c, head, (size_t)hl) ||
+	    (len && (!r || r->method != REQ_HEAD) &&
+	     door_write(c, body, len))) {
+		door_answered(c, 0, 0);
+		return DOOR_CLOSE;
+	}
+	door_answered(c, 1, keep);
+	return keep ? DOOR_KEEP : DOOR_CLOSE;
+}
+
+enum door_next
+door_refuse(struct door_conn *c, const struct request *r, int status,
+            const char *reason, const char *extra)
+{
+	char body[160];
+	int n = snprintf(body, sizeof(body), "%d %s: %s\n", status,
+	                 reason_phrase(status), reason);
+
+	door_respond(c, r, status, "text/plain; charset=utf-8", body,
+	             n > 0 ? (size_t)n : 0, extra, 0);
+	return DOOR_CLOSE;
+}
+
+int
+door_start_stream(struct door_conn *c, int status, const char *type,
+                  const char *extra)
+{
+	char head[HEAD_ROOM];
+	int hl = write_head(c, head, sizeof(head), status, type, -1, extra, 0);
+
+	return hl < 0 ? -1 : door_send_head(c, status, head, (size_t)hl);
+}
