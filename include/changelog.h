@@ -23,21 +23,35 @@ typedef void (*log_gap_fn)(void *arg, unsigned long long missing);
 
 struct changelog;
 
+/* What the log hands its reader: each entry, in order, and gaps. */
+struct changelog_ops {
+	log_entry_fn entry;
+	log_gap_fn gap;
+};
+
 /*
  * changelog_new() - the log <prefix>:log on target, kept to max_len
  * entries.  Two connections of its own: one for commands (recording, the
- * epoch, a PING and a PUBLISH on probe_channel every second, which sub
- * must hear) and one that reads the log: at first the last
- * max_len entries (so history survives a restart), then every new entry
- * as it lands, calling fn for each.  Both reconnect with backoff; the
- * reader resumes from the last entry it read.  NULL on ENOMEM.
+ * epoch, a PING every second) and one that reads the log: at first the
+ * last max_len entries (so history survives a restart), then every new
+ * entry as it lands, calling ops->entry(arg, ...) for each (ops->gap when
+ * entries were lost before they could be read).  Both reconnect with
+ * backoff; the reader resumes from the last entry it read.  instance names
+ * this process (its records' resend tokens begin with it).  NULL on
+ * ENOMEM.
  */
 struct changelog *changelog_new(uv_loop_t *loop,
                                 const struct redis_target *target,
                                 const char *prefix, unsigned max_len,
-                                struct subscriber *sub,
-                                const char *probe_channel, log_entry_fn fn,
-                                log_gap_fn gap_fn, void *arg);
+                                const char *instance,
+                                const struct changelog_ops *ops, void *arg);
+
+/*
+ * changelog_publish() - PUBLISH text on channel on the command connection
+ * (the subscriber's probe).  0 when sent, -1 while it is not connected.
+ */
+int changelog_publish(struct changelog *cl, const char *channel,
+                      const char *text);
 
 void changelog_start(struct changelog *cl);
 

@@ -12,25 +12,33 @@ typedef void (*sub_message_fn)(void *arg, const char *channel,
                                size_t channel_len, const char *payload,
                                size_t payload_len);
 
+/*
+ * Publishes text on channel on some other connection (a subscriber can't
+ * publish): 0 when sent, -1 when it could not be now.
+ */
+typedef int (*sub_probe_fn)(void *arg, const char *channel, const char *text);
+
+/* What a subscriber calls: for each message, and to send its probes. */
+struct sub_ops {
+	sub_message_fn message;
+	sub_probe_fn probe;
+};
+
 struct subscriber;
 
 /*
- * sub_new() - a connection that PSUBSCRIBEs pattern on target and calls fn
- * for every message, reconnecting (and subscribing again) whenever the
- * connection fails.  It also SUBSCRIBEs probe_channel, this instance's own
- * liveness probes (see sub_probe_sent()), which never reach fn.  A connection
- * that does not confirm the subscription, or stops hearing probes, within 3 s
- * is dropped as dead. Nothing happens until sub_start().
+ * sub_new() - a connection that PSUBSCRIBEs pattern on target and calls
+ * ops->message(arg, ...) for every message, reconnecting (and subscribing
+ * again) whenever the connection fails.  It also SUBSCRIBEs probe_channel
+ * and, every second, has ops->probe(arg, ...) publish a numbered probe
+ * there, which never reaches ops->message.  A connection that does not
+ * confirm the subscription, or stops hearing its probes, within
+ * LIVENESS_SILENCE_MS is dropped as dead.  Nothing happens until
+ * sub_start().
  */
 struct subscriber *sub_new(uv_loop_t *loop, const struct redis_target *target,
                            const char *pattern, const char *probe_channel,
-                           sub_message_fn fn, void *arg);
-
-/*
- * sub_probe_sent() - another connection has just published probe number n
- * on the probe channel: this one should hear it soon.
- */
-void sub_probe_sent(struct subscriber *s, unsigned long n);
+                           const struct sub_ops *ops, void *arg);
 
 void sub_start(struct subscriber *s);
 

@@ -183,6 +183,27 @@ start_lws(struct lws_vhost **vh)
 	return ctx;
 }
 
+/* The subscriber's messages go to ingest. */
+static void
+on_payload(void *arg, const char *channel, size_t channel_len,
+           const char *payload, size_t payload_len)
+{
+	ingest_payload(&((struct app *)arg)->ingest, channel, channel_len,
+	               payload, payload_len);
+}
+
+/* The subscriber's probes go out on the change log's command connection. */
+static int
+send_probe(void *arg, const char *channel, const char *text)
+{
+	return changelog_publish(((struct app *)arg)->log, channel, text);
+}
+
+static const struct sub_ops sub_ops = {.message = on_payload,
+                                       .probe = send_probe};
+static const struct changelog_ops log_ops = {.entry = ingest_entry,
+                                             .gap = ingest_gap};
+
 /* The listener's hand-over: every accepted connection goes to the door. */
 static void
 on_accept(void *arg, int fd)
@@ -221,11 +242,11 @@ main(int argc, char **argv)
 	 */
 	snprintf(probe, sizeof(probe), "tickerd:probe:%d.%llu", (int)getpid(),
 	         (unsigned long long)uv_hrtime());
-	app.sub = sub_new(&app.loop, &app.cfg.redis, pattern, probe,
-	                  ingest_payload, &app.ingest);
-	app.log = changelog_new(&app.loop, &app.cfg.redis, app.cfg.prefix,
-	                        app.cfg.log_length, app.sub, probe,
-	                        ingest_entry, ingest_gap, &app.ingest);
+	app.sub =
+	    sub_new(&app.loop, &app.cfg.redis, pattern, probe, &sub_ops, &app);
+	app.log =
+	    changelog_new(&app.loop, &app.cfg.redis, app.cfg.prefix,
+	                  app.cfg.log_length, probe, &log_ops, &app.ingest);
 	app.ingest = (struct ingest){.history = app.history,
 	                             .fan = app.fan,
 	                             .log = app.log,

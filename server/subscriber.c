@@ -1,6 +1,7 @@
 /* subscriber.c: PSUBSCRIBE <prefix>:* on its own reconnecting connection. */
 #include "subscriber.h"
 
+#include "liveness.h"
 #include "log.h"
 #include "metrics.h"
 #include "rconn.h"
@@ -10,20 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SILENCE_LIMIT_MS 3000
-
 /* One per process; the loop's timer watches it every second. */
 struct subscriber {
 	struct rconn *rc;
 	char *pattern;
 	char *probe_channel;
-	sub_message_fn fn;
+	const struct sub_ops *ops;
 	void *arg;
 	int subscribed;
-	uint64_t up_at;            /* loop time the connection came up */
-	unsigned long sent, heard; /* probe numbers */
-	uint64_t unheard_since;    /* loop time of the oldest unheard probe */
-	uint64_t last_tick;        /* loop ms the watchdog last ran */
+	uint64_t up_at;             /* loop time the connection came up */
+	unsigned long sent, heard;  /* probe numbers */
+	uint64_t unheard_since;     /* loop time of the oldest unheard probe */
+	struct liveness_tick ticks; /* the loop turns: silence can be judged */
 	uv_timer_t watchdog;
 };
 
@@ -78,8 +77,8 @@ on_pmessage(redisAsyncContext *ac, void *reply, void *privdata)
 	    r->element[2]->type != REDIS_REPLY_STRING ||
 	    r->element[3]->type != REDIS_REPLY_STRING)
 		return;
-	s->fn(s->arg, r->element[2]->str, r->element[2]->len,
-	      r->element[3]->str, r->element[3]->len);
+	s->ops->message(s->arg, r->element[2]->str, r->element[2]->len,
+	                r->element[3]->str, r->element[3]->len);
 }
 
 static void
@@ -94,42 +93,52 @@ on_up(struct rconn *rc, redisAsyncContext *ac, void *arg)
 	redisAsyncCommand(ac, on_pmessage, s, "SUBSCRIBE %s", s->probe_channel);
 }
 
-void
-sub_probe_sent(struct subscriber *s, unsigned long n)
+/* Publish the next probe (through ops->probe): it must be heard here. */
+static void
+send_probe(struct subscriber *s)
 {
+	char text[24];
+
+	snprintf(text, sizeof(text), "%lu", s->sent + 1);
+	if (s->ops->probe(s->arg, s->probe_channel, text))
+		return;
 	if (s->heard >= s->sent)
 		s->unheard_since = uv_now(s->watchdog.loop);
-	s->sent = n;
+	s->sent++;
 }
 
-/* Drop a connection that is up but silent: no confirmation, no probes. */
+/*
+ * Every second: drop a connection that is up but silent (no confirmation,
+ * or its probes unheard), then send the next probe.
+ */
 static void
 on_watchdog(uv_timer_t *t)
 {
 	struct subscriber *s = t->data;
-	uint64_t now = uv_now(t->loop), since_tick = now - s->last_tick;
+	uint64_t now = uv_now(t->loop);
 
-	/* After a loop turn busy for seconds, probes may wait unread. */
-	s->last_tick = now;
-	if (since_tick > 2000) {
+	if (liveness_stalled(&s->ticks, now, LIVENESS_TICK_MS)) {
+		/* Probes may wait unread: their time starts again. */
 		s->unheard_since = now;
 		if (!s->subscribed)
 			s->up_at = now;
 		return;
 	}
-	if (!rconn_ctx(s->rc))
-		return;
-	if (!s->subscribed && now - s->up_at > SILENCE_LIMIT_MS) {
-		rconn_fail(s->rc, "no answer to PSUBSCRIBE");
-	} else if (s->subscribed && s->heard < s->sent &&
-	           now - s->unheard_since > SILENCE_LIMIT_MS) {
-		char why[64];
+	if (rconn_ctx(s->rc)) {
+		if (!s->subscribed && now - s->up_at > LIVENESS_SILENCE_MS) {
+			rconn_fail(s->rc, "no answer to PSUBSCRIBE");
+		} else if (s->subscribed && s->heard < s->sent &&
+		           now - s->unheard_since > LIVENESS_SILENCE_MS) {
+			char why[64];
 
-		snprintf(why, sizeof(why), "probe %lu unheard for %u ms",
-		         s->heard + 1, SILENCE_LIMIT_MS);
-		s->subscribed = 0;
-		rconn_fail(s->rc, why);
+			snprintf(why, sizeof(why),
+			         "probe %lu unheard for %u ms", s->heard + 1,
+			         LIVENESS_SILENCE_MS);
+			s->subscribed = 0;
+			rconn_fail(s->rc, why);
+		}
 	}
+	send_probe(s);
 }
 
 static void
@@ -143,15 +152,15 @@ on_down(struct rconn *rc, void *arg)
 
 struct subscriber *
 sub_new(uv_loop_t *loop, const struct redis_target *target, const char *pattern,
-        const char *probe_channel, sub_message_fn fn, void *arg)
+        const char *probe_channel, const struct sub_ops *ops, void *arg)
 {
-	static const struct rconn_ops ops = {.on_up = on_up,
-	                                     .on_down = on_down};
+	static const struct rconn_ops conn_ops = {.on_up = on_up,
+	                                          .on_down = on_down};
 	struct subscriber *s = calloc(1, sizeof(*s));
 
 	if (!s || !(s->pattern = strdup(pattern)) ||
 	    !(s->probe_channel = strdup(probe_channel)) ||
-	    !(s->rc = rconn_new(loop, target, "subscriber", &ops, s))) {
+	    !(s->rc = rconn_new(loop, target, "subscriber", &conn_ops, s))) {
 		if (s) {
 			free(s->pattern);
 			free(s->probe_channel);
@@ -159,7 +168,7 @@ sub_new(uv_loop_t *loop, const struct redis_target *target, const char *pattern,
 		free(s);
 		return NULL;
 	}
-	s->fn = fn;
+	s->ops = ops;
 	s->arg = arg;
 	uv_timer_init(loop, &s->watchdog);
 	s->watchdog.data = s;
@@ -169,7 +178,8 @@ sub_new(uv_loop_t *loop, const struct redis_target *target, const char *pattern,
 void
 sub_start(struct subscriber *s)
 {
-	uv_timer_start(&s->watchdog, on_watchdog, 1000, 1000);
+	uv_timer_start(&s->watchdog, on_watchdog, LIVENESS_TICK_MS,
+	               LIVENESS_TICK_MS);
 	rconn_start(s->rc);
 }
 

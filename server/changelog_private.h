@@ -1,0 +1,82 @@
+/* changelog_private.h: the change log's state, shared by its three files
+ * (changelog.c: life and liveness; changelog_record.c: recording on the
+ * command connection; changelog_read.c: reading on the reader connection).
+ * Nothing outside them includes it. */
+#ifndef TICKERD_CHANGELOG_PRIVATE_H
+#define TICKERD_CHANGELOG_PRIVATE_H
+
+#include "changelog.h"
+#include "liveness.h"
+#include "rconn.h"
+
+#include <stdint.h>
+#include <uv.h>
+
+#define READ_BLOCK_MS 1000
+#define READ_COUNT    1000
+#define DEDUPE_TTL_S  10
+#define QUEUE_MAX     100000
+
+/* How Redis 7 answers FCALL once the library is gone (FUNCTION DELETE/FLUSH).
+ */
+#define FUNCTION_MISSING "ERR Function not found"
+
+/* A payload waiting for Redis to acknowledge its recording. */
+struct record {
+	struct record *next;
+	unsigned long token; /* the same on every resend of this record */
+	char *topic;
+	char *payload;
+	size_t len;
+};
+
+/* One per process. */
+struct changelog {
+	uv_loop_t *loop;
+	const struct changelog_ops *ops;
+	void *arg;
+	unsigned max_len;
+	char log_key[96], seen_key[96], epoch_key[96];
+	char instance[96]; /* this process: its records' tokens begin with it */
+
+	/* The command connection and what it owes. */
+	struct rconn *cmd;
+	/*
+	 * The queue, oldest first, is three runs: kept (answered "function
+	 * not found", sent again once the library is loaded again), inflight
+	 * (sent, answers awaited in order), then not yet sent.
+	 */
+	struct record *queue, *queue_tail;
+	unsigned queued, inflight, kept;
+	int lib_loaded; /* FUNCTION LOAD answered OK on this connection */
+	/* Records wait: the library was found missing and LOAD is sent, or
+	 * LOAD was refused and this connection is about to be dropped. */
+	int reloading;
+	uint64_t ping_sent; /* loop ms; 0 = none outstanding */
+	uint64_t last_pong;
+	unsigned long records; /* tokens handed out */
+	char epoch[40];
+	char my_epoch[40]; /* what this instance offers with SET NX */
+
+	/* The reader connection and where it is. */
+	struct rconn *reader;
+	int positioned; /* last is meaningful */
+	struct seq last;
+	unsigned long long last_n;  /* the last entry's number; 0: unknown */
+	uint64_t read_sent;         /* loop ms a read went out; 0 = none */
+	struct liveness_tick ticks; /* the loop turns: silence can be judged */
+
+	uv_timer_t tick;
+};
+
+/* changelog_record.c: the command connection's hooks, and its share of the
+ * once-a-second check (PING; drop it when silent). */
+extern const struct rconn_ops record_conn_ops;
+void record_tick(struct changelog *cl, uint64_t now);
+void record_free_all(struct changelog *cl);
+
+/* changelog_read.c: the reader connection's hooks, and its check. */
+extern const struct rconn_ops read_conn_ops;
+void read_tick(struct changelog *cl, uint64_t now);
+
+#endif

@@ -1,0 +1,304 @@
+/* changelog_record.c: recording payloads in the change log (FCALL on the
+ * command connection, in order, resent until acknowledged), the function
+ * library, the epoch, PING. */
+#include "changelog_private.h"
+
+#include "log.h"
+#include "metrics.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+static void send_record(struct changelog *cl, struct record *r);
+
+/* Unlink r (after prev, NULL for the head) from the queue and free it. */
+static void
+drop_record(struct changelog *cl, struct record *prev, struct record *r)
+{
+	if (prev)
+		prev->next = r->next;
+	else
+		cl->queue = r->next;
+	if (cl->queue_tail == r)
+		cl->queue_tail = prev;
+	cl->queued--;
+	free(r->topic);
+	free(r->payload);
+	free(r);
+}
+
+static void on_function_loaded(redisAsyncContext *ac, void *reply,
+                               void *privdata);
+
+/*
+ * Redis answered a record with "function not found": someone ran FUNCTION
+ * DELETE or FUNCTION FLUSH.  Load the library again at once (once, however
+ * many records were refused meanwhile); until it is loaded the records wait
+ * and tickerd says it is degraded.
+ */
+static void
+library_missing(struct changelog *cl, redisAsyncContext *ac, const char *why)
+{
+	cl->lib_loaded = 0;
+	if (cl->reloading)
+		return;
+	cl->reloading = 1;
+	log_warn("Redis has no tickerd function library (%s): loading it "
+	         "again; %u payloads wait for it",
+	         why, cl->queued);
+	redisAsyncCommand(ac, on_function_loaded, cl,
+	                  "FUNCTION LOAD REPLACE %s", tickerd_lua);
+}
+
+/*
+ * FCALL's answer for the oldest record sent and not yet answered (the
+ * first after the kept ones): recorded, or refused for good (dropped,
+ * counted, logged), or refused because the library is gone (kept, and sent
+ * again once it is loaded again).
+ */
+static void
+on_recorded(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct changelog *cl = privdata;
+	struct record *prev = NULL, *rec = cl->queue;
+	redisReply *r = reply;
+
+	if (!r || rconn_ctx(cl->cmd) != ac || !cl->inflight)
+		return; /* connection gone: it is sent again on reconnect */
+	for (unsigned i = 0; i < cl->kept && rec; i++) {
+		prev = rec;
+		rec = rec->next;
+	}
+	if (!rec)
+		return;
+	cl->inflight--;
+	if (r->type == REDIS_REPLY_ERROR &&
+	    !strncmp(r->str, FUNCTION_MISSING, strlen(FUNCTION_MISSING))) {
+		cl->kept++;
+		library_missing(cl, ac, r->str);
+		return;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		metrics.record_errors++;
+		log_err("Redis refused to record a %zu-byte payload on %s: %s",
+		        rec->len, rec->topic, r->str);
+	}
+	drop_record(cl, prev, rec);
+}
+
+static void
+send_record(struct changelog *cl, struct record *r)
+{
+	redisAsyncContext *ac = rconn_ctx(cl->cmd);
+	char maxlen[16], ttl[16], token[128];
+
+	snprintf(maxlen, sizeof(maxlen), "%u", cl->max_len);
+	snprintf(ttl, sizeof(ttl), "%d", DEDUPE_TTL_S);
+	/* Resent after a lost answer, the token makes it count once. */
+	snprintf(token, sizeof(token), "%s:%lu", cl->instance, r->token);
+	redisAsyncCommand(ac, on_recorded, cl,
+	                  "FCALL tickerd_record 2 %s %s %s %b %s %s %s",
+	                  cl->log_key, cl->seen_key, r->topic, r->payload,
+	                  r->len, maxlen, ttl, token);
+	cl->inflight++;
+}
+
+void
+changelog_record(struct changelog *cl, const char *topic, const char *payload,
+                 size_t len)
+{
+	struct record *r = calloc(1, sizeof(*r));
+
+	if (!r || !(r->topic = strdup(topic)) ||
+	    !(r->payload = malloc(len ? len : 1))) {
+		if (r)
+			free(r->topic);
+		free(r);
+		metrics.record_errors++;
+		log_err("out of memory: payload on %s lost", topic);
+		return;
+	}
+	memcpy(r->payload, payload, len);
+	r->len = len;
+	r->token = ++cl->records;
+	if (cl->queued >= QUEUE_MAX && cl->queue && cl->inflight == 0) {
+		metrics.record_errors++;
+		log_err("%u payloads wait for Redis: dropping the oldest",
+		        cl->queued);
+		if (cl->kept)
+			cl->kept--;
+		drop_record(cl, NULL, cl->queue);
+	}
+	if (cl->queue_tail)
+		cl->queue_tail->next = r;
+	else
+		cl->queue = r;
+	cl->queue_tail = r;
+	cl->queued++;
+	if (rconn_ctx(cl->cmd) && !cl->reloading)
+		send_record(cl, r);
+}
+
+/* ---- the command connection ---- */
+
+/*
+ * FUNCTION LOAD's answer, on connecting or after the library went missing.
+ * A reload's answer comes after those of every record sent before it, and
+ * nothing was sent since: every waiting record is sent again, in order.
+ */
+static void
+on_function_loaded(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct changelog *cl = privdata;
+	redisReply *r = reply;
+
+	if (!r || rconn_ctx(cl->cmd) != ac)
+		return;
+	if (r->type == REDIS_REPLY_ERROR) {
+		log_err("cannot load the tickerd function library (Redis 7 "
+		        "or later needed): %s",
+		        r->str);
+		cl->lib_loaded = 0;
+		cl->reloading = 1; /* nothing more to send on this one */
+		rconn_fail_later(cl->cmd, "FUNCTION LOAD refused");
+		return;
+	}
+	cl->lib_loaded = 1;
+	if (!cl->reloading)
+		return;
+	cl->reloading = 0;
+	log_notice("tickerd function library loaded again: sending the %u "
+	           "waiting payloads",
+	           cl->queued);
+	cl->kept = 0;
+	for (struct record *q = cl->queue; q; q = q->next)
+		send_record(cl, q);
+}
+
+static void
+on_epoch(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct changelog *cl = privdata;
+	redisReply *r = reply;
+
+	if (!r || rconn_ctx(cl->cmd) != ac || r->type != REDIS_REPLY_STRING)
+		return;
+	if (cl->epoch[0] && strcmp(cl->epoch, r->str)) {
+		metrics.epoch_changes++;
+		log_warn("Redis lost its data (epoch %s, was %s): clients "
+		         "resuming from before get a resync",
+		         r->str, cl->epoch);
+	}
+	snprintf(cl->epoch, sizeof(cl->epoch), "%s", r->str);
+}
+
+static void
+on_pong(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct changelog *cl = privdata;
+
+	if (!reply || rconn_ctx(cl->cmd) != ac)
+		return;
+	cl->ping_sent = 0;
+	cl->last_pong = uv_now(cl->loop);
+	rconn_ready(cl->cmd);
+}
+
+/*
+ * A fresh random epoch to offer with SET NX: if Redis still has one it
+ * stays; if Redis lost its data (even since our own last connection) the
+ * new value marks the new dataset.
+ */
+static void
+new_epoch(struct changelog *cl)
+{
+	unsigned char rnd[8];
+
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd)) {
+		uint64_t v = (uint64_t)uv_hrtime() ^ (uint64_t)getpid() << 32;
+
+		memcpy(rnd, &v, sizeof(rnd));
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(cl->my_epoch + 2 * i, 3, "%02x", rnd[i]);
+}
+
+/* Connected: load the library, offer the epoch, PING, resend what waits. */
+static void
+on_cmd_up(struct rconn *rc, redisAsyncContext *ac, void *arg)
+{
+	struct changelog *cl = arg;
+
+	(void)rc;
+	new_epoch(cl);
+	redisAsyncCommand(ac, on_function_loaded, cl,
+	                  "FUNCTION LOAD REPLACE %s", tickerd_lua);
+	redisAsyncCommand(ac, NULL, NULL, "SET %s %s NX", cl->epoch_key,
+	                  cl->my_epoch);
+	redisAsyncCommand(ac, on_epoch, cl, "GET %s", cl->epoch_key);
+	cl->ping_sent = uv_now(cl->loop);
+	redisAsyncCommand(ac, on_pong, cl, "PING");
+	cl->inflight = 0;
+	cl->kept = 0;
+	cl->reloading = 0;
+	for (struct record *r = cl->queue; r; r = r->next)
+		send_record(cl, r);
+}
+
+static void
+on_cmd_down(struct rconn *rc, void *arg)
+{
+	struct changelog *cl = arg;
+
+	(void)rc;
+	cl->inflight = 0;
+	cl->kept = 0;
+	cl->reloading = 0;
+	cl->lib_loaded = 0;
+	cl->ping_sent = 0;
+	cl->last_pong = 0;
+}
+
+const struct rconn_ops record_conn_ops = {.on_up = on_cmd_up,
+                                          .on_down = on_cmd_down};
+
+void
+record_tick(struct changelog *cl, uint64_t now)
+{
+	redisAsyncContext *ac = rconn_ctx(cl->cmd);
+
+	if (!ac)
+		return;
+	if (cl->ping_sent && now - cl->ping_sent > LIVENESS_SILENCE_MS) {
+		rconn_fail(cl->cmd, "no answer to PING");
+		return;
+	}
+	if (!cl->ping_sent) {
+		cl->ping_sent = now;
+		redisAsyncCommand(ac, on_pong, cl, "PING");
+	}
+}
+
+int
+changelog_publish(struct changelog *cl, const char *channel, const char *text)
+{
+	redisAsyncContext *ac = rconn_ctx(cl->cmd);
+
+	if (!ac)
+		return -1;
+	return redisAsyncCommand(ac, NULL, NULL, "PUBLISH %s %s", channel,
+	                         text) == REDIS_OK
+	           ? 0
+	           : -1;
+}
+
+void
+record_free_all(struct changelog *cl)
+{
+	while (cl->queue)
+		drop_record(cl, NULL, cl->queue);
+}
