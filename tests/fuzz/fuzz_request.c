@@ -200,6 +200,86 @@ same_request(const struct request *a, const struct request *b)
 }
 
 /*
+ * The header lines of an accepted head read again, simply: each is a
+ * token, a colon and a value; Host and Origin are counted as often as
+ * they come, the five single headers come at most once and are kept
+ * trimmed, and a body is announced by Transfer-Encoding or a
+ * Content-Length of digits, not all zero.
+ */
+static void
+check_headers(const struct request *r, const char *buf, size_t h)
+{
+	static const char *const names[] = {"host",
+	                                    "origin",
+	                                    "upgrade",
+	                                    "connection",
+	                                    "sec-websocket-key",
+	                                    "sec-websocket-version",
+	                                    "last-event-id",
+	                                    "transfer-encoding",
+	                                    "content-length"};
+	const struct req_str *kept[] = {
+	    NULL,       NULL,           &r->upgrade,      &r->connection,
+	    &r->ws_key, &r->ws_version, &r->last_event_id};
+	unsigned count[sizeof(names) / sizeof(names[0])] = {0};
+	const char *p = r->path.p, *end = buf + h;
+	int body = 0;
+
+	p = (const char *)memchr(p, '\n', (size_t)(end - p)) + 1;
+	for (;;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *colon;
+		const char *v, *ve;
+		size_t llen;
+
+		CHECK(nl);
+		llen = (size_t)(nl - p);
+		if (llen && p[llen - 1] == '\r')
+			llen--;
+		if (!llen) {
+			CHECK(nl + 1 == end);
+			break;
+		}
+		colon = memchr(p, ':', llen);
+		CHECK(colon && colon > p);
+		for (const char *c = p; c < colon; c++)
+			CHECK((unsigned char)*c > ' ' && *c != 0x7f &&
+			      !((unsigned char)*c & 0x80) &&
+			      !strchr("\"(),/:;<=>?@[\\]{}", *c));
+		v = colon + 1;
+		ve = p + llen;
+		while (v < ve && (*v == ' ' || *v == '\t'))
+			v++;
+		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			size_t n = strlen(names[i]);
+
+			if ((size_t)(colon - p) != n ||
+			    strncasecmp(p, names[i], n))
+				continue;
+			count[i]++;
+			if (i < sizeof(kept) / sizeof(kept[0]) && kept[i])
+				CHECK(kept[i]->p == v &&
+				      kept[i]->len == (size_t)(ve - v));
+			if (i == 7)
+				body = 1;
+			if (i == 8) {
+				CHECK(ve > v);
+				for (const char *c = v; c < ve; c++) {
+					CHECK(*c >= '0' && *c <= '9');
+					body |= *c != '0';
+				}
+			}
+		}
+		p = nl + 1;
+	}
+	CHECK(count[0] == r->hosts && count[1] == r->origins);
+	for (size_t i = 2; i < sizeof(kept) / sizeof(kept[0]); i++)
+		CHECK(count[i] <= 1 && (count[i] == 1) == !!kept[i]->p);
+	CHECK(r->has_body == body);
+}
+
+/*
  * What must hold of a request head request_parse() accepted from
  * buf[0..len): it ends in an empty line within bounds, holds no control
  * but a tab and CR LF line ends, its pieces lie in it and agree with each
@@ -262,6 +342,8 @@ check_request(const struct request *r, const char *buf, size_t len)
 	      ref_has_token(r->upgrade, "websocket"));
 	CHECK(req_has_token(r->connection, "keep-alive") ==
 	      ref_has_token(r->connection, "keep-alive"));
+
+	check_headers(r, buf, h);
 
 	/* What follows the head is none of its business. */
 	CHECK(request_parse(&again, buf, h) == REQ_OK);
