@@ -1144,6 +1144,7 @@ test_has_token(void **state)
 	assert_true(req_has_token((struct req_str){"close,d", 5}, "close"));
 }
 
+/* Whole strings, any case; an absent string equals nothing. */
 static void
 test_equals(void **state)
 {
