@@ -177,8 +177,13 @@ request_parse(struct request *r, const char *buf, size_t len)
 	int first = 1;
 
 	memset(r, 0, sizeof(*r));
-	/* Empty lines before a request line are ignored (RFC 9112 2.2). */
-	while (pos < len && pos < 8 && (buf[pos] == '\r' || buf[pos] == '\n'))
+	/*
+	 * Empty lines before a request line are ignored (RFC 9112 2.2): LF or
+	 * CRLF; a CR on its own is a control character like any other.
+	 */
+	while (pos < len && pos < 8 &&
+	       (buf[pos] == '\n' ||
+	        (buf[pos] == '\r' && pos + 1 < len && buf[pos + 1] == '\n')))
 		pos++;
 	for (;;) {
 		const char *nl = memchr(buf + pos, '\n', len - pos), *l;

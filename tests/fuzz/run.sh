@@ -82,8 +82,14 @@ for t in "${targets[@]}"; do
 	[ -f "$here/$t.dict" ] && dict=("-dict=$here/$t.dict")
 	before=$(find "$out/crashes" -name "$t-*" | wc -l)
 	echo "== fuzz $t for ${secs}s on ${work#"$root"/}"
+	# Past the largest payload, or request head (REQ_HEAD_MAX), by a bit.
+	case $t in
+	item) max_len=16384 ;;
+	request) max_len=9216 ;;
+	*) max_len=512 ;;
+	esac
 	"$out/fuzz_$t" "$work" "${dict[@]}" -max_total_time="$secs" \
-		-max_len="$( [ "$t" = item ] && echo 16384 || echo 512 )" \
+		-max_len="$max_len" \
 		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$out/crashes/$t-" ${FUZZ_FLAGS:-} >"$out/fuzz_$t.log" 2>&1 || true
 	# The last status line (cov: edges, ft: features), then the totals.
