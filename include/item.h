@@ -26,6 +26,7 @@ enum item_reason {
 	ITEM_ERR_STATUS,
 	ITEM_ERR_TOPIC,
 	ITEM_ERR_EMBARGO,
+	ITEM_ERR_NOMEM,
 	ITEM_REASON_COUNT
 };
 
@@ -60,11 +61,17 @@ struct item {
 int item_parse(const char *topic, const char *payload, size_t len, time_t now,
                struct item *it, struct item_error *err);
 
-/* item_set_seq() - record the item's log position ("ms-n") in its JSON. */
-void item_set_seq(struct item *it, const char *seq);
+/*
+ * item_set_seq() - record the item's log position ("ms-n") in its JSON.
+ * Returns 0, or -1 when out of memory (the item keeps its old seq).
+ */
+int item_set_seq(struct item *it, const char *seq);
 
-/* item_set_version() - give the item a version (an implied correction). */
-void item_set_version(struct item *it, long version);
+/*
+ * item_set_version() - give the item a version (an implied correction).
+ * Returns 0, or -1 when out of memory (the item is unchanged).
+ */
+int item_set_version(struct item *it, long version);
 
 /* item_free() - release what item_parse() made; safe on a zeroed item. */
 void item_free(struct item *it);
