@@ -18,6 +18,7 @@ enum item_reason {
 	ITEM_ERR_TOO_LARGE,
 	ITEM_ERR_UTF8,
 	ITEM_ERR_JSON,
+	ITEM_ERR_NOT_OBJECT,
 	ITEM_ERR_HEADLINE,
 	ITEM_ERR_FIELD,
 	ITEM_ERR_URL,
@@ -54,8 +55,10 @@ struct item {
 
 /*
  * item_parse() - turn a payload published on topic into an item.
- * A payload whose first non-blank byte is '{' is JSON (our fields or IPTC
- * ninjs names); anything else is a plain-text headline stamped with now.
+ * A payload whose first non-blank byte is '{' is a JSON object (our fields
+ * or IPTC ninjs names); one that is JSON of another kind (an array, a
+ * number, true, false, null) is refused as ITEM_ERR_NOT_OBJECT; anything
+ * else, a JSON string included, is a plain-text headline stamped with now.
  * Returns 0 and fills *it, or -1 and fills *err (nothing to free).
  */
 int item_parse(const char *topic, const char *payload, size_t len, time_t now,

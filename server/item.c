@@ -15,6 +15,7 @@ static const char *const reason_names[ITEM_REASON_COUNT] = {
     [ITEM_ERR_TOO_LARGE] = "payload_too_large",
     [ITEM_ERR_UTF8] = "invalid_utf8",
     [ITEM_ERR_JSON] = "bad_json",
+    [ITEM_ERR_NOT_OBJECT] = "not_an_object",
     [ITEM_ERR_HEADLINE] = "bad_headline",
     [ITEM_ERR_FIELD] = "bad_field",
     [ITEM_ERR_URL] = "bad_url",
@@ -136,6 +137,39 @@ parse_text(const char *topic, const char *p, size_t len, time_t now,
 	return rc;
 }
 
+/*
+ * -1 (err filled) if p[0..len), not blank and not starting with '{', is
+ * nonetheless a whole JSON value: an array, a number, true, false or null
+ * is a publisher's mistake, not a headline.  0 otherwise: plain text.  A
+ * JSON string is not looked at: "Quoted words" is a headline, quotes kept.
+ */
+static int
+refuse_other_json(const char *p, size_t len, struct item_error *err)
+{
+	json_error_t jerr;
+	const char *kind;
+	json_t *v;
+
+	if (!len || !*p || !strchr("[-0123456789tfn", *p))
+		return 0;
+	v = json_loadb(
+	    p, len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL,
+	    &jerr);
+	if (!v && jerr.text[0] &&
+	    json_error_code(&jerr) != json_error_out_of_memory)
+		return 0; /* not JSON: plain text */
+	if (!v)
+		return json_failed(&jerr, err);
+	kind = json_is_array(v)    ? "a JSON array"
+	       : json_is_number(v) ? "a JSON number"
+	       : json_is_null(v)   ? "JSON null"
+	       : json_is_true(v)   ? "JSON true"
+	                           : "JSON false";
+	json_decref(v);
+	return item_fail(err, ITEM_ERR_NOT_OBJECT,
+	                 "payload is %s, not an object", kind);
+}
+
 int
 item_parse(const char *topic, const char *payload, size_t len, time_t now,
            struct item *it, struct item_error *err)
@@ -159,6 +193,8 @@ item_parse(const char *topic, const char *payload, size_t len, time_t now,
 
 	if (lead < len && payload[lead] == '{')
 		rc = parse_object(topic, payload, len, now, it, err);
+	else if (refuse_other_json(payload + lead, len - lead, err))
+		rc = -1;
 	else
 		rc = parse_text(topic, payload, len, now, it, err);
 	if (rc) {
