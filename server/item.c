@@ -128,8 +128,10 @@ parse_text(const char *topic, const char *p, size_t len, time_t now,
 	if (!text)
 		return item_fail(err, ITEM_ERR_NOMEM, "out of memory");
 	b.in = json_object();
+	if (!b.in)
+		json_decref(text);
 	if (!b.in || json_object_set_new(b.in, "headline", text)) {
-		json_decref(b.in);
+		json_decref(b.in); /* and text, which it took */
 		return item_fail(err, ITEM_ERR_NOMEM, "out of memory");
 	}
 	rc = item_fields_read(&b);
