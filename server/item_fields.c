@@ -577,10 +577,12 @@ read_version(const struct item_field *f, json_t *v, const char *name,
 }
 
 /*
- * The item's fields, in the order their keys go out on the wire.  A row
- * reads the first of its input names present in the payload, checks it
- * against its limit and sends what it makes under its key.  A retraction
- * ends at the status row: {id, seq, topic, status}.
+ * The item's fields, in the order their keys go out on the wire: {wire key
+ * (NULL: read, never sent), {input names: ours, then ninjs'}, reader,
+ * limit, further check of text}.  A row reads the first of its input names
+ * present in the payload, checks it against its limit and sends what it
+ * makes under its key.  A retraction ends at the status row: {id, seq,
+ * topic, status}.  To add a field, add its row where its key goes.
  */
 static const struct item_field fields[] = {
     {"id", {"id", "uri"}, read_id, 256, NULL},
