@@ -19,10 +19,10 @@ struct item_field;
 /*
  * A field's reader.  v is the payload's value under name, the first of the
  * row's input names present in it (v NULL, name the row's first, when none
- * is; null counts as present and means "not given").  Sets *out to a new
- * reference to send under the row's key, or leaves it NULL to send
- * nothing.  Returns 0, FIELD_END when the item is complete and later rows
- * are not read, or -1 with b->err filled (*out left NULL).
+ * is; a null is present: most readers take it as not given).  Sets *out to a
+ * new reference to send under the row's key, or leaves it NULL to send nothing.
+ * Returns 0, FIELD_END when the item is complete and later rows are not read,
+ * or -1 with b->err filled (*out left NULL).
  */
 typedef int field_reader(const struct item_field *f, json_t *v,
                          const char *name, struct item_build *b, json_t **out);
@@ -391,7 +391,10 @@ read_expires(const struct item_field *f, json_t *v, const char *name,
 	return give_time(out, t, b);
 }
 
-/* embargo: a time still to come refuses the item (none are held yet). */
+/*
+ * embargo: a time still to come refuses the item (none are held yet).  A
+ * bad one is called "embargo" whichever of its names the payload used.
+ */
 static int
 read_embargo(const struct item_field *f, json_t *v, const char *name,
              struct item_build *b, json_t **out)
