@@ -99,9 +99,9 @@ parse_object(const char *topic, const char *payload, size_t len, time_t now,
 }
 
 /*
- * A plain-text payload: the text, trimmed of ASCII blanks, is the
+ * A plain-text payload: p[0..len), already trimmed of ASCII blanks, is the
  * headline, read by the same field table as {"headline": text}; its id is
- * derived from the trimmed text.  0, or -1 with err filled.
+ * derived from it.  0, or -1 with err filled.
  */
 static int
 parse_text(const char *topic, const char *p, size_t len, time_t now,
@@ -112,12 +112,6 @@ parse_text(const char *topic, const char *p, size_t len, time_t now,
 	json_t *text;
 	int rc;
 
-	while (len && isspace((unsigned char)*p)) {
-		p++;
-		len--;
-	}
-	while (len && isspace((unsigned char)p[len - 1]))
-		len--;
 	b.hashed = p;
 	b.hashed_len = len;
 
@@ -176,7 +170,7 @@ int
 item_parse(const char *topic, const char *payload, size_t len, time_t now,
            struct item *it, struct item_error *err)
 {
-	size_t lead = 0;
+	size_t lead = 0, end = len;
 	int rc;
 
 	memset(it, 0, sizeof(*it));
@@ -192,13 +186,16 @@ item_parse(const char *topic, const char *payload, size_t len, time_t now,
 		                 ITEM_MAX_PAYLOAD);
 	while (lead < len && isspace((unsigned char)payload[lead]))
 		lead++;
+	while (end > lead && isspace((unsigned char)payload[end - 1]))
+		end--;
 
 	if (lead < len && payload[lead] == '{')
 		rc = parse_object(topic, payload, len, now, it, err);
-	else if (refuse_other_json(payload + lead, len - lead, err))
+	else if (refuse_other_json(payload + lead, end - lead, err))
 		rc = -1;
 	else
-		rc = parse_text(topic, payload, len, now, it, err);
+		rc =
+		    parse_text(topic, payload + lead, end - lead, now, it, err);
 	if (rc) {
 		item_free(it);
 		return -1;
