@@ -18,6 +18,7 @@ enum item_reason {
 	ITEM_ERR_TOO_LARGE,
 	ITEM_ERR_UTF8,
 	ITEM_ERR_JSON,
+	ITEM_ERR_NOT_OBJECT,
 	ITEM_ERR_HEADLINE,
 	ITEM_ERR_FIELD,
 	ITEM_ERR_URL,
@@ -26,6 +27,7 @@ enum item_reason {
 	ITEM_ERR_STATUS,
 	ITEM_ERR_TOPIC,
 	ITEM_ERR_EMBARGO,
+	ITEM_ERR_NOMEM,
 	ITEM_REASON_COUNT
 };
 
@@ -53,18 +55,26 @@ struct item {
 
 /*
  * item_parse() - turn a payload published on topic into an item.
- * A payload whose first non-blank byte is '{' is JSON (our fields or IPTC
- * ninjs names); anything else is a plain-text headline stamped with now.
+ * A payload whose first non-blank byte is '{' is a JSON object (our fields
+ * or IPTC ninjs names); one that is JSON of another kind (an array, a
+ * number, true, false, null) is refused as ITEM_ERR_NOT_OBJECT; anything
+ * else, a JSON string included, is a plain-text headline stamped with now.
  * Returns 0 and fills *it, or -1 and fills *err (nothing to free).
  */
 int item_parse(const char *topic, const char *payload, size_t len, time_t now,
                struct item *it, struct item_error *err);
 
-/* item_set_seq() - record the item's log position ("ms-n") in its JSON. */
-void item_set_seq(struct item *it, const char *seq);
+/*
+ * item_set_seq() - record the item's log position ("ms-n") in its JSON.
+ * Returns 0, or -1 when out of memory (the item keeps its old seq).
+ */
+int item_set_seq(struct item *it, const char *seq);
 
-/* item_set_version() - give the item a version (an implied correction). */
-void item_set_version(struct item *it, long version);
+/*
+ * item_set_version() - give the item a version (an implied correction).
+ * Returns 0, or -1 when out of memory (the item is unchanged).
+ */
+int item_set_version(struct item *it, long version);
 
 /* item_free() - release what item_parse() made; safe on a zeroed item. */
 void item_free(struct item *it);

@@ -87,6 +87,23 @@ is_web_url(json_t *v)
 	return !strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8);
 }
 
+/*
+ * 1 if p[0..len) is whole JSON other than an object or a string (an
+ * array, a number, true, false, null): item_parse() must refuse it.
+ */
+static int
+is_other_json(const char *p, size_t len)
+{
+	json_error_t e;
+	json_t *v = json_loadb(
+	    p, len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL,
+	    &e);
+	int other = v && !json_is_object(v) && !json_is_string(v);
+
+	json_decref(v);
+	return other;
+}
+
 /* Check what a usable (not withheld or canceled) item must carry. */
 static void
 check_usable(const struct item *it, const char *payload, size_t len)
@@ -134,6 +151,7 @@ check_usable(const struct item *it, const char *payload, size_t len)
 		return;
 	while (n && isspace((unsigned char)p[n - 1]))
 		n--;
+	CHECK(!is_other_json(p, n));
 	CHECK(json_string_length(hl) == n);
 	CHECK(!memcmp(json_string_value(hl), p, n));
 	CHECK(it->id_derived);
@@ -283,11 +301,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	item_free(&again);
 
 	seq_format(s, seqbuf);
-	item_set_seq(&it, seqbuf);
+	CHECK(!item_set_seq(&it, seqbuf));
 	CHECK(!strcmp(json_string_value(json_object_get(it.json, "seq")),
 	              seqbuf));
 	if (it.status == ITEM_USABLE) {
-		item_set_version(&it, it.version + 1);
+		CHECK(!item_set_version(&it, it.version + 1));
 		CHECK(json_integer_value(json_object_get(it.json, "version")) ==
 		      it.version);
 		check_message(&it, s);

@@ -245,6 +245,95 @@ test_invisible_characters_are_blank(void **state)
 	}
 }
 
+/*
+ * jansson's allocator for test_allocation_failures: allocation fail_at
+ * fails, and every later one too while fail_on (memory running out).
+ */
+static long allocs, fail_at = -1;
+static int fail_on;
+
+static void *
+failing_malloc(size_t n)
+{
+	long k = allocs++;
+
+	if (fail_at >= 0 && (k == fail_at || (fail_on && k > fail_at)))
+		return NULL;
+	return malloc(n);
+}
+
+/*
+ * Make each allocation jansson makes for an item fail in turn: the payload
+ * is refused as out_of_memory, nothing half-built is kept and nothing
+ * leaks, until none fails and the item is the usual one.  While jansson
+ * parses, memory runs out for good from the failed allocation on (its
+ * lexer drops bytes when a single one fails, and reports a string it
+ * could not allocate as an invalid token: bad_json).  The setters leave
+ * the item as it was when theirs fails.
+ */
+static void
+test_allocation_failures(void **state)
+{
+	static const char *const payloads[] = {
+	    "{\"id\":\"m\",\"headline\":\"H\",\"priority\":\"flash\","
+	    "\"label\":\"L\",\"url\":\"https://e.org/\",\"source\":\"S\","
+	    "\"lang\":\"fr\",\"premium\":true,\"related\":[{\"headline\":"
+	    "\"R\",\"url\":\"https://e.org/r\",\"premium\":false}],"
+	    "\"expires\":\"2030-01-01T00:00:00Z\",\"version\":\"2\"}",
+	    "{\"uri\":\"urn:x\",\"headlines\":[{\"role\":\"main\","
+	    "\"value\":\"N\"}],\"versionCreated\":\"2019-08-09T09:46:53Z\"}",
+	    "{\"id\":\"k\",\"status\":\"canceled\"}",
+	    "Plain text headline",
+	    "[1, 2, 3]",
+	};
+	struct item_error err;
+	struct item it, want;
+
+	(void)state;
+	json_set_alloc_funcs(failing_malloc, free);
+	for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
+		const char *p = payloads[i];
+		size_t len = strlen(p);
+		long parsing;
+		int rc, want_rc;
+
+		fail_at = -1;
+		allocs = 0;
+		json_decref(json_loadb(
+		    p, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL));
+		parsing = allocs;
+		want_rc = item_parse("w", p, len, 0, &want, &err);
+		for (fail_at = 0;; fail_at++) {
+			allocs = 0;
+			fail_on = fail_at < parsing;
+			rc = item_parse("w", p, len, 0, &it, &err);
+			if (allocs <= fail_at) /* none failed: the usual */
+				break;
+			if (!rc || (err.reason != ITEM_ERR_NOMEM &&
+			            (!fail_on || err.reason != ITEM_ERR_JSON)))
+				fail_msg("%s: allocation %ld failed: %s: %s", p,
+				         fail_at, item_reason_name(err.reason),
+				         err.text);
+			assert_null(it.json);
+		}
+		fail_at = -1;
+		assert_int_equal(rc, want_rc);
+		if (!want_rc) {
+			assert_true(json_equal(it.json, want.json));
+			fail_at = allocs = 0;
+			assert_int_equal(item_set_seq(&it, "1-1"), -1);
+			allocs = 0;
+			assert_int_equal(item_set_version(&it, 9), -1);
+			fail_at = -1;
+			assert_true(json_equal(it.json, want.json));
+			assert_int_equal(it.version, want.version);
+			item_free(&it);
+			item_free(&want);
+		}
+	}
+	json_set_alloc_funcs(malloc, free);
+}
+
 static int
 by_name(const void *a, const void *b)
 {
@@ -291,6 +380,8 @@ main(void)
 	    (struct CMUnitTest)cmocka_unit_test(test_seq_and_version_setters);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(
 	    test_invisible_characters_are_blank);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_allocation_failures);
 	int failed = _cmocka_run_group_tests("item", tests, n, NULL, NULL);
 
 	for (size_t i = 0; i < n; i++)
