@@ -146,11 +146,10 @@ ingest_entry(void *arg, struct seq seq, const char *topic_in, size_t topic_len,
 		item_free(&it);
 		return;
 	}
-	if (version != it.version)
-		item_set_version(&it, version);
-	item_set_seq(&it, seqbuf);
-	m = msg_new_item(&it, seq);
-	if (!m || history_put(in->history, it.topic, it.id, version, m)) {
+	m = NULL;
+	if ((version != it.version && item_set_version(&it, version)) ||
+	    item_set_seq(&it, seqbuf) || !(m = msg_new_item(&it, seq)) ||
+	    history_put(in->history, it.topic, it.id, version, m)) {
 		log_err("out of memory: item %s/%s lost", it.topic, it.id);
 		msg_unref(m);
 		item_free(&it);
