@@ -15,7 +15,8 @@ struct gen_opts {
 	const char *scenario, *target;
 	const char *host; /* server address (IPv4) */
 	int port;
-	const char *path;  /* WebSocket path, e.g. /ws */
+	const char *path;  /* WebSocket path, e.g. /ws, or EventSource path */
+	int sse;           /* EventSource readers instead of WebSocket */
 	int greet;         /* frames the server sends before live ones */
 	const char *pub;   /* redis:PORT:CHANNEL or http:PORT:PATH */
 	pid_t pid;         /* the server process to sample, 0 = none */
@@ -45,6 +46,9 @@ struct gen_stats {
 	uint64_t closed_by_server;
 	uint64_t snapshots;        /* snapshot messages received */
 	uint64_t last_delivery_ns; /* when the latest item message arrived */
+	uint64_t bad_head;         /* responses with the wrong status/type */
+	uint64_t sse_comments;     /* EventSource comment lines (keep-alive) */
+	uint64_t sse_mismatch;     /* events whose type was not their data's */
 	struct hist latency;       /* publish schedule -> receive, ns */
 	struct hist ready_time;    /* connect start -> greeted, ns */
 };

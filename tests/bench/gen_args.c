@@ -25,6 +25,7 @@ static const struct option longopts[] = {
     {"host", required_argument, NULL, 'H'},
     {"port", required_argument, NULL, 'p'},
     {"path", required_argument, NULL, 'P'},
+    {"sse", no_argument, NULL, 'e'},
     {"greet", required_argument, NULL, 'g'},
     {"pub", required_argument, NULL, 'b'},
     {"pid", required_argument, NULL, 'k'},
@@ -54,6 +55,8 @@ usage(int status)
 	    "PATH --clients N\n"
 	    "  [--items M --rate R --size B] [--pid SERVER_PID] [--path "
 	    "/ws] [--greet G]\n"
+	    "  [--sse] (EventSource readers: GET --path, e.g. "
+	    "/events?topics=bench)\n"
 	    "  [--prefill K] [--idle S] [--inflight K] [--drain S] [--stall "
 	    "S]\n"
 	    "  [--storm [--missed K] [--resume [--resume-greet G]]]\n"
@@ -83,6 +86,9 @@ gen_parse_args(int argc, char **argv)
 			break;
 		case 'P':
 			opts.path = optarg;
+			break;
+		case 'e':
+			opts.sse = 1;
 			break;
 		case 'g':
 			opts.greet = atoi(optarg);

@@ -1,10 +1,14 @@
-/* gen_clients.c: many WebSocket clients on one epoll loop, kept small. */
+/*
+ * gen_clients.c: many WebSocket clients, or EventSource readers (--sse), on
+ * one epoll loop, kept small.
+ */
 #include "gen_clients.h"
 
 #include "clock.h"
 #include "gen.h"
 #include "marker.h"
 #include "seqcap.h"
+#include "sse_rx.h"
 #include "ws_rx.h"
 
 #include <arpa/inet.h>
@@ -25,22 +29,34 @@
 #define TYPE_PREFIX     "{\"type\":\""
 #define TYPE_PREFIX_LEN 9
 
+/* An EventSource response must name this type (case aside). */
+#define CT_HEADER "content-type:"
+#define CT_TYPE   "text/event-stream"
+
 enum cstate { C_IDLE, C_CONNECTING, C_HTTP, C_OPEN, C_DEAD };
-enum mkind { K_UNKNOWN, K_HELLO, K_SNAPSHOT, K_OTHER };
+enum mkind { K_UNKNOWN, K_HELLO, K_SNAPSHOT, K_ITEM, K_OTHER };
+/* progress through a header line against CT_HEADER, spaces, CT_TYPE */
+enum ctstate { CT_NAME, CT_OWS, CT_VALUE, CT_END, CT_NO };
 
 /* One connection: parse state only, no buffers (about 100 bytes). */
 struct client {
 	int fd;
 	uint8_t state;
 	uint8_t http_pos; /* bytes of the status line seen, up to 12 */
-	uint8_t http_ok;  /* it said 101 */
+	uint8_t http_ok;  /* it said 101 (WebSocket) or 200 (EventSource) */
+	uint8_t ct_state; /* enum ctstate, for the header line being read */
+	uint8_t ct_pos;   /* bytes of CT_HEADER or CT_TYPE matched */
+	uint8_t ct_ok;    /* Content-Type: text/event-stream was seen */
 	uint8_t crlf;     /* progress through the blank line */
 	uint8_t greets;   /* hello and snapshot messages so far */
 	uint8_t ctl_len;
 	uint8_t is_ready;
 	uint8_t head_pos; /* bytes of the message compared to TYPE_PREFIX */
 	uint8_t kind;     /* enum mkind of the message being read */
-	struct ws_rx rx;
+	union {
+		struct ws_rx ws;   /* WebSocket frames */
+		struct sse_rx sse; /* or EventSource lines */
+	} rx;
 	struct marker mk;
 	uint32_t received; /* items, in increasing seq */
 	int64_t last_seq;
@@ -57,6 +73,8 @@ static struct seqcap seq0;               /* client 0's messages */
 static char resume_seq[SEQCAP_MAX + 1];
 static char request[1024];
 static size_t request_len;
+static int sse_mode;            /* EventSource readers, not WebSocket */
+static const char *want_status; /* "101" or "200" */
 static uint8_t rbuf[1 << 18];
 
 int
@@ -128,13 +146,22 @@ void
 clients_start(const char *path, unsigned cap, uint64_t t0, unsigned greet,
               unsigned items)
 {
-	request_len = (size_t)snprintf(
-	    request, sizeof(request),
-	    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
-	    "Connection: Upgrade\r\n"
-	    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-	    "Sec-WebSocket-Version: 13\r\n\r\n",
-	    path, opts.host, opts.port);
+	sse_mode = opts.sse;
+	want_status = sse_mode ? "200" : "101";
+	if (sse_mode)
+		request_len =
+		    (size_t)snprintf(request, sizeof(request),
+		                     "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
+		                     "Accept: text/event-stream\r\n\r\n",
+		                     path, opts.host, opts.port);
+	else
+		request_len = (size_t)snprintf(
+		    request, sizeof(request),
+		    "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+		    "Connection: Upgrade\r\n"
+		    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		    "Sec-WebSocket-Version: 13\r\n\r\n",
+		    path, opts.host, opts.port);
 	next_start = 0;
 	inflight = 0;
 	max_inflight = cap ? cap : ncl;
@@ -242,7 +269,8 @@ deliver(struct client *c, uint32_t seq, uint64_t sent)
 		stats.complete++;
 }
 
-/* Tell hello and snapshot messages from the rest by their first bytes. */
+/* Tell hello, snapshot and item messages from the rest by their first
+ * bytes. */
 static void
 classify(struct client *c, const uint8_t *p, size_t n)
 {
@@ -253,11 +281,28 @@ classify(struct client *c, const uint8_t *p, size_t n)
 		} else {
 			c->kind = p[i] == 'h'   ? K_HELLO
 			          : p[i] == 's' ? K_SNAPSHOT
+			          : p[i] == 'i' ? K_ITEM
 			                        : K_OTHER;
 		}
 	}
 }
 
+/*
+ * Bytes of a message (a WebSocket data frame's payload, an EventSource
+ * event's data): its kind, client 0's seq, and the marker of anything but
+ * a greeting (a snapshot holds older items' markers).
+ */
+static void
+scan(struct client *c, const uint8_t *p, size_t n)
+{
+	classify(c, p, n);
+	if (c == cl)
+		seqcap_feed(&seq0, p, n);
+	if (c->kind != K_HELLO && c->kind != K_SNAPSHOT)
+		marker_feed(&c->mk, p, n);
+}
+
+/* A WebSocket frame's payload bytes: control frames kept, data scanned. */
 static void
 on_data(void *u, int op, const uint8_t *p, size_t n)
 {
@@ -272,11 +317,7 @@ on_data(void *u, int op, const uint8_t *p, size_t n)
 		}
 		return;
 	}
-	classify(c, p, n);
-	if (c == cl)
-		seqcap_feed(&seq0, p, n);
-	if (c->kind != K_HELLO && c->kind != K_SNAPSHOT)
-		marker_feed(&c->mk, p, n);
+	scan(c, p, n);
 }
 
 /* Answer a ping with a pong carrying the same data (zero mask key). */
@@ -291,6 +332,17 @@ send_pong(struct client *c)
 		fprintf(stderr, "tickbench: pong: %s\n", strerror(errno));
 }
 
+/* Forget the message just read: ready to scan the next. */
+static void
+message_reset(struct client *c)
+{
+	if (c == cl)
+		seqcap_reset(&seq0);
+	marker_reset(&c->mk);
+	c->kind = K_UNKNOWN;
+	c->head_pos = 0;
+}
+
 /* A whole message arrived: a greeting, an item, or something else. */
 static void
 on_message(struct client *c)
@@ -303,11 +355,7 @@ on_message(struct client *c)
 	}
 	if (c == cl && seq0.done)
 		memcpy(resume_seq, seq0.value, sizeof(resume_seq));
-	if (c == cl)
-		seqcap_reset(&seq0);
-	marker_reset(&c->mk);
-	c->kind = K_UNKNOWN;
-	c->head_pos = 0;
+	message_reset(c);
 	check_ready(c);
 }
 
@@ -330,7 +378,96 @@ on_frame_end(void *u, int op, int fin)
 
 static const struct ws_rx_cb rx_cb = {on_data, on_frame_end};
 
-/* The 101 response, a byte range at a time; returns bytes it used. */
+/* An EventSource event's data bytes: scanned as a message's. */
+static void
+on_sse_data(void *u, const uint8_t *p, size_t n)
+{
+	scan(u, p, n);
+}
+
+/*
+ * An EventSource event ended.  tickerd names each event after its data's
+ * "type" (event: item, data: {"type":"item",...}); one that does not is
+ * counted and otherwise ignored (its reader then misses the item).
+ */
+static void
+on_sse_event(void *u, const char *type)
+{
+	struct client *c = u;
+	uint8_t kind = !strcmp(type, "hello")      ? K_HELLO
+	               : !strcmp(type, "snapshot") ? K_SNAPSHOT
+	               : !strcmp(type, "item")     ? K_ITEM
+	                                           : K_OTHER;
+
+	if (kind != c->kind) {
+		if (!stats.sse_mismatch++)
+			fprintf(stderr,
+			        "tickbench: client %u: an \"event: %s\" whose "
+			        "data is not of that type\n",
+			        (unsigned)(c - cl), type);
+		message_reset(c);
+		return;
+	}
+	on_message(c);
+}
+
+/* A comment line: the server's keep-alive. */
+static void
+on_sse_comment(void *u)
+{
+	(void)u;
+	stats.sse_comments++;
+}
+
+static const struct sse_rx_cb sse_cb = {on_sse_data, on_sse_event,
+                                        on_sse_comment};
+
+/* One byte of the response head: is it a Content-Type line naming
+ * text/event-stream (parameters after ';' allowed)? */
+static void
+content_type_byte(struct client *c, uint8_t b)
+{
+	uint8_t lc = b >= 'A' && b <= 'Z' ? (uint8_t)(b + 32) : b;
+
+	if (b == '\n') { /* a new header line */
+		c->ct_ok |= c->ct_state == CT_END;
+		c->ct_state = CT_NAME;
+		c->ct_pos = 0;
+		return;
+	}
+	switch (c->ct_state) {
+	case CT_NAME:
+		if (lc != (uint8_t)CT_HEADER[c->ct_pos])
+			c->ct_state = CT_NO;
+		else if (!CT_HEADER[++c->ct_pos])
+			c->ct_state = CT_OWS;
+		return;
+	case CT_OWS:
+		if (b == ' ' || b == '\t')
+			return;
+		c->ct_state = CT_VALUE;
+		c->ct_pos = 0;
+		/* fall through */
+	case CT_VALUE:
+		if (lc != (uint8_t)CT_TYPE[c->ct_pos])
+			c->ct_state = CT_NO;
+		else if (!CT_TYPE[++c->ct_pos])
+			c->ct_state = CT_END;
+		return;
+	case CT_END:
+		c->ct_ok |= b == '\r' || b == ';' || b == ' ' || b == '\t';
+		c->ct_state = CT_NO;
+		return;
+	default:
+		return;
+	}
+}
+
+/*
+ * The response head, a byte range at a time: a 101 for a WebSocket; a 200
+ * with Content-Type: text/event-stream for an EventSource reader.  Returns
+ * the bytes it used.
+ */
 static size_t
 read_http(struct client *c, const uint8_t *p, size_t n)
 {
@@ -339,19 +476,30 @@ read_http(struct client *c, const uint8_t *p, size_t n)
 
 	for (i = 0; i < n && c->crlf < 4; i++) {
 		if (c->http_pos < 12) {
-			if (c->http_pos >= 9 && p[i] != "101"[c->http_pos - 9])
+			if (c->http_pos >= 9 &&
+			    p[i] != (uint8_t)want_status[c->http_pos - 9])
 				c->http_ok = 0;
 			else if (c->http_pos == 9)
 				c->http_ok = 1;
 			c->http_pos++;
 		}
+		if (sse_mode)
+			content_type_byte(c, p[i]);
 		if (p[i] == (uint8_t)blank[c->crlf])
 			c->crlf++;
 		else
 			c->crlf = p[i] == '\r';
 	}
 	if (c->crlf == 4) {
-		if (!c->http_ok) {
+		if (!c->http_ok || (sse_mode && !c->ct_ok)) {
+			if (!stats.bad_head++)
+				fprintf(stderr,
+				        "tickbench: client %u: the response "
+				        "was not %s%s\n",
+				        (unsigned)(c - cl), want_status,
+				        sse_mode ? " with Content-Type: "
+				                   "text/event-stream"
+				                 : "");
 			fail(c, 0);
 			return n;
 		}
@@ -403,8 +551,11 @@ clients_event(uint32_t i, uint32_t events)
 	now_cached = now_ns();
 	if (c->state == C_HTTP)
 		used = read_http(c, rbuf, (size_t)n);
-	if (c->state == C_OPEN && used < (size_t)n)
-		ws_rx_feed(&c->rx, rbuf + used, (size_t)n - used, &rx_cb, c);
+	if (c->state == C_OPEN && used < (size_t)n && sse_mode)
+		sse_rx_feed(&c->rx.sse, rbuf + used, (size_t)n - used, &sse_cb,
+		            c);
+	else if (c->state == C_OPEN && used < (size_t)n)
+		ws_rx_feed(&c->rx.ws, rbuf + used, (size_t)n - used, &rx_cb, c);
 	if (c->state == C_DEAD && c->fd >= 0) {
 		/* The server sent a close frame. */
 		c->state = C_OPEN;

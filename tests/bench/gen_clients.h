@@ -1,4 +1,5 @@
-/* gen_clients.h: the generator's WebSocket client connections. */
+/* gen_clients.h: the generator's client connections (WebSocket or
+ * EventSource). */
 #ifndef BENCH_GEN_CLIENTS_H
 #define BENCH_GEN_CLIENTS_H
 

@@ -1,8 +1,9 @@
 /*
- * gen_main.c: tickbench, the load generator.  Opens N WebSocket clients to
- * one server, publishes M timestamped items on a fixed schedule, and prints
- * one RESULT line: latencies (schedule -> receive, so a slow server cannot
- * hide its queueing), completeness, and the server's CPU and memory.
+ * gen_main.c: tickbench, the load generator.  Opens N WebSocket clients
+ * (or, with --sse, EventSource readers) to one server, publishes M timestamped
+ * items on a fixed schedule, and prints one RESULT line: latencies (schedule ->
+ * receive, so a slow server cannot hide its queueing), completeness, and the
+ * server's CPU and memory.
  */
 #include "clock.h"
 #include "gen.h"
@@ -276,6 +277,12 @@ main(int argc, char **argv)
 		       ms(stats.latency.max));
 	if (opts.items)
 		report_worst_item();
+	if (opts.sse)
+		printf(" proto=sse bad_head=%llu sse_comments=%llu "
+		       "sse_mismatch=%llu",
+		       (unsigned long long)stats.bad_head,
+		       (unsigned long long)stats.sse_comments,
+		       (unsigned long long)stats.sse_mismatch);
 	printf("\n");
 	return 0;
 }

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # run.sh: tickerd's benchmark (`make bench`).  Runs each scenario against
 # tickerd, the raw floor (tests/bench/floor_*.c) and Nchan, one after the
-# other on the same private Redis, and prints one table.
+# other on the same private Redis, and prints one table.  The sse-*
+# scenarios are EventSource readers, tickerd only (the others have none).
 #
 #   tests/bench/run.sh                 full run (installs nginx + Nchan if missing),
 #                                      raw output saved in tests/bench/results/<date>.txt
-#   tests/bench/run.sh --smoke         tiny run, tickerd + floor only (make test)
+#   tests/bench/run.sh --smoke         tiny run, tickerd + floor (+ EventSource) only (make test)
 #   env: TICKERD_BIN=path (another build; TICKERD_COMMIT=what it was built from)
-#   options: --targets "tickerd floor nchan"  --scenarios "steady burst idle storm ingest"
-#            --rounds N (steady and burst, median shown; default 3)
+#   options: --targets "tickerd floor nchan"
+#            --scenarios "steady sse-steady burst idle sse-idle storm ingest"
+#            --rounds N (steady, sse-steady and burst, median shown; default 3)
 #            --scale F (multiply client counts, for development)  --no-save  --out FILE
 #
 # Server on CPU 0, generator and Redis on CPU 1 (taskset), loopback only.
@@ -22,17 +24,17 @@ GEN=$BENCH_BIN/tickbench
 FLOOR=$BENCH_BIN/floor
 
 targets="tickerd floor nchan"
-scenarios="steady burst idle storm ingest"
+scenarios="steady sse-steady burst idle sse-idle storm ingest"
 rounds=3 # for the scenarios judged against the floor (steady, burst)
 scale=1
 save=1
 out=
 smoke=0
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
-	--smoke) smoke=1; targets="tickerd floor"; scenarios=smoke; save=0; rounds=1 ;;
+	--smoke) smoke=1; targets="tickerd floor"; scenarios="smoke sse-smoke"; save=0; rounds=1 ;;
 	--targets) targets=$2; shift ;;
 	--scenarios) scenarios=$2; shift ;;
 	--scale) scale=$2; shift ;;
@@ -146,7 +148,8 @@ wait_port "$REDIS_PORT" || { say "redis-server did not start"; cat "$TMP/redis.l
 
 # ---- one server under test (CPU 0) ------------------------------------------
 # start_target NAME: sets PORT, KILL_PID (what we stop), SAMPLE_PID (whose CPU
-# and memory are measured), PUB and GREET for the generator.
+# and memory are measured), PUB, GREET, WSPATH and SSEPATH (EventSource, empty
+# when the target has none) for the generator.
 start_target() {
 	PORT=$(spare_port)
 	case $1 in
@@ -156,6 +159,7 @@ start_target() {
 			--log-level warn >"$TMP/tickerd.log" 2>&1 &
 		KILL_PID=$! SAMPLE_PID=$!
 		PUB=redis:$REDIS_PORT:ticker:bench GREET=2 WSPATH=/ws
+		SSEPATH='/events?topics=bench' # the topic tickbench publishes on
 		local i
 		for ((i = 0; i < 100; i++)); do
 			http_get "$PORT" /healthz | grep -q '"redis":"connected"' && break
@@ -165,7 +169,7 @@ start_target() {
 	floor)
 		taskset -c 0 "$FLOOR" "$PORT" "$REDIS_PORT" 'ticker:*' >"$TMP/floor.log" 2>&1 &
 		KILL_PID=$! SAMPLE_PID=$!
-		PUB=redis:$REDIS_PORT:ticker:bench GREET=0 WSPATH=/ws
+		PUB=redis:$REDIS_PORT:ticker:bench GREET=0 WSPATH=/ws SSEPATH=
 		wait_port "$PORT"
 		;;
 	nchan)
@@ -176,7 +180,7 @@ start_target() {
 		taskset -c 0 nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" \
 			-e "$TMP/nginx/error.log" >"$TMP/nchan.log" 2>&1 &
 		KILL_PID=$!
-		PUB=http:$PORT:/pub GREET=0 WSPATH=/ws
+		PUB=http:$PORT:/pub GREET=0 WSPATH=/ws SSEPATH=
 		wait_port "$PORT"
 		SAMPLE_PID=$(awk '{print $1}' "/proc/$KILL_PID/task/$KILL_PID/children" 2>/dev/null)
 		sleep 0.3 # its Redis connections
@@ -212,6 +216,11 @@ scenario_args() {
 		echo "--clients $(clients 10000) --prefill 50 --storm --missed 5 --items 5 --rate 5" \
 			"$([[ $2 == tickerd ]] && echo --resume)" ;;
 	ingest) echo "--clients $(clients 100) --items 50000 --rate 5000" ;;
+	# EventSource readers (tickerd only): the loads of smoke, steady and
+	# idle's first part, as many readers as steady has clients.
+	sse-smoke) echo "--sse --clients 20 --items 20 --rate 50" ;;
+	sse-steady) echo "--sse --clients $(clients 10000) --items 50 --rate 5" ;;
+	sse-idle) echo "--sse --clients $(clients 10000) --idle 5 --items 1 --rate 1" ;;
 	*) say "unknown scenario $1"; return 1 ;;
 	esac
 }
@@ -248,37 +257,61 @@ busy_start=$(busy_pct)
 } >"$RAW"
 
 failed=0
+# run_one SCENARIO TARGET ROUND ROUNDS: start the target, run the generator
+# (its RESULT line into $RAW), stop the target.
+run_one() {
+	local s=$1 t=$2 r=$3 n=$4 args path
+	args=$(scenario_args "$s" "$t")
+	say "$s / $t${n:+ (round $r of $n)}: $args"
+	if ! start_target "$t"; then
+		failed=1
+		return
+	fi
+	path=$WSPATH
+	if [[ $s == sse-* ]]; then
+		path=$SSEPATH
+	fi
+	echo "# $s / $t, round $r: tickbench $args --path $path" >>"$RAW"
+	# shellcheck disable=SC2086
+	if ! taskset -c 1 "$GEN" --scenario "$s" --target "$t" --port "$PORT" \
+		--path "$path" --greet "$GREET" --pub "$PUB" --pid "$SAMPLE_PID" \
+		$args >>"$RAW" 2>>"$TMP/gen.log"; then
+		say "the generator failed on $s / $t:"
+		tail -5 "$TMP/gen.log" >&2
+		failed=1
+	fi
+	if [[ $t == tickerd ]]; then
+		echo "# healthz: $(http_get "$PORT" /healthz | tail -1)" >>"$RAW"
+	fi
+	stop "$KILL_PID"
+	# what the server said (warnings and errors only), for the record
+	{ cat "$TMP/$t.log"; [[ $t == nchan ]] && cat "$TMP/nginx/error.log"; } 2>/dev/null |
+		grep -v '^\s*$' | tail -n 5 | sed "s/^/# $t log: /" >>"$RAW" || true
+	: >"$TMP/$t.log"
+	[[ $t == nchan ]] && : >"$TMP/nginx/error.log"
+	redis-cli -p "$REDIS_PORT" flushall >/dev/null
+}
+
+# An EventSource scenario (sse-X) runs against tickerd only.  Asked for with
+# its WebSocket counterpart X, it runs in X's rounds, right after X's
+# targets, so tickerd's two protocols are measured side by side, round by
+# round, under the same conditions on a shared machine.
+has() { [[ " $1 " == *" $2 "* ]]; }
+if [[ $scenarios == *sse-* ]] && ! has "$targets" tickerd; then
+	say "the sse-* scenarios run against tickerd only, which is not among the targets"
+fi
 for s in $scenarios; do
+	[[ $s == sse-* ]] && has "$scenarios" "${s#sse-}" && continue
 	n=1
-	[[ $s == steady || $s == burst ]] && n=$rounds
+	[[ $s == steady || $s == burst || $s == sse-steady ]] && n=$rounds
 	for ((r = 1; r <= n; r++)); do
-	for t in $targets; do
-		args=$(scenario_args "$s" "$t")
-		say "$s / $t${n:+ (round $r of $n)}: $args"
-		if ! start_target "$t"; then
-			failed=1
-			continue
+		for t in $targets; do
+			[[ $s == sse-* && $t != tickerd ]] && continue
+			run_one "$s" "$t" "$r" "$n"
+		done
+		if [[ $s != sse-* ]] && has "$scenarios" "sse-$s" && has "$targets" tickerd; then
+			run_one "sse-$s" tickerd "$r" "$n"
 		fi
-		echo "# $s / $t, round $r: tickbench $args" >>"$RAW"
-		# shellcheck disable=SC2086
-		if ! taskset -c 1 "$GEN" --scenario "$s" --target "$t" --port "$PORT" \
-			--path "$WSPATH" --greet "$GREET" --pub "$PUB" --pid "$SAMPLE_PID" \
-			$args >>"$RAW" 2>>"$TMP/gen.log"; then
-			say "the generator failed on $s / $t:"
-			tail -5 "$TMP/gen.log" >&2
-			failed=1
-		fi
-		if [[ $t == tickerd ]]; then
-			echo "# healthz: $(http_get "$PORT" /healthz | tail -1)" >>"$RAW"
-		fi
-		stop "$KILL_PID"
-		# what the server said (warnings and errors only), for the record
-		{ cat "$TMP/$t.log"; [[ $t == nchan ]] && cat "$TMP/nginx/error.log"; } 2>/dev/null |
-			grep -v '^\s*$' | tail -n 5 | sed "s/^/# $t log: /" >>"$RAW" || true
-		: >"$TMP/$t.log"
-		[[ $t == nchan ]] && : >"$TMP/nginx/error.log"
-		redis-cli -p "$REDIS_PORT" flushall >/dev/null
-	done
 	done
 done
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # smoke.sh: the benchmark's smoke test for `make test`.  A tiny run (20
-# clients, 20 items, tickerd and the floor) that asserts only that every
-# client received every item and that the table printed -- no timing.
+# clients, 20 items, tickerd and the floor; then 20 EventSource readers of
+# tickerd) that asserts only that every client received every item and that
+# the table printed -- no timing.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -26,12 +27,17 @@ BENCH_SMOKE_RAW=$raw timeout 60 "$HERE/run.sh" --smoke || status=$?
 check "run.sh --smoke exited 0" test "$status" -eq 0
 
 # every client got every item, in order, from each target
-complete() {
-	grep -q "^RESULT scenario=smoke target=$1 clients=20 items=20 .* complete=20 missing=0 disorder=0 " "$raw"
+complete() { # complete TARGET [SCENARIO]
+	grep -q "^RESULT scenario=${2:-smoke} target=$1 clients=20 items=20 .* complete=20 missing=0 disorder=0 " "$raw"
 }
 check "tickerd: 20 clients x 20 items delivered" complete tickerd
 check "floor: 20 clients x 20 items delivered" complete floor
+check "tickerd EventSource: 20 readers x 20 items delivered" complete tickerd sse-smoke
+# each response was a 200 text/event-stream, each event named as its data
+check "tickerd EventSource: heads and event names as expected" \
+	grep -q '^RESULT scenario=sse-smoke .* proto=sse bad_head=0 sse_comments=[0-9]* sse_mismatch=0$' "$raw"
 check "the table printed" grep -q '^smoke .*server CPU per delivery' "$raw"
+check "the EventSource rows printed" grep -q '^sse-smoke .*server CPU per delivery' "$raw"
 
 echo "bench smoke: $pass passed, $fail failed"
 ((fail == 0))

@@ -1,5 +1,7 @@
 # table.awk: the benchmark's RESULT lines -> one table, tickerd vs floor vs
-# Nchan, with ratios and a verdict against the issue's targets.
+# Nchan, with ratios and a verdict against the issue's targets.  The sse-*
+# scenarios (EventSource readers, tickerd only) are judged against tickerd's
+# WebSocket figures for the same load.
 #   awk -f table.awk raw.txt
 function num(s, t, k) { return ((s, t, k) in R) ? R[s, t, k] + 0 : "" }
 function have(s, t, k) { return ((s, t, k) in R) }
@@ -30,10 +32,52 @@ function verdict(s, k, kind, lim,   v, r) {
 function row(s, label, k, f, kind, lim, goal) {
 	if (!have(s, "tickerd", k) && !have(s, "floor", k) && !have(s, "nchan", k))
 		return
-	printf "%-9s %-34s %10s %10s %10s %8s %8s  %-16s %s\n", shown[s], label,
+	printf "%-10s %-34s %10s %10s %10s %8s %8s  %-16s %s\n", shown[s], label,
 	    cell(s, "tickerd", k, f), cell(s, "floor", k, f), cell(s, "nchan", k, f),
 	    ratio(s, "tickerd", "floor", k), ratio(s, "tickerd", "nchan", k),
 	    goal, kind ? verdict(s, k, kind, lim) : ""
+}
+# EventSource (scenario s) / WebSocket (scenario ws), tickerd's figure k:
+# the median of the per-round ratios when both ran the same rounds (run.sh
+# runs them in turn, round by round), else the ratio of the medians.
+function ws_ratio(s, ws, k,   n, i, b, x) {
+	if (!have(s, "tickerd", k) || !have(ws, "tickerd", k))
+		return "n/a"
+	n = N[s, "tickerd", k]
+	if (n > 1 && n == N[ws, "tickerd", k]) {
+		for (i = 1; i <= n; i++) {
+			b = V[ws, "tickerd", k, i] + 0
+			if (b == 0)
+				return "n/a"
+			x[i] = (V[s, "tickerd", k, i] + 0) / b
+		}
+		return sprintf("%.2f", median_of(x, n))
+	}
+	if (R[ws, "tickerd", k] + 0 == 0)
+		return "n/a"
+	return sprintf("%.2f", R[s, "tickerd", k] / R[ws, "tickerd", k])
+}
+# An EventSource row: tickerd's figure (the floor and Nchan have none) and,
+# with lim, a verdict on its ratio to WebSocket's (<= lim).
+function sse_row(s, label, k, f, kind, lim, goal,   r, v) {
+	if (!have(s, "tickerd", k))
+		return
+	v = ""
+	if (kind == "le_ws") {
+		r = ws_ratio(s, ws_of[s], k)
+		v = r == "n/a" ? "n/a" : (r + 0 <= lim ? "ok" : "MISS")
+	} else if (kind) {
+		v = verdict(s, k, kind, lim)
+	}
+	printf "%-10s %-34s %10s %10s %10s %8s %8s  %-16s %s\n", shown[s], label,
+	    cell(s, "tickerd", k, f), "n/a", "n/a", "n/a", "n/a", goal, v
+}
+# The ratio row under an EventSource figure: EventSource / WebSocket.
+function ws_row(s, k,   r) {
+	if (!have(s, "tickerd", k))
+		return
+	r = ws_ratio(s, ws_of[s], k)
+	printf "%-10s %-34s %10s\n", shown[s], "  EventSource / WebSocket (" ws_of[s] ")", r
 }
 # Every RESULT line adds one value per key; a scenario run in several rounds
 # shows the median of its rounds.
@@ -52,10 +96,14 @@ function row(s, label, k, f, kind, lim, goal) {
 	rounds[s, t]++
 	seen[s] = 1
 }
-function median(key,   n, i, j, x, a) {
+function median(key,   n, i, a) {
 	n = N[key]
 	for (i = 1; i <= n; i++) a[i] = V[key, i]
 	if (n == 1 || a[1] !~ /^-?[0-9.]+$/) return a[1]
+	return median_of(a, n)
+}
+# The median of a[1..n] (numbers; a is sorted in place).
+function median_of(a, n,   i, j, x) {
 	for (i = 2; i <= n; i++) {
 		x = a[i] + 0
 		for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]
@@ -68,11 +116,12 @@ END {
 	shown["steady"] = "steady"; shown["burst"] = "burst"; shown["idle"] = "idle"
 	shown["breaking"] = "breaking"; shown["storm"] = "storm"; shown["ingest"] = "ingest"
 	shown["smoke"] = "smoke"
-	printf "%-9s %-34s %10s %10s %10s %8s %8s  %-16s %s\n", "scenario", "figure",
+	ws_of["sse-smoke"] = "smoke"; ws_of["sse-steady"] = "steady"; ws_of["sse-idle"] = "idle"
+	printf "%-10s %-34s %10s %10s %10s %8s %8s  %-16s %s\n", "scenario", "figure",
 	    "tickerd", "floor", "nchan", "t/floor", "t/nchan", "target", "tickerd"
-	print "--------- ---------------------------------- ---------- ---------- ---------- -------- --------  ---------------- -------"
+	print "---------- ---------------------------------- ---------- ---------- ---------- -------- --------  ---------------- -------"
 	for (s in seen) if (!(s in shown)) shown[s] = s
-	order = "smoke steady burst idle storm ingest"
+	order = "smoke sse-smoke steady sse-steady burst idle sse-idle storm ingest"
 	n = split(order, sc, " ")
 	for (j = 1; j <= n; j++) {
 		s = sc[j]
@@ -86,6 +135,28 @@ END {
 			row(s, "latency p100, one item (ms)", "max_ms", "%.1f", "le", 150, "<= 150 ms")
 			row(s, "latency p50 (ms)", "p50_ms", "%.1f")
 			row(s, "clients with the item", "complete", "%d", "all", 0, "all")
+			continue
+		}
+		if (s == "sse-steady" || s == "sse-smoke") {
+			sse_row(s, "server CPU per delivery (us)", "us_per_delivery", "%.2f", "le_ws", 1.15, "<= 1.15 x ws")
+			ws_row(s, "us_per_delivery")
+			sse_row(s, "latency p99 (ms)", "p99_ms", "%.2f")
+			ws_row(s, "p99_ms")
+			sse_row(s, "latency p50 (ms)", "p50_ms", "%.2f")
+			sse_row(s, "latency p100 (ms)", "max_ms", "%.2f")
+			sse_row(s, "readers with every item", "complete", "%d", "all", 0, "all")
+			sse_row(s, "readers dropped by the server", "closed", "%d")
+			continue
+		}
+		if (s == "sse-idle") {
+			sse_row(s, "server RSS per reader (B)", "rss_per_conn_b", "%.0f", "le_ws", 1.25, "<= 1.25 x ws")
+			ws_row(s, "rss_per_conn_b")
+			sse_row(s, "server CPU while idle (%)", "idle_cpu_pct", "%.2f", "lt", 3, "< 3 %")
+			sse_row(s, "readers connected", "ready", "%d", "all", 0, "all")
+			sse_row(s, "time to connect all (s)", "connect_s", "%.2f")
+			sse_row(s, "latency p100, one item (ms)", "max_ms", "%.1f")
+			sse_row(s, "readers with the item", "complete", "%d", "all", 0, "all")
+			sse_row(s, "readers dropped by the server", "closed", "%d")
 			continue
 		}
 		if (s == "storm") {
@@ -121,7 +192,9 @@ END {
 	}
 	for (s in seen) {
 		n = rounds[s, "tickerd"] + 0
-		if (n > 1)
+		if (n > 1 && s in ws_of)
+			printf "%s: median of %d rounds; EventSource / WebSocket: median of the per-round ratios\n", s, n
+		else if (n > 1)
 			printf "%s: median of %d rounds (targets run in turn each round)\n", s, n
 	}
 }
