@@ -87,6 +87,9 @@ redact() { # hide a password in a redis URL: redis://:secret@h:p -> redis://:***
 cli_for_url() { # redis URL -> redis-cli connection args in cli_args
 	case $1 in
 	unix://*) cli_args=(-s "${1#unix://}") ;;
+	# tickerd AUTHs with the password alone (the default user); redis-cli 7.0
+	# would send AUTH "" <password> for an empty user name.
+	redis://:*) cli_args=(-u "redis://default:${1#redis://:}") ;;
 	*) cli_args=(-u "$1") ;;
 	esac
 }
