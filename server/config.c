@@ -221,10 +221,13 @@ static int
 read_config_file(struct parse *p, size_t src)
 {
 	char line[2048], where[PATH_MAX + 16], var[40];
-	const char *env = getenv(env_name(&settings[src], var, sizeof(var)));
+	const char *env;
 	int n = 0, rc = 0;
 	FILE *f;
 
+	if (src == N_SETTINGS) /* no setting names one */
+		return 0;
+	env = getenv(env_name(&settings[src], var, sizeof(var)));
 	if (p->config && apply(p, src, p->config, FROM_FLAG, NULL))
 		return -1;
 	if (!p->config && env && *env && apply(p, src, env, FROM_ENV, var))
@@ -252,7 +255,7 @@ read_layers(struct parse *p)
 {
 	char var[40];
 	const char *value;
-	size_t src = 0;
+	size_t src = N_SETTINGS;
 
 	for (size_t i = 0; i < N_SETTINGS; i++) {
 		if (settings[i].def &&
