@@ -1,4 +1,4 @@
-/* config.h: tickerd's settings, from flags and TICKERD_* environment. */
+/* config.h: tickerd's settings: defaults, --config file, TICKERD_*, flags. */
 #ifndef TICKERD_CONFIG_H
 #define TICKERD_CONFIG_H
 
@@ -19,6 +19,11 @@ struct redis_target {
 	char password[256];
 };
 
+/*
+ * The settings in effect; config.c's table says which bytes each one sets
+ * (listen_host..listen_port, redis..redis_url, origins..any_origin are one
+ * setting each: keep them together).
+ */
 struct cfg {
 	char listen_host[256]; /* empty: every interface */
 	int listen_port;
@@ -31,7 +36,7 @@ struct cfg {
 	int log_level;       /* lws LLL_* bitmask */
 	char config_file[PATH_MAX]; /* empty: none */
 
-	/* Who may connect and how much they may do; SIGHUP reloads these. */
+	/* Who may connect and how much they may do: SIGHUP reloads these. */
 	char origins[CFG_MAX_ORIGINS][CFG_ORIGIN_LEN]; /* besides our own */
 	int n_origins;
 	int any_origin;             /* "*" was listed */
@@ -51,13 +56,27 @@ struct cfg_error {
 enum cfg_result { CFG_RUN = 0, CFG_EXIT_OK = 1, CFG_ERROR = -1 };
 
 /*
- * cfg_parse() - defaults, then TICKERD_* variables, then argv's flags
- * (a flag beats its variable).  Returns CFG_RUN to start serving,
- * CFG_EXIT_OK when --help or --version printed what was asked, or
- * CFG_ERROR with err filled (the caller exits with status 2).
+ * cfg_parse() - defaults, then the --config file (the last --config flag,
+ * else TICKERD_CONFIG), then TICKERD_* variables, then argv's flags.
+ * Returns CFG_RUN to start serving, CFG_EXIT_OK when --help, --version,
+ * --help-markdown or --print-config printed what was asked, or CFG_ERROR
+ * with err filled (the caller exits with status 2).
  */
 enum cfg_result cfg_parse(struct cfg *c, int argc, char **argv,
                           struct cfg_error *err);
+
+/*
+ * cfg_reload() - parse argc/argv again (with the --config file read anew)
+ * and copy the settings SIGHUP applies (origins and limits) into c.
+ * Returns 0, or -1 with err filled and c unchanged.
+ */
+int cfg_reload(struct cfg *c, int argc, char **argv, struct cfg_error *err);
+
+/*
+ * cfg_describe() - "name=value ..." for the log: the settings SIGHUP
+ * applies (reloadable 1) or the others; passwords hidden, long values cut.
+ */
+void cfg_describe(const struct cfg *c, int reloadable, char *buf, size_t len);
 
 /* cfg_parse_redis_url() - read a Redis URL into t; 0, or -1 with err. */
 int cfg_parse_redis_url(const char *url, struct redis_target *t,
@@ -66,18 +85,7 @@ int cfg_parse_redis_url(const char *url, struct redis_target *t,
 /* cfg_parse_listen() - read HOST:PORT or [V6]:PORT; 0, or -1 with err. */
 int cfg_parse_listen(const char *s, struct cfg *c, struct cfg_error *err);
 
-/*
- * cfg_reload_limits() - parse argc/argv again (with the --config file read
- * anew) and copy the reloadable settings (origins and limits) into c.
- * Returns 0, or -1 with err filled and c unchanged.
- */
-int cfg_reload_limits(struct cfg *c, int argc, char **argv,
-                      struct cfg_error *err);
-
 /* cfg_origin_allowed() - 1 if origin is listed (or "*" was). */
 int cfg_origin_allowed(const struct cfg *c, const char *origin);
-
-/* cfg_usage() - the --help text. */
-const char *cfg_usage(void);
 
 #endif

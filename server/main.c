@@ -46,12 +46,12 @@ static void
 on_hup(uv_signal_t *s, int signum)
 {
 	struct cfg_error err;
+	struct files *files;
+	char now[512];
 
 	(void)s;
 	(void)signum;
-	struct files *files;
-
-	if (cfg_reload_limits(&app.cfg, app.argc, app.argv, &err)) {
+	if (cfg_reload(&app.cfg, app.argc, app.argv, &err)) {
 		log_err("SIGHUP: configuration not reloaded: %s", err.text);
 		return;
 	}
@@ -60,13 +60,9 @@ on_hup(uv_signal_t *s, int signum)
 		files_free(app.files);
 		app.files = files;
 	}
-	log_notice("SIGHUP: reloaded: %d origins%s, max %u clients, %u per "
-	           "address, messages up to %u bytes, %u/s, ping after %u s, "
-	           "requests within %u s, %zu files",
-	           app.cfg.n_origins, app.cfg.any_origin ? " (any)" : "",
-	           app.cfg.max_clients, app.cfg.max_per_ip, app.cfg.max_message,
-	           app.cfg.max_rate, app.cfg.ping_interval,
-	           app.cfg.handshake_timeout, files_count(app.files));
+	cfg_describe(&app.cfg, 1, now, sizeof(now));
+	log_notice("SIGHUP: reloaded: %s; %zu files", now,
+	           files_count(app.files));
 }
 
 /*
@@ -216,7 +212,7 @@ main(int argc, char **argv)
 {
 	struct cfg_error err;
 	struct stat st;
-	char pattern[80], probe[80];
+	char pattern[80], probe[80], settings[512];
 
 	switch (cfg_parse(&app.cfg, argc, argv, &err)) {
 	case CFG_EXIT_OK:
@@ -278,12 +274,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	listener_start(app.listener, on_accept, app.door);
-	log_notice("%s serving http://%s:%d/ , Redis %s, channels %s, log "
-	           "%s:log (%u entries)",
-	           TICKERD_SERVER,
-	           app.cfg.listen_host[0] ? app.cfg.listen_host : "0.0.0.0",
-	           app.cfg.listen_port, app.cfg.redis_url, pattern,
-	           app.cfg.prefix, app.cfg.log_length);
+	cfg_describe(&app.cfg, 0, settings, sizeof(settings));
+	log_notice("%s serving: %s", TICKERD_SERVER, settings);
+	cfg_describe(&app.cfg, 1, settings, sizeof(settings));
+	log_notice("reloadable: %s", settings);
 
 	uv_signal_init(&app.loop, &sig_int);
 	uv_signal_init(&app.loop, &sig_term);

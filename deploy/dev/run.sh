@@ -3,14 +3,15 @@
 #
 #   deploy/dev/run.sh <path-to-tickerd-binary> <web-dir> [extra tickerd args]
 #
-# Redis: the configured one (TICKERD_REDIS or --redis URL) when it answers PING;
-# otherwise (none configured, or it does not answer) a private redis-server on
-# 127.0.0.1 (first free port from 6390), run from <repo>/.run/redis-<port>/ and
-# thrown away on exit.
+# Settings: tickerd's own, asked with --print-config (its defaults, --config
+# file, TICKERD_* variables and the extra args), so this script never parses
+# tickerd's flags: it takes the listen address, the Redis URL and the prefix.
+# Redis: the configured one (--redis, TICKERD_REDIS or the --config file) when it
+# answers PING; otherwise (none configured, or it does not answer) a private
+# redis-server on 127.0.0.1 (first free port from 6390), run from
+# <repo>/.run/redis-<port>/ and thrown away on exit.
 # Demo feed (deploy/dev/demo-feed.sh): on with the private Redis only, so a real
 # Redis is never written to; TICKERD_DEMO=1 forces it on, TICKERD_DEMO=0 off.
-# Listen address: TICKERD_LISTEN or --listen/-l (default 127.0.0.1:8080);
-# channel prefix: TICKERD_PREFIX or --prefix/-p (default ticker).
 # Ctrl-C, SIGTERM or tickerd exiting stops everything this script started (by
 # pid) and removes the private Redis folder. Exit status: tickerd's (0 on Ctrl-C).
 set -euo pipefail
@@ -28,8 +29,8 @@ die() {
 	say "$*"
 	exit 1
 }
-usage() {
-	sed -n '2,15s/^# \{0,1\}//p' "$0"
+usage() { # the comment at the top
+	sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"
 }
 
 if (($# < 2)); then
@@ -40,48 +41,24 @@ bin=$1
 web=$2
 shift 2
 
-# --help / --version: just ask tickerd, start nothing.
-for a in "$@"; do
-	case $a in -h | --help | -V | --version) exec "$bin" "$@" ;; esac
-done
-
 [[ -f $bin && -x $bin ]] || die "tickerd binary '$bin' not found or not executable (build it first: make)"
 [[ -d $web ]] || die "web directory '$web' not found"
 
 # ------------------------------------------------------------ configuration
-redis_url=${TICKERD_REDIS:-}
-listen=${TICKERD_LISTEN:-127.0.0.1:8080}
-prefix=${TICKERD_PREFIX:-ticker}
+# tickerd prints its settings as a --config file, defaults commented out; a bad
+# setting is its error (on stderr) and exit status 2, which is ours too.
+config=$("$bin" --print-config --web "$web" "$@" </dev/null) || exit
+setting() { # name -> its value (set or default)
+	sed -n "s/^\(# \)\{0,1\}$1 = //p" <<<"$config"
+}
+listen=$(setting listen)
+if [[ -z $listen ]]; then # --help, --version: tickerd printed that instead
+	printf '%s\n' "$config"
+	exit 0
+fi
+redis_url=$(sed -n 's/^redis = //p' <<<"$config") # empty: left at its default
+prefix=$(setting prefix)
 demo=${TICKERD_DEMO:-}
-pass=() # extra args for tickerd, without --redis (we pass our own)
-while (($#)); do
-	case $1 in
-	--redis | -r)
-		(($# >= 2)) || die "$1 needs a URL"
-		redis_url=$2
-		shift 2
-		continue
-		;;
-	--redis=*)
-		redis_url=${1#*=}
-		shift
-		continue
-		;;
-	-r?*)
-		redis_url=${1#-r}
-		shift
-		continue
-		;;
-	--listen | -l) (($# < 2)) || listen=$2 ;;
-	--listen=*) listen=${1#*=} ;;
-	-l?*) listen=${1#-l} ;;
-	--prefix | -p) (($# < 2)) || prefix=$2 ;;
-	--prefix=*) prefix=${1#*=} ;;
-	-p?*) prefix=${1#-p} ;;
-	esac
-	pass+=("$1")
-	shift
-done
 case $demo in
 '' | 0 | 1) ;;
 *) die "TICKERD_DEMO must be 1 (force the demo feed on), 0 (off) or unset (on with the private Redis only), got '$demo'" ;;
@@ -89,15 +66,10 @@ esac
 
 command -v redis-cli >/dev/null 2>&1 || die "redis-cli not found (run deploy/install-deps.sh)"
 
-if [[ $listen == *:* ]]; then
-	listen_host=${listen%:*}
-	listen_port=${listen##*:}
-else
-	listen_host=127.0.0.1
-	listen_port=$listen
-fi
+listen_host=${listen%:*} # as tickerd prints it: HOST:PORT, [V6]:PORT or *:PORT
+listen_port=${listen##*:}
 case $listen_host in
-'' | 0.0.0.0 | '*') url_host=127.0.0.1 ;;
+'*') url_host=127.0.0.1 ;;
 '[::]') url_host='[::1]' ;;
 *) url_host=$listen_host ;;
 esac
@@ -115,6 +87,9 @@ redact() { # hide a password in a redis URL: redis://:secret@h:p -> redis://:***
 cli_for_url() { # redis URL -> redis-cli connection args in cli_args
 	case $1 in
 	unix://*) cli_args=(-s "${1#unix://}") ;;
+	# tickerd AUTHs with the password alone (the default user); redis-cli 7.0
+	# would send AUTH "" <password> for an empty user name.
+	redis://:*) cli_args=(-u "redis://default:${1#redis://:}") ;;
 	*) cli_args=(-u "$1") ;;
 	esac
 }
@@ -272,7 +247,7 @@ if [[ -n $redis_url ]]; then
 		private=1
 	fi
 else
-	say "no Redis configured (TICKERD_REDIS or --redis): starting a private redis-server"
+	say "no Redis configured (--redis, TICKERD_REDIS or the --config file): starting a private redis-server"
 	private=1
 fi
 if ((private)); then
@@ -290,8 +265,9 @@ if port_listening "$listen_port"; then
 	say "warning: port $listen_port is already in use ($(port_users "$listen_port")); tickerd will probably fail to listen"
 fi
 
-export TICKERD_REDIS=$redis_url # same as --redis, in case the environment wins
-"${detach[@]}" "$bin" --redis "$redis_url" --web "$web" "${pass[@]}" </dev/null &
+redis_arg=() # the configured Redis is tickerd's own; a private one is a last flag
+if ((private)); then redis_arg=(--redis "$redis_url"); fi
+"${detach[@]}" "$bin" --web "$web" "$@" "${redis_arg[@]}" </dev/null &
 tickerd_pid=$!
 
 # Wait (at most 5 s) until it listens, or dies.

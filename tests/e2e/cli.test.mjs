@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  scenario, publish, uniq, getHealth, httpGet, waitForHealth, runTickerd, makeTmpDir, removeTmpDir,
+  scenario, publish, uniq, getHealth, httpGet, waitForHealth, runTickerd, makeTmpDir, removeTmpDir, REPO,
 } from './harness.mjs';
 
 const T = { timeout: 30_000 };
@@ -135,7 +135,12 @@ test('wrong Redis password: tickerd stays up and reports 503', T, scenario(async
   assert.ok(tickerd.isRunning());
 }));
 
-const FLAGS = ['--listen', '--redis', '--prefix', '--web', '--history', '--log-level', '--help', '--version'];
+const FLAGS = ['--listen', '--redis', '--prefix', '--web', '--history', '--log-level', '--help', '--version',
+  '--log-length', '--config', '--allow-origin', '--max-clients', '--max-per-ip', '--max-message', '--max-rate',
+  '--handshake-timeout', '--ping-interval', '--print-config'];
+
+// README.md's table of settings: the lines between its two markers.
+const README_TABLE = /<!-- settings table:[^\n]*-->\n([\s\S]*?)<!-- end of settings table -->/;
 
 test('--listen on an address already in use: exit 1, naming the address and the reason', T, scenario(async (t, h) => {
   const { redis, tickerd } = await h.env();
@@ -152,6 +157,61 @@ test('tickerd --help exits 0 and mentions every flag', T, scenario(async () => {
   assert.equal(r.code, 0, `--help exit status; stderr: ${r.stderr}`);
   const out = r.stdout + r.stderr;
   for (const f of FLAGS) assert.ok(out.includes(f), `--help does not mention ${f}:\n${out}`);
+  // And every setting the README's table lists, with its variable.
+  const table = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8').match(README_TABLE);
+  assert.ok(table, 'README.md has no settings table between its markers');
+  const rows = [...table[1].matchAll(/`(--[a-z-]+)[^`]*` \| `(TICKERD_[A-Z_]+)`/g)];
+  assert.ok(rows.length >= 15, `settings rows in the README: ${rows.length}`);
+  for (const [, flag, v] of rows) {
+    assert.ok(out.includes(flag), `--help does not mention ${flag}`);
+    assert.ok(out.includes(v), `--help does not mention ${v}`);
+  }
+}));
+
+test("README.md's table of settings is what tickerd --help-markdown prints", T, scenario(async () => {
+  const r = await runTickerd(['--help-markdown']);
+  assert.equal(r.code, 0, `--help-markdown exit status; stderr: ${r.stderr}`);
+  const table = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8').match(README_TABLE);
+  assert.ok(table, 'README.md has no settings table between its markers');
+  assert.equal(table[1], r.stdout,
+    'README.md\'s settings table differs from `tickerd --help-markdown`; regenerate it (see README, Configuration)');
+}));
+
+// --print-config: the settings after every layer, as a --config file.
+const printed = (out) => Object.fromEntries(out.split('\n').filter((l) => /^[a-z-]+ = /.test(l))
+  .map((l) => [l.slice(0, l.indexOf(' = ')), l.slice(l.indexOf(' = ') + 3)]));
+const defaulted = (out) => out.split('\n').filter((l) => /^# [a-z-]+ =/.test(l)).map((l) => l.split(' ')[1]);
+
+test('--print-config: defaults < --config file < environment < flags, and its output reads back as a --config file', T, scenario(async (t) => {
+  const dir = makeTmpDir('tickerd-e2e-print-');
+  t.after(() => removeTmpDir(dir));
+  const file = path.join(dir, 'tickerd.conf');
+  fs.writeFileSync(file, 'max-rate = 1\nmax-message = 100\nmax-clients = 7\nallow-origin = https://file.example\n');
+  const r = await runTickerd(['--print-config', '--config', file, '--max-rate', '3', '-r', 'redis://:pw@db.example:7000/2'],
+    { env: { TICKERD_MAX_RATE: '2', TICKERD_MAX_MESSAGE: '200', TICKERD_ALLOW_ORIGIN: 'https://env.example' } });
+  assert.equal(r.code, 0, `--print-config exit status; stderr: ${r.stderr}`);
+  const set = printed(r.stdout);
+  assert.deepEqual(set, {
+    redis: 'redis://:pw@db.example:7000/2', // flag (the password shown: scripts need it)
+    'allow-origin': 'https://file.example, https://env.example', // file and environment add up
+    'max-clients': '7', // file
+    'max-message': '200', // environment beats the file
+    'max-rate': '3', // flag beats both
+  }, r.stdout);
+  assert.ok(defaulted(r.stdout).includes('listen'), `defaults are commented out:\n${r.stdout}`);
+  assert.match(r.stdout, /^# listen = 127\.0\.0\.1:8080$/m);
+  assert.ok(r.stdout.includes(`# read from ${file}`), r.stdout);
+
+  // Its output, as a --config file, gives the same settings.
+  const again = path.join(dir, 'printed.conf');
+  fs.writeFileSync(again, r.stdout);
+  const r2 = await runTickerd(['--print-config', '--config', again]);
+  assert.equal(r2.code, 0, `stderr: ${r2.stderr}`);
+  assert.deepEqual(printed(r2.stdout), set);
+
+  const bad = await runTickerd(['--print-config', '--max-rate', '0']);
+  assert.equal(bad.code, 2, 'a bad value is still an error');
+  assert.equal(bad.stdout, '', 'and nothing is printed');
 }));
 
 test('tickerd --version prints a version and exits 0', T, scenario(async () => {
