@@ -75,7 +75,7 @@ static const struct cfg_setting settings[] = {
     {"max-message", 0, "BYTES", UINT(16, 1048576), DEF("4096"), AT(max_message),
      CFG_RELOAD, "largest message a client may send; larger: close 1009"},
     {"max-rate", 0, "N", UINT(1, 100000), DEF("20"), AT(max_rate), CFG_RELOAD,
-     "frames a client may send per second (messages, fragments, pongs); "
+     "frames a client may send per second (messages, fragments, pings, pongs); "
      "more: close 1008"},
     {"handshake-timeout", 0, "S", UINT(1, 3600), DEF("10"),
      AT(handshake_timeout), CFG_RELOAD,
