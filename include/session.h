@@ -4,6 +4,7 @@
 
 #include "fanout.h"
 #include "guard.h"
+#include "topics.h"
 
 #include <stdint.h>
 
@@ -32,6 +33,24 @@ struct session {
 int session_open(struct app *app, struct session *s, struct lws *wsi,
                  enum fan_kind kind, const struct topic_filter *f,
                  const char *since, const char *ip);
+
+/*
+ * What the door hands over with a client's socket (a WebSocket whose 101
+ * went out, an EventSource stream whose head did): its topics, resume
+ * point and address.  Lives during the adoption only.
+ */
+struct session_start {
+	struct topic_filter filter;
+	const char *since; /* NULL: a new client */
+	char ip[48];       /* a copy: the door's connection is gone by then */
+};
+
+/*
+ * session_adopted() - from lws's RAW_ADOPT: the client handed over with a
+ * session_start as its opaque data joins the fan-out as kind and is sent
+ * its greeting right away.  -1 to close.
+ */
+int session_adopted(struct lws *wsi, struct session *s, enum fan_kind kind);
 
 /*
  * session_writeable() - from the client's writeable callback: its greeting,

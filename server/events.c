@@ -26,17 +26,10 @@ struct events_session {
 	struct session s; /* first */
 };
 
-/* What the door hands over with the socket: lives during the adoption. */
-struct events_start {
-	struct topic_filter filter;
-	const char *since; /* NULL: a new reader */
-	char ip[48];       /* a copy: the door's connection is gone by then */
-};
-
 enum door_next
 events_serve(struct door_conn *c, const struct request *r)
 {
-	struct events_start start = {0};
+	struct session_start start = {0};
 	char since[SEQ_STR_LEN + 8];
 	long n;
 
@@ -65,20 +58,6 @@ events_serve(struct door_conn *c, const struct request *r)
 	return door_to_raw(c, events_protocol.name, &start);
 }
 
-/* A stream begins: join the fan-out and send the greeting right away. */
-static int
-adopted(struct lws *wsi, struct events_session *s)
-{
-	struct events_start *start = lws_get_opaque_user_data(wsi);
-	struct app *app = app_from_wsi(wsi);
-
-	lws_set_opaque_user_data(wsi, NULL);
-	if (!start || session_open(app, &s->s, wsi, FAN_SSE, &start->filter,
-	                           start->since, start->ip))
-		return -1;
-	return session_writeable(app, &s->s);
-}
-
 static int
 callback_events(struct lws *wsi, enum lws_callback_reasons reason, void *user,
                 void *in, size_t len)
@@ -88,7 +67,7 @@ callback_events(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	(void)in;
 	switch (reason) {
 	case LWS_CALLBACK_RAW_ADOPT:
-		return adopted(wsi, s);
+		return session_adopted(wsi, &s->s, FAN_SSE);
 	case LWS_CALLBACK_RAW_RX:
 		log_info("an EventSource reader sent %zu bytes: closing", len);
 		return -1;

@@ -98,3 +98,16 @@ session_writeable(struct app *app, struct session *s)
 {
 	return fan_writeable(app->fan, &s->fan);
 }
+
+int
+session_adopted(struct lws *wsi, struct session *s, enum fan_kind kind)
+{
+	struct session_start *start = lws_get_opaque_user_data(wsi);
+	struct app *app = app_from_wsi(wsi);
+
+	lws_set_opaque_user_data(wsi, NULL);
+	if (!start || session_open(app, s, wsi, kind, &start->filter,
+	                           start->since, start->ip))
+		return -1;
+	return session_writeable(app, s);
+}

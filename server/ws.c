@@ -41,13 +41,6 @@ enum ws_opcode {
 	OP_PONG = 0xa,
 };
 
-/* What the door hands over with the socket: lives during the adoption. */
-struct ws_start {
-	struct topic_filter filter;
-	const char *since; /* NULL: a new client */
-	char ip[48];
-};
-
 /* The frame being read from a client, and the message it belongs to. */
 struct ws_rx {
 	unsigned char head[14]; /* the frame header, as it arrives */
@@ -107,7 +100,7 @@ key_is_valid(struct req_str key)
 enum door_next
 ws_serve(struct door_conn *c, const struct request *r)
 {
-	struct ws_start start = {0};
+	struct session_start start = {0};
 	char since[SEQ_STR_LEN + 8], accept[32], head[256];
 	long n;
 	int hl;
@@ -439,20 +432,6 @@ receive(struct lws *wsi, struct ws_session *s, const unsigned char *p,
 	return 0;
 }
 
-/* A client begins: join the fan-out and send the greeting right away. */
-static int
-adopted(struct lws *wsi, struct ws_session *s)
-{
-	struct ws_start *start = lws_get_opaque_user_data(wsi);
-	struct app *app = app_from_wsi(wsi);
-
-	lws_set_opaque_user_data(wsi, NULL);
-	if (!start || session_open(app, &s->s, wsi, FAN_WS, &start->filter,
-	                           start->since, start->ip))
-		return -1;
-	return session_writeable(app, &s->s);
-}
-
 static int
 writeable(struct lws *wsi, struct ws_session *s)
 {
@@ -478,7 +457,7 @@ callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 	switch (reason) {
 	case LWS_CALLBACK_RAW_ADOPT:
-		return adopted(wsi, s);
+		return session_adopted(wsi, &s->s, FAN_WS);
 	case LWS_CALLBACK_RAW_RX:
 		return s->s.attached ? receive(wsi, s, in, len) : -1;
 	case LWS_CALLBACK_RAW_WRITEABLE:
