@@ -1,9 +1,14 @@
 // wall.js: the newsroom wall display (wall.html; its query parameters are listed
-// there). A file, not an inline script: tickerd serves every page with
-// Content-Security-Policy script-src 'self'. Styles change only through the CSSOM
-// (element.style), which that policy allows; never through style attributes.
+// there), built on the ticker's modules (web/ticker/). A file, not an inline
+// script: tickerd serves every page with Content-Security-Policy script-src
+// 'self'. Styles change only through the CSSOM (element.style), which that
+// policy allows; never through style attributes.
 
-import { TickerFeed, itemKey, renderItem, refreshTimes, words, dirOf, clock, h } from './ticker.js';
+import { TickerFeed, itemKey } from './ticker/feed.js';
+import { dirOf } from './ticker/format.js';
+import { h, refreshTimes, renderItem } from './ticker/item.js';
+import { stateText, staleText } from './ticker/state.js';
+import { words } from './ticker/words.js';
 
 const q = new URLSearchParams(location.search);
 const lang = q.get('lang') || navigator.language || 'en';
@@ -78,9 +83,9 @@ feed.onremove = (item) => {
 };
 feed.onstate = (state) => {
   document.body.dataset.state = state;
-  $('.state').textContent = state === 'offline' ? `${w.offline} ${clock(feed.offlineSince, lang)}` : w[state];
+  $('.state').textContent = stateText(state, feed.offlineSince, lang);
   $('.stale').hidden = state !== 'offline';
-  $('.stale').textContent = `${w.offline} ${clock(feed.offlineSince ?? new Date(), lang)}: ${w.stale}`;
+  $('.stale').textContent = staleText(feed.offlineSince, lang);
 };
 feed.onstate(feed.state);
 feed.connect();

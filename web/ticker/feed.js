@@ -1,0 +1,147 @@
+// feed.js: the connection to tickerd, the client side of the wire protocol.
+
+/** The default URL: /ws on the host that served this script. */
+export const DEFAULT_SRC = (() => {
+  const u = new URL('/ws', import.meta.url);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  return u.href;
+})();
+
+// A seq is a stream entry id "<ms>-<n>": compare part by part, as numbers.
+const seqKey = (s = '') => s.split('-').map((p) => p.padStart(20, '0')).join('-');
+const seqCmp = (a, b) => { const x = seqKey(a), y = seqKey(b); return x < y ? -1 : x > y ? 1 : 0; };
+/** Sort order: newest first by item time, then by seq. */
+export const newestFirst = (a, b) => Date.parse(b.time) - Date.parse(a.time) || seqCmp(b.seq, a.seq);
+
+/** An item is its topic and id (ids are per topic); also for a retract or a dataset. */
+export const itemKey = ({ topic, id }) => `${topic}/${id}`;
+
+/**
+ * TickerFeed: one WebSocket to tickerd and the items it sent (max per topic,
+ * none expired). Reconnects with backoff and jitter, resuming with since=.
+ * Callbacks: onitem(item, previous, fromSnapshot), onremove(item),
+ * onstate(connecting | live | reconnecting | offline).
+ */
+export class TickerFeed {
+  items = new Map(); // itemKey -> item
+  state = 'connecting';
+  offlineSince = null;
+  #ws = null;
+  #retry = null;
+  #stale = null;
+  #sweep = null;
+  #tries = 0;
+  #seq = '';
+  // The network is back: try now.
+  #wake = () => {
+    if (this.state === 'live') return;
+    this.#tries = 0;
+    this.#reconnect(0);
+  };
+
+  constructor(url = DEFAULT_SRC, { topics = '', max = 50, staleAfter = 10000 } = {}) {
+    this.url = url;
+    this.topics = String(topics).split(',').map((t) => t.trim()).filter((t) => /^[\w.-]{1,64}$/.test(t));
+    this.max = max;
+    this.staleAfter = staleAfter;
+  }
+
+  /** Open the connection, and keep it open until close(). */
+  connect() {
+    clearTimeout(this.#retry);
+    this.#sweep ??= setInterval(() => this.#expire(), 15000);
+    addEventListener('online', this.#wake);
+    const q = [this.topics.length && 'topics=' + this.topics.join(','), this.#seq && 'since=' + this.#seq];
+    const query = q.filter(Boolean).join('&');
+    const old = this.#ws;
+    const ws = (this.#ws = new WebSocket(this.url + (query ? (this.url.includes('?') ? '&' : '?') + query : '')));
+    ws.onmessage = (e) => ws === this.#ws && this.#receive(e.data);
+    ws.onclose = () => ws === this.#ws && this.#lost();
+    old?.close();
+  }
+
+  /** Close for good: no more reconnects, no more callbacks. */
+  close() {
+    clearTimeout(this.#retry);
+    clearTimeout(this.#stale);
+    clearInterval(this.#sweep);
+    this.#sweep = null;
+    removeEventListener('online', this.#wake);
+    const ws = this.#ws;
+    this.#ws = null;
+    ws?.close();
+  }
+
+  /** All items, newest first. */
+  list() {
+    return [...this.items.values()].sort(newestFirst);
+  }
+
+  #receive(text) {
+    let m;
+    try { m = JSON.parse(text); } catch { return; }
+    if (m.type === 'hello') {
+      this.#tries = 0;
+      this.offlineSince = null;
+      clearTimeout(this.#stale);
+      this.#setState('live');
+    } else if (m.type === 'snapshot') {
+      const keys = new Set(m.items.map(itemKey));
+      if (m.resync) for (const key of this.items.keys()) if (!keys.has(key)) this.#remove(key);
+      for (const item of m.items) this.#put(item, true);
+    } else if (m.type === 'item') {
+      this.#put(m.item, false);
+    } else if (m.type === 'retract') {
+      this.#seen(m.seq);
+      this.#remove(itemKey(m)); // that topic's item only
+    }
+  }
+
+  #seen(seq) {
+    if (seq) this.#seq = seq;
+  }
+
+  // Add or replace an item; an older or equal version changes nothing.
+  #put(item, fromSnapshot) {
+    this.#seen(item.seq);
+    const key = itemKey(item);
+    const old = this.items.get(key);
+    if (old && (item.version || 1) <= (old.version || 1)) return;
+    if (item.expires && Date.parse(item.expires) < Date.now()) return void (old && this.#remove(key));
+    this.items.set(key, item);
+    this.onitem?.(item, old, fromSnapshot);
+    const all = this.list();
+    const mine = all.filter((i) => i.topic === item.topic);
+    for (const i of [...mine.slice(this.max), ...all.slice(this.max * 20)]) this.#remove(itemKey(i));
+  }
+
+  #remove(key) {
+    const item = this.items.get(key);
+    if (item && this.items.delete(key)) this.onremove?.(item);
+  }
+
+  #expire() {
+    for (const [key, i] of this.items) if (i.expires && Date.parse(i.expires) < Date.now()) this.#remove(key);
+  }
+
+  #setState(s) {
+    this.state = s;
+    this.onstate?.(s);
+  }
+
+  #lost() {
+    if (!this.offlineSince) { // the first failure since we were live: stale in staleAfter ms
+      this.offlineSince = new Date();
+      this.#setState('reconnecting');
+      this.#stale = setTimeout(() => this.#setState('offline'), this.staleAfter);
+    }
+    // 0.5 s, 1 s, 2 s ... 30 s, each a random 50-100 % of it.
+    this.#reconnect(Math.min(30000, 500 * 2 ** this.#tries++) * (0.5 + Math.random() / 2));
+  }
+
+  #reconnect(delay) {
+    if (!this.#ws) return;
+    clearTimeout(this.#retry);
+    this.#retry = setTimeout(() => this.connect(), delay);
+  }
+}
