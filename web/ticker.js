@@ -1,5 +1,5 @@
 // ticker.js: the <news-ticker> element, the one script a site loads (it
-// imports ticker/*.js beside it). Its attributes: README.
+// imports ticker/*.js beside it). Its attributes, properties and events: README.
 
 import { DEFAULT_SRC, TickerFeed, itemKey, newestFirst } from './ticker/feed.js';
 import { dirOf } from './ticker/format.js';
@@ -10,7 +10,7 @@ import { words } from './ticker/words.js';
 
 /** <news-ticker>: the crawl (or, with reduced motion, one item at a time). */
 class NewsTicker extends HTMLElement {
-  static observedAttributes = ['src', 'topics', 'lang'];
+  static observedAttributes = ['src', 'topics', 'lang', 'max-items'];
   #feed = null;
   #els = new Map(); // itemKey -> its <li>
   #anim = null;
@@ -24,7 +24,7 @@ class NewsTicker extends HTMLElement {
   #flashKey = null; // itemKey of the flash holding the bar
   #flashTimer = null;
   #frame = 0;
-  // Parts of the shadow tree, made once in the constructor.
+  // Parts of the shadow tree.
   #bar; #stateEl; #toggle; #view; #track; #flashEl; #flashItem; #ack; #polite; #assertive;
 
   constructor() {
@@ -56,24 +56,29 @@ class NewsTicker extends HTMLElement {
     this.#still.addEventListener('change', () => this.#feed && this.#restart());
   }
 
+  // Properties mirror the attributes (lang is HTMLElement's own).
+  get topics() { return this.getAttribute('topics') ?? ''; }
+  set topics(v) { this.#attr('topics', v); }
+  get src() { return this.getAttribute('src') ?? ''; }
+  set src(v) { this.#attr('src', v); }
+  get maxItems() { return +this.getAttribute('max-items') || 30; }
+  set maxItems(v) { this.#attr('max-items', v); }
+  get flashTimeout() { return +(this.getAttribute('flash-timeout') ?? 60); }
+  set flashTimeout(v) { this.#attr('flash-timeout', v); }
+
+  // Set an attribute; null or undefined removes it.
+  #attr(name, v) {
+    v == null ? this.removeAttribute(name) : this.setAttribute(name, v);
+  }
+
   get #lang() {
     return this.lang || document.documentElement.lang || navigator.language || 'en';
   }
 
   connectedCallback() {
-    const lang = this.#lang;
-    const w = words(lang);
-    this.#bar.dir = dirOf(lang);
-    this.#bar.setAttribute('aria-label', w.region);
-    this.#ack.setAttribute('aria-label', w.dismiss);
-    this.#hold();
-    const feed = (this.#feed = new TickerFeed(this.getAttribute('src') || DEFAULT_SRC,
-      { topics: this.getAttribute('topics') || '', max: +this.getAttribute('max-items') || 30 }));
-    feed.onitem = (item, old, snap) => this.#onItem(item, old, snap);
-    feed.onremove = (item) => this.#onRemove(itemKey(item));
-    feed.onstate = () => this.#onState();
-    this.#onState();
-    feed.connect();
+    this.#upgrade();
+    this.#relabel();
+    this.#open();
     this.#timers = [
       setInterval(() => { refreshTimes(this.#bar); this.#changed(); }, 30000),
       setInterval(() => this.#still.matches && !this.#holds.size && this.#show(this.#shown + 1), 7000),
@@ -81,19 +86,67 @@ class NewsTicker extends HTMLElement {
   }
 
   disconnectedCallback() {
+    this.#close();
+    this.#timers.forEach(clearInterval);
+  }
+
+  // topics and src need a new connection; lang and max-items do not.
+  attributeChangedCallback(name, old, value) {
+    if (!this.#feed || old === value) return;
+    if (name === 'lang') this.#relabel();
+    else if (name === 'max-items') this.#feed.limit(this.maxItems);
+    else this.#open();
+  }
+
+  // A property set before this script ran hides its setter: pass it on.
+  #upgrade() {
+    for (const p of ['topics', 'src', 'maxItems', 'flashTimeout']) {
+      if (!Object.hasOwn(this, p)) continue;
+      const v = this[p];
+      delete this[p];
+      this[p] = v;
+    }
+  }
+
+  // Connect (again), with the items starting over.
+  #open() {
+    this.#close();
+    const feed = (this.#feed = new TickerFeed(this.src || DEFAULT_SRC, { topics: this.topics, max: this.maxItems }));
+    feed.onitem = (item, old, snap) => this.#onItem(item, old, snap);
+    feed.onremove = (item) => this.#onRemove(itemKey(item));
+    feed.onretract = (m) => this.#emit('retract', m);
+    feed.onstate = () => this.#onState();
+    this.#onState();
+    feed.connect();
+  }
+
+  #close() {
     this.#feed?.close();
     this.#feed = null;
-    this.#timers.forEach(clearInterval);
     this.#anim?.cancel();
     this.#anim = null;
     for (const key of [...this.#els.keys()]) this.#onRemove(key);
   }
 
-  attributeChangedCallback() {
-    if (this.#feed) {
-      this.disconnectedCallback();
-      this.connectedCallback();
-    }
+  // A DOM event for the page: ticker:<name>, bubbling.
+  #emit(name, detail) {
+    this.dispatchEvent(new CustomEvent('ticker:' + name, { bubbles: true, detail }));
+  }
+
+  // The interface language, first or changed: words, direction, items.
+  #relabel() {
+    const lang = this.#lang;
+    const w = words(lang);
+    this.#bar.dir = dirOf(lang);
+    this.#bar.setAttribute('aria-label', w.region);
+    this.#ack.setAttribute('aria-label', w.dismiss);
+    this.#hold();
+    if (!this.#feed) return;
+    this.#onState(false);
+    for (const [key, item] of this.#feed.items) renderItem(this.#els.get(key), item, lang);
+    const flash = this.#feed.items.get(this.#flashKey);
+    if (flash) renderItem(this.#flashItem, flash, lang);
+    this.#restart(0);
   }
 
   #onItem(item, old, fromSnapshot) {
@@ -109,6 +162,7 @@ class NewsTicker extends HTMLElement {
     else if (!old && !fromSnapshot) this.#announce(item);
     if (!old && !fromSnapshot && this.#still.matches && !this.#holds.size) this.#show([...this.#track.children].indexOf(li));
     this.#changed();
+    this.#emit('item', { ...item });
   }
 
   #onRemove(key) {
@@ -118,10 +172,12 @@ class NewsTicker extends HTMLElement {
     this.#changed();
   }
 
-  #onState() {
-    const f = this.#feed;
-    this.#bar.dataset.state = f.state;
-    this.#stateEl.textContent = stateText(f.state, f.offlineSince, this.#lang);
+  // The state on the bar, and an event unless only the words changed.
+  #onState(tell = true) {
+    const { state, offlineSince: since } = this.#feed;
+    this.#bar.dataset.state = state;
+    this.#stateEl.textContent = stateText(state, since, this.#lang);
+    if (tell) this.#emit('state', { state, since });
   }
 
   // Polite announcements, gathered for a second so a burst is one message.
@@ -140,7 +196,7 @@ class NewsTicker extends HTMLElement {
     this.#assertive.textContent = spoken(item);
     this.#hold('flash', true);
     clearTimeout(this.#flashTimer);
-    const s = Number(this.getAttribute('flash-timeout') ?? 60);
+    const s = this.flashTimeout;
     if (s > 0) this.#flashTimer = setTimeout(() => this.#endFlash(), s * 1000);
   }
 

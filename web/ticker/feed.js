@@ -20,7 +20,7 @@ export const itemKey = ({ topic, id }) => `${topic}/${id}`;
  * TickerFeed: one WebSocket to tickerd and the items it sent (max per topic,
  * none expired). Reconnects with backoff and jitter, resuming with since=.
  * Callbacks: onitem(item, previous, fromSnapshot), onremove(item),
- * onstate(connecting | live | reconnecting | offline).
+ * onretract({ id, topic }), onstate(connecting | live | reconnecting | offline).
  */
 export class TickerFeed {
   items = new Map(); // itemKey -> item
@@ -77,6 +77,12 @@ export class TickerFeed {
     return [...this.items.values()].sort(newestFirst);
   }
 
+  /** A new max per topic, applied at once. */
+  limit(max) {
+    this.max = max;
+    this.#trim();
+  }
+
   #receive(text) {
     let m;
     try { m = JSON.parse(text); } catch { return; }
@@ -94,6 +100,7 @@ export class TickerFeed {
     } else if (m.type === 'retract') {
       this.#seen(m.seq);
       this.#remove(itemKey(m)); // that topic's item only
+      this.onretract?.({ id: m.id, topic: m.topic });
     }
   }
 
@@ -110,9 +117,16 @@ export class TickerFeed {
     if (item.expires && Date.parse(item.expires) < Date.now()) return void (old && this.#remove(key));
     this.items.set(key, item);
     this.onitem?.(item, old, fromSnapshot);
-    const all = this.list();
-    const mine = all.filter((i) => i.topic === item.topic);
-    for (const i of [...mine.slice(this.max), ...all.slice(this.max * 20)]) this.#remove(itemKey(i));
+    this.#trim();
+  }
+
+  // The oldest go: past max in a topic, past 20 * max in all.
+  #trim() {
+    const count = {};
+    this.list().forEach((i, n) => {
+      count[i.topic] = (count[i.topic] || 0) + 1;
+      if (count[i.topic] > this.max || n >= this.max * 20) this.#remove(itemKey(i));
+    });
   }
 
   #remove(key) {
