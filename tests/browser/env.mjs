@@ -70,7 +70,8 @@ function tickerdOn(port, redisUrl, args = []) {
  * `tickerdArgs`), so env.site is a site that embeds the ticker and
  * env.elsewhere one that tickerd does not know. Returns
  * { redis, tickerd, browser, site, elsewhere, publish(topic, payload),
- *   burst(commands), page(t, opts), serve(t, body, site), open(t, body, opts), stop() }.
+ *   burst(commands), page(t, opts), serve(t, body, site), host(t, html, opts),
+ *   open(t, body, opts), stop() }.
  */
 export async function startStack({ tickerdArgs = [] } = {}) {
   if (!tickerdAvailable()) throw new Error(`tickerd binary not found at ${TICKERD_BIN}: make -C ${REPO}`);
@@ -125,9 +126,16 @@ export async function startStack({ tickerdArgs = [] } = {}) {
    * ticker: env.site, which tickerd lists, unless `site` says otherwise) and
    * loading ticker.js from tickerd. Removed by the caller's t.after.
    */
-  env.serve = (t, body, site = env.site) => {
+  env.serve = (t, body, site = env.site) => env.host(t, testPage(body, `${env.tickerd.url}/ticker.js`), { site });
+
+  /**
+   * The URL of a page that is exactly `html`, on `site` (env.site unless
+   * told), sent with the extra response `headers` (a Content-Security-Policy,
+   * say). Removed by the caller's t.after.
+   */
+  env.host = (t, html, { site = env.site, headers = {} } = {}) => {
     const name = `${uniq('page')}.html`;
-    env.pages.set(`/${name}`, testPage(body, `${env.tickerd.url}/ticker.js`));
+    env.pages.set(`/${name}`, { html, headers });
     t.after(() => env.pages.delete(`/${name}`));
     return site.url + name;
   };
@@ -149,12 +157,14 @@ export const testPage = (body, src = '/ticker.js') => `<!doctype html>
 
 /**
  * A plain node http server on a spare port; page(req) returns the html for a
- * request, or undefined for 404. Resolves { url, origin, close() }.
+ * request (a string, or { html, headers } to send more headers), or undefined
+ * for 404. Resolves { url, origin, close() }.
  */
 export async function serveHtml(page) {
   const server = http.createServer((req, res) => {
-    const html = page(req);
-    res.writeHead(html === undefined ? 404 : 200, { 'content-type': 'text/html; charset=utf-8' });
+    const found = page(req);
+    const { html, headers = {} } = typeof found === 'string' ? { html: found } : found ?? {};
+    res.writeHead(html === undefined ? 404 : 200, { 'content-type': 'text/html; charset=utf-8', ...headers });
     res.end(html ?? 'not found');
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
