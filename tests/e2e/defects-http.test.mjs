@@ -359,7 +359,7 @@ test('SPEC 4: POST, PUT, DELETE, OPTIONS, CONNECT and TRACE get 405 with Allow: 
 test('SPEC 5: /healthz, /metrics, /events and /ws are routes checked before files: decoy files of those names in the web folder are never served', T, scenario(async (t, h) => {
   const web = makeTmpDir('tickerd-e2e-web-');
   h.defer(() => removeTmpDir(web));
-  for (const f of fs.readdirSync(WEB_DIR)) fs.copyFileSync(path.join(WEB_DIR, f), path.join(web, f));
+  fs.cpSync(WEB_DIR, web, { recursive: true });
   for (const f of ['healthz', 'metrics', 'events', 'ws']) fs.writeFileSync(path.join(web, f), `DECOY-FILE-${f}\n`);
   const { tickerd } = await h.env({ web });
   const port = tickerd.port;
