@@ -16,6 +16,26 @@
 #define FAN_PIECES_MAX 512
 
 /*
+ * A greeting message (a snapshot) longer than this is written in pieces of
+ * this size, a WebSocket one as a fragmented message (continuation frames,
+ * between which a ping or a close frame may go), cut at the same places
+ * for every client.  Items are never cut (their frames stay under 128 KB).
+ */
+#define FAN_PIECE   (64 * 1024)
+#define FAN_HEADERS (FAN_BATCH_MAX / FAN_PIECE + 2) /* per write, at most */
+
+/*
+ * The most lws may hold for one client, counted in fan_client.unsent from
+ * what it is handed until it is seen to have sent it all.  It is only ever
+ * handed what the socket refused of one write (at most 256 KiB and the
+ * tail of one message), and pending clients are only written to once it
+ * has sent that, so a client never comes near 1 MiB: four such writes, or
+ * eight of the largest item frames.  Should WRITEABLE come while lws holds
+ * bytes, more is appended only within the bound.
+ */
+#define FAN_UNSENT_MAX (1024 * 1024)
+
+/*
  * Clients that chose the same topics share an audience, so a delivery
  * looks at each audience once and at the idle clients of matching ones
  * only.  Lives while it has members.
@@ -284,6 +304,23 @@ wire_bytes(struct msg *m, enum fan_kind kind, size_t *len)
 }
 
 /*
+ * Hand lws len bytes for c, which it copies and sends after anything it
+ * still holds, and count them in c->unsent until it is seen to have sent
+ * everything (it may have at once).  0, or -1 if lws refused.
+ */
+static int
+hand_to_lws(struct fan_client *c, unsigned char *p, size_t len)
+{
+	if (lws_write(c->wsi, p, len, LWS_WRITE_RAW) < (int)len)
+		return -1;
+	if (lws_partial_buffered(c->wsi))
+		c->unsent += (uint32_t)len;
+	else
+		c->unsent = 0;
+	return 0;
+}
+
+/*
  * Write len ready-framed bytes to c in one write; whatever the socket does
  * not take now lws keeps and sends first.  On failure c is killed; -1.
  *
@@ -300,19 +337,20 @@ write_out(struct fan_client *c, unsigned char *p, size_t len, int clear)
 
 	if (!p)
 		goto fail;
-	if (c->kind == FAN_WS && (clear || !lws_partial_buffered(c->wsi))) {
-		n = send(lws_get_socket_fd(c->wsi), p, len,
-		         MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				goto fail;
-			n = 0;
+	if (clear || !lws_partial_buffered(c->wsi)) {
+		c->unsent = 0; /* lws has sent all it was handed */
+		if (c->kind == FAN_WS) {
+			n = send(lws_get_socket_fd(c->wsi), p, len,
+			         MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0) {
+				if (errno != EAGAIN && errno != EWOULDBLOCK &&
+				    errno != EINTR)
+					goto fail;
+				n = 0;
+			}
 		}
 	}
-	if ((size_t)n < len &&
-	    lws_write(c->wsi, p + n, len - (size_t)n, LWS_WRITE_RAW) <
-	        (int)(len - (size_t)n))
+	if ((size_t)n < len && hand_to_lws(c, p + n, len - (size_t)n))
 		goto fail;
 	return 0;
 fail:
@@ -480,10 +518,7 @@ send_batch(struct fan_client *c, const struct fan_batch *b)
 			lo = mid + 1;
 	}
 	if ((size_t)n > (lo ? b->ends[lo - 1].end : 0)) {
-		size_t rest = b->ends[lo].end - (size_t)n;
-
-		if (lws_write(c->wsi, b->p + n, rest, LWS_WRITE_RAW) <
-		    (int)rest) {
+		if (hand_to_lws(c, b->p + n, b->ends[lo].end - (size_t)n)) {
 			fan_kill(c);
 			return;
 		}
@@ -544,6 +579,7 @@ fan_flush(struct fan *f)
 				make_pending(c, from);
 				continue;
 			}
+			c->unsent = 0; /* lws has sent all it was handed */
 			send_batch(c, kb);
 		}
 	}
@@ -574,13 +610,19 @@ fan_sweep(struct fan *f)
 
 /* What one write to a pending client carries (see fan_writeable()). */
 struct gather {
-	unsigned n, firsts; /* pieces; how many of them are c->first[] */
+	unsigned n;      /* pieces */
+	unsigned msgs;   /* messages it completes */
+	unsigned firsts; /* how many of them are c->first[] */
+	unsigned heads;  /* frame headers made for pieces of a greeting */
+	int cut;         /* some piece is part of a message: copy it all */
 	size_t total;
+	size_t off;    /* c->off once they are written */
 	uint64_t next; /* c->next once they are written */
 	struct {
 		unsigned char *p;
 		size_t len;
 	} piece[FAN_PIECES_MAX];
+	unsigned char head[FAN_HEADERS][10];
 };
 
 /* Add a piece unless the write is full; the first always fits. 0 or -1. */
@@ -597,28 +639,101 @@ gather_add(struct gather *g, unsigned char *p, size_t len)
 }
 
 /*
- * Collect what c gets next, in order: its greeting (or resync snapshot),
- * then the ring's matching messages up to the last flushed position, as
- * much as fits in one write.  -1 on ENOMEM.
+ * Write into h the header (2, 4 or 10 bytes) of the WebSocket frame that
+ * carries len bytes from byte off of a text message of total bytes sent in
+ * pieces: the first a text frame, the others continuation frames, the last
+ * one final.
+ */
+static void
+piece_header(unsigned char *h, size_t off, size_t len, size_t total)
+{
+	h[0] = (unsigned char)((off + len == total ? 0x80 : 0) | (off ? 0 : 1));
+	if (len < 126) {
+		h[1] = (unsigned char)len;
+	} else if (len < 65536) {
+		h[1] = 126;
+		h[2] = (unsigned char)(len >> 8);
+		h[3] = (unsigned char)len;
+	} else {
+		h[1] = 127;
+		for (int i = 0; i < 8; i++)
+			h[2 + i] =
+			    (unsigned char)((uint64_t)len >> (56 - 8 * i));
+	}
+}
+
+/*
+ * Add greeting message m to g from byte off of its payload (WebSocket) or
+ * event (EventSource): whole if it is small (as any message), else as many
+ * FAN_PIECE pieces as fit.  1 once all of it is in, 0 if g is full (g->off
+ * says where m stopped), -1 on ENOMEM.
+ */
+static int
+gather_greeting(struct gather *g, struct msg *m, enum fan_kind kind, size_t off)
+{
+	unsigned char *p, *h;
+	size_t len, n, hl = 0;
+
+	p = kind == FAN_SSE ? msg_sse(m, &len) : msg_payload(m);
+	if (!p)
+		return -1;
+	if (kind == FAN_WS)
+		len = m->len;
+	if (!off && len <= FAN_PIECE) {
+		if (kind == FAN_WS)
+			p = msg_frame(m, &len);
+		return gather_add(g, p, len) ? 0 : 1;
+	}
+	for (g->off = off; g->off < len; g->off += n) {
+		n = len - g->off < FAN_PIECE ? len - g->off : FAN_PIECE;
+		if (kind == FAN_WS)
+			hl = n < 126 ? 2 : n < 65536 ? 4 : 10;
+		/* A header and its bytes go together, or not at all. */
+		if (g->n &&
+		    (g->n + 2 > FAN_PIECES_MAX || g->heads == FAN_HEADERS ||
+		     g->total + hl + n > FAN_BATCH_MAX))
+			return 0;
+		if (hl) {
+			h = g->head[g->heads++];
+			piece_header(h, g->off, n, len);
+			g->piece[g->n].p = h;
+			g->piece[g->n++].len = hl;
+		}
+		g->piece[g->n].p = p + g->off;
+		g->piece[g->n++].len = n;
+		g->total += hl + n;
+		g->cut = 1;
+	}
+	g->off = 0;
+	return 1;
+}
+
+/*
+ * Collect what c gets next, in order: the rest of its greeting (or resync
+ * snapshot), then the ring's matching messages up to the last flushed
+ * position, as much as fits in one write.  -1 on ENOMEM.
  */
 static int
 gather(struct fan *f, struct fan_client *c, struct gather *g)
 {
 	unsigned char *p;
-	size_t len;
+	size_t len, off = c->off;
+	int r;
 
-	g->n = g->firsts = 0;
-	g->total = 0;
+	g->n = g->msgs = g->firsts = g->heads = 0;
+	g->cut = 0;
+	g->total = g->off = 0;
 	g->next = c->next;
 	for (int i = 0; i < 2; i++) {
 		if (!c->first[i])
 			continue;
-		p = wire_bytes(c->first[i], (enum fan_kind)c->kind, &len);
-		if (!p)
-			return -1;
-		if (gather_add(g, p, len))
-			return 0;
+		r = gather_greeting(g, c->first[i], (enum fan_kind)c->kind,
+		                    off);
+		if (r <= 0)
+			return r;
 		g->firsts++;
+		g->msgs++;
+		off = 0;
 	}
 	for (; g->next <= f->flushed; g->next++) {
 		struct msg *m = f->ring[g->next % f->capacity];
@@ -630,6 +745,7 @@ gather(struct fan *f, struct fan_client *c, struct gather *g)
 			return -1;
 		if (gather_add(g, p, len))
 			break;
+		g->msgs++;
 	}
 	return 0;
 }
@@ -645,14 +761,23 @@ fan_writeable(struct fan *f, struct fan_client *c)
 		return 0;
 	if (cull_if_behind(f, c))
 		return 0;
+	if (!lws_partial_buffered(c->wsi))
+		c->unsent = 0; /* lws has sent all it was handed */
 	if (gather(f, c, &g)) {
 		fan_kill(c);
 		return -1;
 	}
+	if (c->unsent && c->unsent + g.total > FAN_UNSENT_MAX) {
+		/* lws still holds much for it (WRITEABLE does not normally
+		 * come then): more only once it has sent that. */
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
 	if (g.n) {
 		p = g.piece[0].p;
-		if (g.n > 1) {
-			/* Several: back to back in one buffer, one write. */
+		if (g.n > 1 || g.cut) {
+			/* Back to back in one buffer (with room in front for
+			 * lws, which a piece of a message lacks), one write. */
 			if (buf_reserve(&f->scratch, g.total)) {
 				fan_kill(c);
 				return -1;
@@ -663,7 +788,7 @@ fan_writeable(struct fan *f, struct fan_client *c)
 				at += g.piece[i].len;
 			}
 		}
-		if (send_bytes(c, p, g.total, g.n))
+		if (send_bytes(c, p, g.total, g.msgs))
 			return -1;
 	}
 	for (unsigned i = 0; i < g.firsts; i++) {
@@ -672,6 +797,7 @@ fan_writeable(struct fan *f, struct fan_client *c)
 		msg_unref(c->first[slot]);
 		c->first[slot] = NULL;
 	}
+	c->off = g.off;
 	c->next = g.next;
 	if (c->first[0] || c->first[1] || c->next <= f->flushed)
 		lws_callback_on_writable(c->wsi);
@@ -685,8 +811,10 @@ fan_send_raw(struct fan_client *c, const unsigned char *bytes, size_t len)
 {
 	unsigned char buf[LWS_PRE + 16];
 
-	/* Frames only ever go out whole: between two, a control frame fits. */
-	if (c->dead || len > 16 || lws_partial_buffered(c->wsi))
+	/* Frames only ever go out whole: between two, a control frame fits
+	 * (also between two pieces of a greeting); an event does not. */
+	if (c->dead || len > 16 || lws_partial_buffered(c->wsi) ||
+	    (c->kind == FAN_SSE && c->off))
 		return -1;
 	memcpy(buf + LWS_PRE, bytes, len);
 	return write_out(c, buf + LWS_PRE, len, 1);
@@ -736,8 +864,13 @@ fan_resync(struct fan *f,
 			next = c->link;
 			if (c->dead || c->closing || !a->resync)
 				continue;
-			/* An unsent hello still goes first; the snapshot is
-			 * new. */
+			/* A greeting under way is finished first (its pieces
+			 * must stay together), an unsent hello still goes
+			 * first; the snapshot is new. */
+			if (c->off && !c->first[0]) {
+				c->first[0] = c->first[1];
+				c->first[1] = NULL;
+			}
 			msg_unref(c->first[1]);
 			c->first[1] = msg_ref(c->aud->resync);
 			c->next = f->head + 1;
