@@ -52,7 +52,9 @@ void fan_free(struct fan *f);
  * to as kind says.  It starts pending: first[0] and first[1] (hello,
  * snapshot; either may be NULL; the client takes over the references, even
  * on failure) go before ring position next (use fan_head() + 1 for "from
- * now on", after fan_flush()).  0 or -1 (ENOMEM).
+ * now on", after fan_flush()).  A snapshot byte for byte the same as the
+ * one the audience's previous newcomer got is dropped for that one, so
+ * clients arriving between two items share one copy.  0 or -1 (ENOMEM).
  */
 int fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
                enum fan_kind kind, const struct topic_filter *filter,

@@ -43,7 +43,8 @@
 struct fan_audience {
 	struct fan_audience *prev, *next;
 	struct topic_filter filter;
-	struct msg *resync; /* only while fan_resync() runs */
+	struct msg *resync;   /* only while fan_resync() runs */
+	struct msg *greeting; /* the newest snapshot, while a member has it */
 	unsigned members;
 	struct fan_client *idle;    /* caught-up members, in no order */
 	struct fan_client *pending; /* the others */
@@ -225,6 +226,28 @@ idle_remove(struct fan_client *c)
 	list_push(c);
 }
 
+/*
+ * A new member of a is greeted with *snap: if it is byte for byte the
+ * snapshot the previous newcomer got (nothing happened in between, as when
+ * many connect at once), it is dropped for that one, which a keeps.
+ */
+static void
+share_greeting(struct fan_audience *a, struct msg **snap)
+{
+	struct msg *g = a->greeting, *m = *snap;
+
+	if (!m)
+		return;
+	if (g && g->frame_len == m->frame_len &&
+	    !memcmp(g->frame, m->frame, m->frame_len)) {
+		msg_unref(m);
+		*snap = msg_ref(g);
+		return;
+	}
+	msg_unref(g);
+	a->greeting = msg_ref(m);
+}
+
 int
 fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
            enum fan_kind kind, const struct topic_filter *filter, uint64_t next,
@@ -248,6 +271,7 @@ fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
 			f->audiences->prev = a;
 		f->audiences = a;
 	}
+	share_greeting(a, &first[1]);
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
 	c->aud = a;
@@ -273,6 +297,7 @@ fan_detach(struct fan *f, struct fan_client *c)
 		c->first[i] = NULL;
 	}
 	if (!--a->members) {
+		msg_unref(a->greeting);
 		if (a->prev)
 			a->prev->next = a->next;
 		else
@@ -602,10 +627,16 @@ cull_if_behind(struct fan *f, struct fan_client *c)
 void
 fan_sweep(struct fan *f)
 {
-	/* Only pending clients can be behind. */
-	for (struct fan_audience *a = f->audiences; a; a = a->next)
+	for (struct fan_audience *a = f->audiences; a; a = a->next) {
+		/* Only pending clients can be behind. */
 		for (struct fan_client *c = a->pending; c; c = c->link)
 			cull_if_behind(f, c);
+		/* Nobody is being sent the kept snapshot any more. */
+		if (a->greeting && a->greeting->refs == 1) {
+			msg_unref(a->greeting);
+			a->greeting = NULL;
+		}
+	}
 }
 
 /* What one write to a pending client carries (see fan_writeable()). */
