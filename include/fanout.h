@@ -33,10 +33,13 @@ struct fan_client {
 	uint32_t heard;       /* keepalive.c: when it last sent anything (ms) */
 	uint32_t pinged;      /* keepalive.c: when we last pinged it (ms) */
 	uint32_t unsent;      /* bytes handed to lws, not yet seen sent */
+	uint32_t queued;      /* its socket's send queue at the last sweep */
 	unsigned kind : 1;    /* enum fan_kind */
 	unsigned idle : 1;
 	unsigned dead : 1;    /* a write failed or it was culled: never again */
 	unsigned closing : 1; /* shutting down: the next WRITEABLE says bye */
+	unsigned took : 1;    /* had a WRITEABLE since the last fan_sweep() */
+	unsigned stalls : 4;  /* sweeps in a row finding it owed, not taking */
 };
 
 struct fan;
@@ -106,8 +109,10 @@ void fan_resync(struct fan *f,
 
 /*
  * fan_sweep() - cull every client that fell behind the ring, whether or
- * not it reads (one that stops reading never gets to WRITEABLE).  Once a
- * second, never per delivery.
+ * not it reads (one that stops reading never gets to WRITEABLE), and every
+ * one owed more than 1 MiB (what lws holds for it and the rest of its
+ * greeting) that took none of it for seven seconds.  Once a second, never
+ * per delivery.
  */
 void fan_sweep(struct fan *f);
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 /* One write carries at most this many bytes, or messages, unless a single
@@ -25,15 +26,24 @@
 #define FAN_HEADERS (FAN_BATCH_MAX / FAN_PIECE + 2) /* per write, at most */
 
 /*
- * The most lws may hold for one client, counted in fan_client.unsent from
- * what it is handed until it is seen to have sent it all.  It is only ever
- * handed what the socket refused of one write (at most 256 KiB and the
- * tail of one message), and pending clients are only written to once it
- * has sent that, so a client never comes near 1 MiB: four such writes, or
- * eight of the largest item frames.  Should WRITEABLE come while lws holds
- * bytes, more is appended only within the bound.
+ * What a client may be owed and not take: the bytes handed to lws and not
+ * yet seen sent (fan_client.unsent), plus the rest of its greeting.  lws
+ * is only handed what the socket refused of one write (at most 256 KiB, or
+ * the tail of one message), and a pending client is written to only once
+ * lws has sent that (should WRITEABLE come earlier, more is appended only
+ * within this bound), so once greeted a client never comes near 1 MiB:
+ * four such writes, or eight of the largest item frames.  One owed more (a
+ * greeting of several MB) that takes none of it, FAN_STALL_SWEEPS sweeps
+ * in a row, a second apart (no WRITEABLE, and its socket's queue no
+ * shorter: a slow reader shortens it), is culled.  Seven seconds, because
+ * a peer on loopback (a proxy in front) opens its window 64 KB at a time:
+ * one reading 20 KiB/s shows it every 3-4 s, one reading 10 KiB/s does
+ * not.  Besides the kernel's socket buffer, a client that never reads
+ * costs at most lws's copy of one write, its hello and a share of a
+ * greeting.
  */
-#define FAN_UNSENT_MAX (1024 * 1024)
+#define FAN_UNSENT_MAX   (1024 * 1024)
+#define FAN_STALL_SWEEPS 8
 
 /*
  * Clients that chose the same topics share an audience, so a delivery
@@ -624,19 +634,105 @@ cull_if_behind(struct fan *f, struct fan_client *c)
 	return 1;
 }
 
-void
-fan_sweep(struct fan *f)
+/* The bytes of m on the wire for kind, as near as known without making
+ * its EventSource form (pieces' frame headers aside). */
+static size_t
+wire_len(const struct msg *m, enum fan_kind kind)
+{
+	return kind == FAN_SSE ? (m->sse ? m->sse_len : m->len) : m->frame_len;
+}
+
+/* What c is owed and lws does not hold: the rest of its first[]. */
+static size_t
+greeting_left(const struct fan_client *c)
+{
+	size_t left = 0, off = c->off;
+
+	for (int i = 0; i < 2; i++) {
+		if (!c->first[i])
+			continue;
+		left += wire_len(c->first[i], (enum fan_kind)c->kind) - off;
+		off = 0;
+	}
+	return left;
+}
+
+/*
+ * Bytes in c's socket not yet acknowledged by its peer (SIOCOUTQ): they
+ * leave as the peer reads, unless its receive buffer is full.  -1 if the
+ * kernel does not say.
+ */
+static int
+socket_queue(const struct fan_client *c)
+{
+	int n;
+
+	if (ioctl(lws_get_socket_fd(c->wsi), TIOCOUTQ, &n) < 0)
+		return -1;
+	return n;
+}
+
+/*
+ * Cull c if it is owed more than FAN_UNSENT_MAX (what lws holds for it and
+ * the rest of its greeting) and this is the FAN_STALL_SWEEPS-th sweep in a
+ * row that finds it so, having taken nothing since the one before: no
+ * WRITEABLE, and its socket's queue no shorter.  1 if it was culled.
+ */
+static int
+cull_if_stalled(struct fan_client *c)
+{
+	int took = c->took, queue;
+	size_t owed;
+
+	c->took = 0;
+	if (c->dead)
+		return 0;
+	owed = c->unsent + greeting_left(c);
+	if (owed <= FAN_UNSENT_MAX) {
+		c->stalls = 0;
+		return 0;
+	}
+	queue = socket_queue(c);
+	if (took || (queue >= 0 && (uint32_t)queue < c->queued))
+		c->stalls = 0;
+	else
+		c->stalls++;
+	c->queued = queue > 0 ? (uint32_t)queue : 0;
+	if (c->stalls < FAN_STALL_SWEEPS)
+		return 0;
+	log_notice("culling a client owed %zu bytes that took none for %d s "
+	           "(unsent bound %d)",
+	           owed, FAN_STALL_SWEEPS - 1, FAN_UNSENT_MAX);
+	metrics.culled++;
+	metrics.culled_unsent++;
+	fan_kill(c);
+	return 1;
+}
+
+/*
+ * Cull the clients behind the ring and, once a second (stalled), those
+ * owed too much that take none of it; drop the snapshots kept for sharing
+ * that nobody is being sent any more.
+ */
+static void
+sweep(struct fan *f, int stalled)
 {
 	for (struct fan_audience *a = f->audiences; a; a = a->next) {
-		/* Only pending clients can be behind. */
+		/* Only pending clients can be behind, or owed much. */
 		for (struct fan_client *c = a->pending; c; c = c->link)
-			cull_if_behind(f, c);
-		/* Nobody is being sent the kept snapshot any more. */
+			if (!cull_if_behind(f, c) && stalled)
+				cull_if_stalled(c);
 		if (a->greeting && a->greeting->refs == 1) {
 			msg_unref(a->greeting);
 			a->greeting = NULL;
 		}
 	}
+}
+
+void
+fan_sweep(struct fan *f)
+{
+	sweep(f, 1);
 }
 
 /* What one write to a pending client carries (see fan_writeable()). */
@@ -792,8 +888,10 @@ fan_writeable(struct fan *f, struct fan_client *c)
 		return 0;
 	if (cull_if_behind(f, c))
 		return 0;
-	if (!lws_partial_buffered(c->wsi))
+	if (!lws_partial_buffered(c->wsi)) {
 		c->unsent = 0; /* lws has sent all it was handed */
+		c->took = 1;
+	}
 	if (gather(f, c, &g)) {
 		fan_kill(c);
 		return -1;
@@ -882,7 +980,7 @@ fan_resync(struct fan *f,
 	struct fan_audience *a;
 
 	fan_flush(f); /* what came before the gap is good */
-	fan_sweep(f); /* those already behind go, as they would have */
+	sweep(f, 0);  /* those already behind go, as they would have */
 	f->floor = f->head + 1;
 	for (a = f->audiences; a; a = a->next)
 		a->resync = snapshot_for(arg, &a->filter);
