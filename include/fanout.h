@@ -20,7 +20,8 @@ enum fan_kind { FAN_WS, FAN_SSE };
  * client is either idle (caught up: it sits in its audience's idle list and
  * gets each fan_flush() of new messages at once) or pending (it has a
  * WRITEABLE request out and catches up from the ring, from position next,
- * after its first[] messages).
+ * after its first[] messages).  A first[] message bigger than one write
+ * goes out in pieces, off bytes of it so far.
  */
 struct fan_client {
 	struct lws *wsi;
@@ -28,12 +29,17 @@ struct fan_client {
 	struct fan_client *prev, *link; /* in its audience's idle or pending */
 	uint64_t next;        /* ring position of the next message it needs */
 	struct msg *first[2]; /* before the ring: hello, snapshot; NULL: sent */
+	size_t off;           /* bytes written of first[0], else of first[1] */
 	uint32_t heard;       /* keepalive.c: when it last sent anything (ms) */
 	uint32_t pinged;      /* keepalive.c: when we last pinged it (ms) */
+	uint32_t unsent;      /* bytes handed to lws, not yet seen sent */
+	uint32_t queued;      /* its socket's send queue at the last sweep */
 	unsigned kind : 1;    /* enum fan_kind */
 	unsigned idle : 1;
 	unsigned dead : 1;    /* a write failed or it was culled: never again */
 	unsigned closing : 1; /* shutting down: the next WRITEABLE says bye */
+	unsigned took : 1;    /* had a WRITEABLE since the last fan_sweep() */
+	unsigned stalls : 4;  /* sweeps in a row finding it owed, not taking */
 };
 
 struct fan;
@@ -49,7 +55,9 @@ void fan_free(struct fan *f);
  * to as kind says.  It starts pending: first[0] and first[1] (hello,
  * snapshot; either may be NULL; the client takes over the references, even
  * on failure) go before ring position next (use fan_head() + 1 for "from
- * now on", after fan_flush()).  0 or -1 (ENOMEM).
+ * now on", after fan_flush()).  A snapshot byte for byte the same as the
+ * one the audience's previous newcomer got is dropped for that one, so
+ * clients arriving between two items share one copy.  0 or -1 (ENOMEM).
  */
 int fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
                enum fan_kind kind, const struct topic_filter *filter,
@@ -81,8 +89,10 @@ void fan_flush(struct fan *f);
  * fan_writeable() - from the client's WRITEABLE callback: write its first[]
  * messages and the next matching ones from the ring, as many as fit in
  * one 256 KiB write; ask for another callback if more are waiting, else make
- * it idle.  A client that fell behind the ring is culled asynchronously.
- * Returns -1 to close.
+ * it idle.  A first[] message over 64 KiB goes in 64 KiB pieces (WebSocket
+ * continuation frames), the same for every client, so lws is never handed
+ * more than one write.  A client that fell behind the ring is culled
+ * asynchronously.  Returns -1 to close.
  */
 int fan_writeable(struct fan *f, struct fan_client *c);
 
@@ -99,8 +109,10 @@ void fan_resync(struct fan *f,
 
 /*
  * fan_sweep() - cull every client that fell behind the ring, whether or
- * not it reads (one that stops reading never gets to WRITEABLE).  Once a
- * second, never per delivery.
+ * not it reads (one that stops reading never gets to WRITEABLE), and every
+ * one owed more than 1 MiB (what lws holds for it and the rest of its
+ * greeting) that took none of it for seven seconds.  Once a second, never
+ * per delivery.
  */
 void fan_sweep(struct fan *f);
 
@@ -130,8 +142,9 @@ void fan_kill(struct fan_client *c);
 /*
  * fan_send_raw() - write a few (up to 16) ready-made bytes, a control
  * frame or a comment line, to a client with nothing buffered (so between
- * two whole frames).  0, or -1 if it was not the moment (or the write
- * failed: the client is killed).
+ * two whole frames; an event stream also not halfway through an event).
+ * 0, or -1 if it was not the moment (or the write failed: the client is
+ * killed).
  */
 int fan_send_raw(struct fan_client *c, const unsigned char *bytes, size_t len);
 

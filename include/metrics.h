@@ -26,13 +26,14 @@ struct metrics {
 	uint64_t writes;     /* writes they took (several messages each) */
 	uint64_t pings;      /* keep-alive pings sent */
 	uint64_t silent;     /* clients hung up on for not answering them */
-	uint64_t culled;     /* clients dropped for lagging past the ring */
+	uint64_t culled;     /* clients dropped for lagging (all reasons) */
 	uint64_t resyncs;    /* resume points no longer held: snapshot sent */
 	uint64_t log_gaps;   /* times entries were trimmed before being read */
 	uint64_t lost_entries; /* how many, in all */
 	uint64_t clients;      /* WebSocket clients connected now */
 	uint64_t redis_connects;
 	uint64_t accept_pauses; /* out of descriptors: accepting paused */
+	uint64_t culled_unsent; /* culled being owed > 1 MiB, taking none */
 	uint64_t refused[GUARD_REFUSAL_COUNT]; /* handshakes turned away */
 	uint64_t responses[METRICS_STATUSES];  /* by metrics_statuses[] */
 	uint64_t closed_too_big;               /* clients closed with 1009 */

@@ -8,12 +8,42 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 /* One write carries at most this many bytes, or messages, unless a single
  * message is bigger. */
 #define FAN_BATCH_MAX  (256 * 1024)
 #define FAN_PIECES_MAX 512
+
+/*
+ * A greeting message (a snapshot) longer than this is written in pieces of
+ * this size, a WebSocket one as a fragmented message (continuation frames,
+ * between which a ping or a close frame may go), cut at the same places
+ * for every client.  Items are never cut (their frames stay under 128 KB).
+ */
+#define FAN_PIECE   (64 * 1024)
+#define FAN_HEADERS (FAN_BATCH_MAX / FAN_PIECE + 2) /* per write, at most */
+
+/*
+ * What a client may be owed and not take: the bytes handed to lws and not
+ * yet seen sent (fan_client.unsent), plus the rest of its greeting.  lws
+ * is only handed what the socket refused of one write (at most 256 KiB, or
+ * the tail of one message), and a pending client is written to only once
+ * lws has sent that (should WRITEABLE come earlier, more is appended only
+ * within this bound), so once greeted a client never comes near 1 MiB:
+ * four such writes, or eight of the largest item frames.  One owed more (a
+ * greeting of several MB) that takes none of it, FAN_STALL_SWEEPS sweeps
+ * in a row, a second apart (no WRITEABLE, and its socket's queue no
+ * shorter: a slow reader shortens it), is culled.  Seven seconds, because
+ * a peer on loopback (a proxy in front) opens its window 64 KB at a time:
+ * one reading 20 KiB/s shows it every 3-4 s, one reading 10 KiB/s does
+ * not.  Besides the kernel's socket buffer, a client that never reads
+ * costs at most lws's copy of one write, its hello and a share of a
+ * greeting.
+ */
+#define FAN_UNSENT_MAX   (1024 * 1024)
+#define FAN_STALL_SWEEPS 8
 
 /*
  * Clients that chose the same topics share an audience, so a delivery
@@ -23,7 +53,8 @@
 struct fan_audience {
 	struct fan_audience *prev, *next;
 	struct topic_filter filter;
-	struct msg *resync; /* only while fan_resync() runs */
+	struct msg *resync;   /* only while fan_resync() runs */
+	struct msg *greeting; /* the newest snapshot, while a member has it */
 	unsigned members;
 	struct fan_client *idle;    /* caught-up members, in no order */
 	struct fan_client *pending; /* the others */
@@ -205,6 +236,28 @@ idle_remove(struct fan_client *c)
 	list_push(c);
 }
 
+/*
+ * A new member of a is greeted with *snap: if it is byte for byte the
+ * snapshot the previous newcomer got (nothing happened in between, as when
+ * many connect at once), it is dropped for that one, which a keeps.
+ */
+static void
+share_greeting(struct fan_audience *a, struct msg **snap)
+{
+	struct msg *g = a->greeting, *m = *snap;
+
+	if (!m)
+		return;
+	if (g && g->frame_len == m->frame_len &&
+	    !memcmp(g->frame, m->frame, m->frame_len)) {
+		msg_unref(m);
+		*snap = msg_ref(g);
+		return;
+	}
+	msg_unref(g);
+	a->greeting = msg_ref(m);
+}
+
 int
 fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
            enum fan_kind kind, const struct topic_filter *filter, uint64_t next,
@@ -228,6 +281,7 @@ fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
 			f->audiences->prev = a;
 		f->audiences = a;
 	}
+	share_greeting(a, &first[1]);
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
 	c->aud = a;
@@ -253,6 +307,7 @@ fan_detach(struct fan *f, struct fan_client *c)
 		c->first[i] = NULL;
 	}
 	if (!--a->members) {
+		msg_unref(a->greeting);
 		if (a->prev)
 			a->prev->next = a->next;
 		else
@@ -284,6 +339,23 @@ wire_bytes(struct msg *m, enum fan_kind kind, size_t *len)
 }
 
 /*
+ * Hand lws len bytes for c, which it copies and sends after anything it
+ * still holds, and count them in c->unsent until it is seen to have sent
+ * everything (it may have at once).  0, or -1 if lws refused.
+ */
+static int
+hand_to_lws(struct fan_client *c, unsigned char *p, size_t len)
+{
+	if (lws_write(c->wsi, p, len, LWS_WRITE_RAW) < (int)len)
+		return -1;
+	if (lws_partial_buffered(c->wsi))
+		c->unsent += (uint32_t)len;
+	else
+		c->unsent = 0;
+	return 0;
+}
+
+/*
  * Write len ready-framed bytes to c in one write; whatever the socket does
  * not take now lws keeps and sends first.  On failure c is killed; -1.
  *
@@ -300,19 +372,20 @@ write_out(struct fan_client *c, unsigned char *p, size_t len, int clear)
 
 	if (!p)
 		goto fail;
-	if (c->kind == FAN_WS && (clear || !lws_partial_buffered(c->wsi))) {
-		n = send(lws_get_socket_fd(c->wsi), p, len,
-		         MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				goto fail;
-			n = 0;
+	if (clear || !lws_partial_buffered(c->wsi)) {
+		c->unsent = 0; /* lws has sent all it was handed */
+		if (c->kind == FAN_WS) {
+			n = send(lws_get_socket_fd(c->wsi), p, len,
+			         MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n < 0) {
+				if (errno != EAGAIN && errno != EWOULDBLOCK &&
+				    errno != EINTR)
+					goto fail;
+				n = 0;
+			}
 		}
 	}
-	if ((size_t)n < len &&
-	    lws_write(c->wsi, p + n, len - (size_t)n, LWS_WRITE_RAW) <
-	        (int)(len - (size_t)n))
+	if ((size_t)n < len && hand_to_lws(c, p + n, len - (size_t)n))
 		goto fail;
 	return 0;
 fail:
@@ -480,10 +553,7 @@ send_batch(struct fan_client *c, const struct fan_batch *b)
 			lo = mid + 1;
 	}
 	if ((size_t)n > (lo ? b->ends[lo - 1].end : 0)) {
-		size_t rest = b->ends[lo].end - (size_t)n;
-
-		if (lws_write(c->wsi, b->p + n, rest, LWS_WRITE_RAW) <
-		    (int)rest) {
+		if (hand_to_lws(c, b->p + n, b->ends[lo].end - (size_t)n)) {
 			fan_kill(c);
 			return;
 		}
@@ -544,6 +614,7 @@ fan_flush(struct fan *f)
 				make_pending(c, from);
 				continue;
 			}
+			c->unsent = 0; /* lws has sent all it was handed */
 			send_batch(c, kb);
 		}
 	}
@@ -563,24 +634,122 @@ cull_if_behind(struct fan *f, struct fan_client *c)
 	return 1;
 }
 
+/* The bytes of m on the wire for kind, as near as known without making
+ * its EventSource form (pieces' frame headers aside). */
+static size_t
+wire_len(const struct msg *m, enum fan_kind kind)
+{
+	return kind == FAN_SSE ? (m->sse ? m->sse_len : m->len) : m->frame_len;
+}
+
+/* What c is owed and lws does not hold: the rest of its first[]. */
+static size_t
+greeting_left(const struct fan_client *c)
+{
+	size_t left = 0, off = c->off;
+
+	for (int i = 0; i < 2; i++) {
+		if (!c->first[i])
+			continue;
+		left += wire_len(c->first[i], (enum fan_kind)c->kind) - off;
+		off = 0;
+	}
+	return left;
+}
+
+/*
+ * Bytes in c's socket not yet acknowledged by its peer (SIOCOUTQ): they
+ * leave as the peer reads, unless its receive buffer is full.  -1 if the
+ * kernel does not say.
+ */
+static int
+socket_queue(const struct fan_client *c)
+{
+	int n;
+
+	if (ioctl(lws_get_socket_fd(c->wsi), TIOCOUTQ, &n) < 0)
+		return -1;
+	return n;
+}
+
+/*
+ * Cull c if it is owed more than FAN_UNSENT_MAX (what lws holds for it and
+ * the rest of its greeting) and this is the FAN_STALL_SWEEPS-th sweep in a
+ * row that finds it so, having taken nothing since the one before: no
+ * WRITEABLE, and its socket's queue no shorter.  1 if it was culled.
+ */
+static int
+cull_if_stalled(struct fan_client *c)
+{
+	int took = c->took, queue;
+	size_t owed;
+
+	c->took = 0;
+	if (c->dead)
+		return 0;
+	owed = c->unsent + greeting_left(c);
+	if (owed <= FAN_UNSENT_MAX) {
+		c->stalls = 0;
+		return 0;
+	}
+	queue = socket_queue(c);
+	if (took || (queue >= 0 && (uint32_t)queue < c->queued))
+		c->stalls = 0;
+	else
+		c->stalls++;
+	c->queued = queue > 0 ? (uint32_t)queue : 0;
+	if (c->stalls < FAN_STALL_SWEEPS)
+		return 0;
+	log_notice("culling a client owed %zu bytes that took none for %d s "
+	           "(unsent bound %d)",
+	           owed, FAN_STALL_SWEEPS - 1, FAN_UNSENT_MAX);
+	metrics.culled++;
+	metrics.culled_unsent++;
+	fan_kill(c);
+	return 1;
+}
+
+/*
+ * Cull the clients behind the ring and, once a second (stalled), those
+ * owed too much that take none of it; drop the snapshots kept for sharing
+ * that nobody is being sent any more.
+ */
+static void
+sweep(struct fan *f, int stalled)
+{
+	for (struct fan_audience *a = f->audiences; a; a = a->next) {
+		/* Only pending clients can be behind, or owed much. */
+		for (struct fan_client *c = a->pending; c; c = c->link)
+			if (!cull_if_behind(f, c) && stalled)
+				cull_if_stalled(c);
+		if (a->greeting && a->greeting->refs == 1) {
+			msg_unref(a->greeting);
+			a->greeting = NULL;
+		}
+	}
+}
+
 void
 fan_sweep(struct fan *f)
 {
-	/* Only pending clients can be behind. */
-	for (struct fan_audience *a = f->audiences; a; a = a->next)
-		for (struct fan_client *c = a->pending; c; c = c->link)
-			cull_if_behind(f, c);
+	sweep(f, 1);
 }
 
 /* What one write to a pending client carries (see fan_writeable()). */
 struct gather {
-	unsigned n, firsts; /* pieces; how many of them are c->first[] */
+	unsigned n;      /* pieces */
+	unsigned msgs;   /* messages it completes */
+	unsigned firsts; /* how many of them are c->first[] */
+	unsigned heads;  /* frame headers made for pieces of a greeting */
+	int cut;         /* some piece is part of a message: copy it all */
 	size_t total;
+	size_t off;    /* c->off once they are written */
 	uint64_t next; /* c->next once they are written */
 	struct {
 		unsigned char *p;
 		size_t len;
 	} piece[FAN_PIECES_MAX];
+	unsigned char head[FAN_HEADERS][10];
 };
 
 /* Add a piece unless the write is full; the first always fits. 0 or -1. */
@@ -597,28 +766,101 @@ gather_add(struct gather *g, unsigned char *p, size_t len)
 }
 
 /*
- * Collect what c gets next, in order: its greeting (or resync snapshot),
- * then the ring's matching messages up to the last flushed position, as
- * much as fits in one write.  -1 on ENOMEM.
+ * Write into h the header (2, 4 or 10 bytes) of the WebSocket frame that
+ * carries len bytes from byte off of a text message of total bytes sent in
+ * pieces: the first a text frame, the others continuation frames, the last
+ * one final.
+ */
+static void
+piece_header(unsigned char *h, size_t off, size_t len, size_t total)
+{
+	h[0] = (unsigned char)((off + len == total ? 0x80 : 0) | (off ? 0 : 1));
+	if (len < 126) {
+		h[1] = (unsigned char)len;
+	} else if (len < 65536) {
+		h[1] = 126;
+		h[2] = (unsigned char)(len >> 8);
+		h[3] = (unsigned char)len;
+	} else {
+		h[1] = 127;
+		for (int i = 0; i < 8; i++)
+			h[2 + i] =
+			    (unsigned char)((uint64_t)len >> (56 - 8 * i));
+	}
+}
+
+/*
+ * Add greeting message m to g from byte off of its payload (WebSocket) or
+ * event (EventSource): whole if it is small (as any message), else as many
+ * FAN_PIECE pieces as fit.  1 once all of it is in, 0 if g is full (g->off
+ * says where m stopped), -1 on ENOMEM.
+ */
+static int
+gather_greeting(struct gather *g, struct msg *m, enum fan_kind kind, size_t off)
+{
+	unsigned char *p, *h;
+	size_t len, n, hl = 0;
+
+	p = kind == FAN_SSE ? msg_sse(m, &len) : msg_payload(m);
+	if (!p)
+		return -1;
+	if (kind == FAN_WS)
+		len = m->len;
+	if (!off && len <= FAN_PIECE) {
+		if (kind == FAN_WS)
+			p = msg_frame(m, &len);
+		return gather_add(g, p, len) ? 0 : 1;
+	}
+	for (g->off = off; g->off < len; g->off += n) {
+		n = len - g->off < FAN_PIECE ? len - g->off : FAN_PIECE;
+		if (kind == FAN_WS)
+			hl = n < 126 ? 2 : n < 65536 ? 4 : 10;
+		/* A header and its bytes go together, or not at all. */
+		if (g->n &&
+		    (g->n + 2 > FAN_PIECES_MAX || g->heads == FAN_HEADERS ||
+		     g->total + hl + n > FAN_BATCH_MAX))
+			return 0;
+		if (hl) {
+			h = g->head[g->heads++];
+			piece_header(h, g->off, n, len);
+			g->piece[g->n].p = h;
+			g->piece[g->n++].len = hl;
+		}
+		g->piece[g->n].p = p + g->off;
+		g->piece[g->n++].len = n;
+		g->total += hl + n;
+		g->cut = 1;
+	}
+	g->off = 0;
+	return 1;
+}
+
+/*
+ * Collect what c gets next, in order: the rest of its greeting (or resync
+ * snapshot), then the ring's matching messages up to the last flushed
+ * position, as much as fits in one write.  -1 on ENOMEM.
  */
 static int
 gather(struct fan *f, struct fan_client *c, struct gather *g)
 {
 	unsigned char *p;
-	size_t len;
+	size_t len, off = c->off;
+	int r;
 
-	g->n = g->firsts = 0;
-	g->total = 0;
+	g->n = g->msgs = g->firsts = g->heads = 0;
+	g->cut = 0;
+	g->total = g->off = 0;
 	g->next = c->next;
 	for (int i = 0; i < 2; i++) {
 		if (!c->first[i])
 			continue;
-		p = wire_bytes(c->first[i], (enum fan_kind)c->kind, &len);
-		if (!p)
-			return -1;
-		if (gather_add(g, p, len))
-			return 0;
+		r = gather_greeting(g, c->first[i], (enum fan_kind)c->kind,
+		                    off);
+		if (r <= 0)
+			return r;
 		g->firsts++;
+		g->msgs++;
+		off = 0;
 	}
 	for (; g->next <= f->flushed; g->next++) {
 		struct msg *m = f->ring[g->next % f->capacity];
@@ -630,6 +872,7 @@ gather(struct fan *f, struct fan_client *c, struct gather *g)
 			return -1;
 		if (gather_add(g, p, len))
 			break;
+		g->msgs++;
 	}
 	return 0;
 }
@@ -645,14 +888,25 @@ fan_writeable(struct fan *f, struct fan_client *c)
 		return 0;
 	if (cull_if_behind(f, c))
 		return 0;
+	if (!lws_partial_buffered(c->wsi)) {
+		c->unsent = 0; /* lws has sent all it was handed */
+		c->took = 1;
+	}
 	if (gather(f, c, &g)) {
 		fan_kill(c);
 		return -1;
 	}
+	if (c->unsent && c->unsent + g.total > FAN_UNSENT_MAX) {
+		/* lws still holds much for it (WRITEABLE does not normally
+		 * come then): more only once it has sent that. */
+		lws_callback_on_writable(c->wsi);
+		return 0;
+	}
 	if (g.n) {
 		p = g.piece[0].p;
-		if (g.n > 1) {
-			/* Several: back to back in one buffer, one write. */
+		if (g.n > 1 || g.cut) {
+			/* Back to back in one buffer (with room in front for
+			 * lws, which a piece of a message lacks), one write. */
 			if (buf_reserve(&f->scratch, g.total)) {
 				fan_kill(c);
 				return -1;
@@ -663,7 +917,7 @@ fan_writeable(struct fan *f, struct fan_client *c)
 				at += g.piece[i].len;
 			}
 		}
-		if (send_bytes(c, p, g.total, g.n))
+		if (send_bytes(c, p, g.total, g.msgs))
 			return -1;
 	}
 	for (unsigned i = 0; i < g.firsts; i++) {
@@ -672,6 +926,7 @@ fan_writeable(struct fan *f, struct fan_client *c)
 		msg_unref(c->first[slot]);
 		c->first[slot] = NULL;
 	}
+	c->off = g.off;
 	c->next = g.next;
 	if (c->first[0] || c->first[1] || c->next <= f->flushed)
 		lws_callback_on_writable(c->wsi);
@@ -685,8 +940,10 @@ fan_send_raw(struct fan_client *c, const unsigned char *bytes, size_t len)
 {
 	unsigned char buf[LWS_PRE + 16];
 
-	/* Frames only ever go out whole: between two, a control frame fits. */
-	if (c->dead || len > 16 || lws_partial_buffered(c->wsi))
+	/* Frames only ever go out whole: between two, a control frame fits
+	 * (also between two pieces of a greeting); an event does not. */
+	if (c->dead || len > 16 || lws_partial_buffered(c->wsi) ||
+	    (c->kind == FAN_SSE && c->off))
 		return -1;
 	memcpy(buf + LWS_PRE, bytes, len);
 	return write_out(c, buf + LWS_PRE, len, 1);
@@ -723,7 +980,7 @@ fan_resync(struct fan *f,
 	struct fan_audience *a;
 
 	fan_flush(f); /* what came before the gap is good */
-	fan_sweep(f); /* those already behind go, as they would have */
+	sweep(f, 0);  /* those already behind go, as they would have */
 	f->floor = f->head + 1;
 	for (a = f->audiences; a; a = a->next)
 		a->resync = snapshot_for(arg, &a->filter);
@@ -736,8 +993,13 @@ fan_resync(struct fan *f,
 			next = c->link;
 			if (c->dead || c->closing || !a->resync)
 				continue;
-			/* An unsent hello still goes first; the snapshot is
-			 * new. */
+			/* A greeting under way is finished first (its pieces
+			 * must stay together), an unsent hello still goes
+			 * first; the snapshot is new. */
+			if (c->off && !c->first[0]) {
+				c->first[0] = c->first[1];
+				c->first[1] = NULL;
+			}
 			msg_unref(c->first[1]);
 			c->first[1] = msg_ref(c->aud->resync);
 			c->next = f->head + 1;

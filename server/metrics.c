@@ -100,8 +100,15 @@ static const struct {
     {"clients_silent_total",
      "WebSocket clients hung up on for not answering pings.", NULL,
      &metrics.silent},
-    {"clients_culled_total", "Clients dropped for falling behind the ring.",
+    {"clients_culled_total",
+     "Clients dropped for falling behind: more than the ring, or (also "
+     "counted in tickerd_clients_culled_unsent_total) owed more than the "
+     "unsent bound and taking none of it.",
      "culled", &metrics.culled},
+    {"clients_culled_unsent_total",
+     "Clients dropped for being owed more than 1 MiB (what lws holds for "
+     "them and the rest of their greeting) and taking none of it for 7 s.",
+     NULL, &metrics.culled_unsent},
     {"log_gaps_total",
      "Times log entries were trimmed before this instance read them (every "
      "client was sent a resync snapshot).",

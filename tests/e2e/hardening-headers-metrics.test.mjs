@@ -80,7 +80,7 @@ const COUNTERS = ['tickerd_payloads_received_total', 'tickerd_payloads_rejected_
   'tickerd_items_retracted_total', 'tickerd_items_duplicate_total', 'tickerd_deliveries_total', 'tickerd_clients_culled_total',
   'tickerd_resyncs_total', 'tickerd_handshakes_refused_total', 'tickerd_clients_closed_total', 'tickerd_redis_subscriptions_total',
   'tickerd_record_errors_total', 'tickerd_redis_data_lost_total', 'tickerd_writes_total', 'tickerd_pings_total',
-  'tickerd_clients_silent_total', 'tickerd_accept_pauses_total', 'tickerd_http_responses_total'];
+  'tickerd_clients_silent_total', 'tickerd_accept_pauses_total', 'tickerd_http_responses_total', 'tickerd_clients_culled_unsent_total'];
 const LABELS = {
   tickerd_payloads_rejected_total: ['reason', ['payload_too_large', 'invalid_utf8', 'bad_json', 'bad_headline', 'bad_field', 'bad_url',
     'bad_time', 'bad_priority', 'bad_status', 'bad_topic', 'embargoed', 'out_of_memory', 'not_an_object']],
