@@ -79,9 +79,11 @@ unit: $(UNIT_BINS)
 tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.json
 	cd tests && npm ci --no-audit --no-fund
 
-# One test file at a time (each starts its own servers); node < 20.10 lacks
-# the flag and already runs files one by one on a 2-core machine.
-NODE_TEST := node --test $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number);if(a>20||(a==20&&b>=10))console.log("--test-concurrency=1")' 2>/dev/null)
+# One test file at a time (each starts its own servers): without
+# --test-concurrency=1, node runs max(cores - 1, 1) files at once. Whether
+# node has the flag is asked of node itself, not guessed from its version
+# (Debian 12's node 18.20 has it, as do 20.10 and later).
+NODE_TEST := node --test $(shell node --test-concurrency=1 -e 0 >/dev/null 2>&1 && echo --test-concurrency=1)
 
 e2e: $(BUILD)/tickerd tests/node_modules/.package-lock.json
 	cd tests && TICKERD_BIN=$(CURDIR)/$(BUILD)/tickerd $(NODE_TEST) e2e/

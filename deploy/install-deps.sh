@@ -17,7 +17,7 @@ PACKAGES=(
 	chromium                                            # browser tests
 	clang libclang-rt-14-dev                            # make fuzz (libFuzzer)
 )
-NODE_MIN_MAJOR=18 # Debian 12 ships nodejs 18
+NODE_MIN_MAJOR=18 # Debian 12 ships nodejs 18.20; tests/package.json pins playwright-core 1.61.1 for it (1.62+ need 20)
 
 me=${0##*/}
 
