@@ -16,6 +16,7 @@
 #include "app.h"
 #include "guard.h"
 #include "http.h"
+#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
@@ -442,6 +443,9 @@ static void
 on_poll(uv_poll_t *p, int status, int events)
 {
 	struct door_conn *c = p->data;
+
+	/* Keep the accept queue moving while thousands of requests come in. */
+	listener_poke(c->door->app->listener);
 
 	if (status < 0) {
 		conn_end(c, 0);

@@ -12,6 +12,7 @@
 #include "app.h"
 #include "guard.h"
 #include "http.h"
+#include "listener.h"
 #include "log.h"
 #include "request.h"
 #include "seq.h"
@@ -65,6 +66,9 @@ callback_events(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	struct events_session *s = user;
 
 	(void)in;
+	/* Keep the accept queue moving during long loop turns. */
+	if (wsi)
+		listener_poke(app_from_wsi(wsi)->listener);
 	switch (reason) {
 	case LWS_CALLBACK_RAW_ADOPT:
 		return session_adopted(wsi, &s->s, FAN_SSE);
