@@ -207,35 +207,22 @@ on_accept(void *arg, int fd)
 	door_accept(arg, fd);
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The modules of app, wired to each other: history, ring, Redis side,
+ * ingest, guard, door, files.  0, or -1 on ENOMEM (logged).
+ */
+static int
+make_app(void)
 {
-	struct cfg_error err;
+	char pattern[80], probe[80];
 	struct stat st;
-	char pattern[80], probe[80], settings[512];
 
-	switch (cfg_parse(&app.cfg, argc, argv, &err)) {
-	case CFG_EXIT_OK:
-		return 0;
-	case CFG_ERROR:
-		fprintf(stderr, "tickerd: %s\n", err.text);
-		return 2;
-	default:
-		break;
-	}
-	lws_set_log_level(app.cfg.log_level, NULL);
-	app.argc = argc;
-	app.argv = argv;
-	signal(SIGPIPE, SIG_IGN);
-	metrics.started = time(NULL);
-
-	uv_loop_init(&app.loop);
 	app.history = history_new(app.cfg.history);
 	/* The ring is the resume window: as long as the change log. */
 	app.fan = fan_new(app.cfg.log_length);
 	snprintf(pattern, sizeof(pattern), "%s:*", app.cfg.prefix);
-	/* Outside the pattern, and this instance's own: tickerd:probe:<pid>.<t>
-	 */
+	/* Outside the pattern, and this instance's own:
+	 * tickerd:probe:<pid>.<t> */
 	snprintf(probe, sizeof(probe), "tickerd:probe:%d.%llu", (int)getpid(),
 	         (unsigned long long)uv_hrtime());
 	app.sub =
@@ -257,8 +244,16 @@ main(int argc, char **argv)
 	if (!app.history || !app.fan || !app.sub || !app.log || !app.guard ||
 	    !app.door || !app.files) {
 		log_err("out of memory");
-		return 1;
+		return -1;
 	}
+	return 0;
+}
+
+/* Listen, start lws, and say what is served.  0, or -1 (logged). */
+static int
+serve(void)
+{
+	char settings[512];
 
 	app.listener =
 	    listener_new(&app.loop, app.cfg.listen_host, app.cfg.listen_port);
@@ -266,19 +261,25 @@ main(int argc, char **argv)
 		log_err("cannot serve on %s:%d: %s",
 		        app.cfg.listen_host[0] ? app.cfg.listen_host : "*",
 		        app.cfg.listen_port, strerror(errno));
-		return 1;
+		return -1;
 	}
 	app.lws = start_lws(&app.vhost);
 	if (!app.lws) {
 		log_err("cannot start the HTTP server");
-		return 1;
+		return -1;
 	}
 	listener_start(app.listener, on_accept, app.door);
 	cfg_describe(&app.cfg, 0, settings, sizeof(settings));
 	log_notice("%s serving: %s", TICKERD_SERVER, settings);
 	cfg_describe(&app.cfg, 1, settings, sizeof(settings));
 	log_notice("reloadable: %s", settings);
+	return 0;
+}
 
+/* Signals, the once-a-second sweep, the end-of-turn flush; Redis starts. */
+static void
+start_loop_handles(void)
+{
 	uv_signal_init(&app.loop, &sig_int);
 	uv_signal_init(&app.loop, &sig_term);
 	uv_signal_start(&sig_int, on_signal, SIGINT);
@@ -292,9 +293,12 @@ main(int argc, char **argv)
 	uv_unref((uv_handle_t *)&flush_check);
 	sub_start(app.sub);
 	changelog_start(app.log);
+}
 
-	uv_run(&app.loop, UV_RUN_DEFAULT);
-
+/* After the loop ended: close what is left, free everything. */
+static void
+finish(void)
+{
 	if (app.lws)
 		lws_context_destroy(app.lws);
 	uv_run(&app.loop, UV_RUN_DEFAULT);
@@ -307,5 +311,33 @@ main(int argc, char **argv)
 	files_free(app.files);
 	guard_free(app.guard);
 	log_notice("bye");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cfg_error err;
+
+	switch (cfg_parse(&app.cfg, argc, argv, &err)) {
+	case CFG_EXIT_OK:
+		return 0;
+	case CFG_ERROR:
+		fprintf(stderr, "tickerd: %s\n", err.text);
+		return 2;
+	default:
+		break;
+	}
+	lws_set_log_level(app.cfg.log_level, NULL);
+	app.argc = argc;
+	app.argv = argv;
+	signal(SIGPIPE, SIG_IGN);
+	metrics.started = time(NULL);
+
+	uv_loop_init(&app.loop);
+	if (make_app() || serve())
+		return 1;
+	start_loop_handles();
+	uv_run(&app.loop, UV_RUN_DEFAULT);
+	finish();
 	return 0;
 }

@@ -145,6 +145,45 @@ metrics_health(json_t *o)
 	return 0;
 }
 
+/* The families with a label: by reason, by close code, by status. */
+static void
+add_labelled(struct text *t)
+{
+	add(t, "# HELP tickerd_payloads_rejected_total Payloads rejected, "
+	       "by reason.\n# TYPE tickerd_payloads_rejected_total "
+	       "counter\n");
+	for (int r = ITEM_OK + 1; r < ITEM_REASON_COUNT; r++)
+		add(t, "tickerd_payloads_rejected_total{reason=\"%s\"} %llu\n",
+		    item_reason_name((enum item_reason)r),
+		    (unsigned long long)metrics.rejected_by[r]);
+	add(t, "# HELP tickerd_handshakes_refused_total Handshakes turned "
+	       "away, by reason.\n# TYPE tickerd_handshakes_refused_total "
+	       "counter\n");
+	for (int r = GUARD_OK + 1; r < GUARD_REFUSAL_COUNT; r++)
+		add(t, "tickerd_handshakes_refused_total{reason=\"%s\"} %llu\n",
+		    guard_refusal_name((enum guard_refusal)r),
+		    (unsigned long long)metrics.refused[r]);
+	add(t,
+	    "# HELP tickerd_clients_closed_total Clients closed for what "
+	    "they sent, by close code.\n# TYPE tickerd_clients_closed_total "
+	    "counter\n"
+	    "tickerd_clients_closed_total{code=\"1002\"} %llu\n"
+	    "tickerd_clients_closed_total{code=\"1007\"} %llu\n"
+	    "tickerd_clients_closed_total{code=\"1008\"} %llu\n"
+	    "tickerd_clients_closed_total{code=\"1009\"} %llu\n",
+	    (unsigned long long)metrics.closed_protocol,
+	    (unsigned long long)metrics.closed_bad_utf8,
+	    (unsigned long long)metrics.closed_too_fast,
+	    (unsigned long long)metrics.closed_too_big);
+	add(t, "# HELP tickerd_http_responses_total HTTP responses tickerd "
+	       "wrote itself, by status.\n# TYPE tickerd_http_responses_total "
+	       "counter\n");
+	for (size_t i = 0; i < METRICS_STATUSES; i++)
+		add(t, "tickerd_http_responses_total{code=\"%d\"} %llu\n",
+		    metrics_statuses[i],
+		    (unsigned long long)metrics.responses[i]);
+}
+
 char *
 metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
                    uint64_t ring_used, uint64_t ring_capacity)
@@ -175,40 +214,7 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 			add_metric(&t, counters[i].prom, "counter",
 			           counters[i].help,
 			           (unsigned long long)*counters[i].value);
-	add(&t, "# HELP tickerd_payloads_rejected_total Payloads rejected, "
-	        "by reason.\n# TYPE tickerd_payloads_rejected_total "
-	        "counter\n");
-	for (int r = ITEM_OK + 1; r < ITEM_REASON_COUNT; r++)
-		add(&t, "tickerd_payloads_rejected_total{reason=\"%s\"} %llu\n",
-		    item_reason_name((enum item_reason)r),
-		    (unsigned long long)metrics.rejected_by[r]);
-	add(&t, "# HELP tickerd_handshakes_refused_total Handshakes turned "
-	        "away, by reason.\n# TYPE tickerd_handshakes_refused_total "
-	        "counter\n");
-	for (int r = GUARD_OK + 1; r < GUARD_REFUSAL_COUNT; r++)
-		add(&t,
-		    "tickerd_handshakes_refused_total{reason=\"%s\"} %llu\n",
-		    guard_refusal_name((enum guard_refusal)r),
-		    (unsigned long long)metrics.refused[r]);
-	add(&t,
-	    "# HELP tickerd_clients_closed_total Clients closed for what "
-	    "they sent, by close code.\n# TYPE tickerd_clients_closed_total "
-	    "counter\n"
-	    "tickerd_clients_closed_total{code=\"1002\"} %llu\n"
-	    "tickerd_clients_closed_total{code=\"1007\"} %llu\n"
-	    "tickerd_clients_closed_total{code=\"1008\"} %llu\n"
-	    "tickerd_clients_closed_total{code=\"1009\"} %llu\n",
-	    (unsigned long long)metrics.closed_protocol,
-	    (unsigned long long)metrics.closed_bad_utf8,
-	    (unsigned long long)metrics.closed_too_fast,
-	    (unsigned long long)metrics.closed_too_big);
-	add(&t, "# HELP tickerd_http_responses_total HTTP responses tickerd "
-	        "wrote itself, by status.\n# TYPE tickerd_http_responses_total "
-	        "counter\n");
-	for (size_t i = 0; i < METRICS_STATUSES; i++)
-		add(&t, "tickerd_http_responses_total{code=\"%d\"} %llu\n",
-		    metrics_statuses[i],
-		    (unsigned long long)metrics.responses[i]);
+	add_labelled(&t);
 	if (t.failed) {
 		free(t.buf);
 		return NULL;
