@@ -3,6 +3,7 @@
 #define TICKERD_DOOR_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 struct app;
@@ -31,8 +32,11 @@ struct door *door_new(struct app *app);
 /* door_free() - close every connection still at the door, and free it. */
 void door_free(struct door *d);
 
-/* door_accept() - a connection just accepted (non-blocking): take it. */
-void door_accept(struct door *d, int fd);
+/*
+ * door_accept() - a connection just accepted (non-blocking), from peer:
+ * take it.
+ */
+void door_accept(struct door *d, int fd, const struct sockaddr *peer);
 
 /* door_count() - connections at the door now (not yet handed on). */
 size_t door_count(const struct door *d);

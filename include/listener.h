@@ -3,12 +3,17 @@
 #define TICKERD_LISTENER_H
 
 #include <libwebsockets.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 struct listener;
 
-/* Where an accepted (non-blocking) connection goes; it owns fd then. */
-typedef void (*listener_fn)(void *arg, int fd);
+/*
+ * Where an accepted (non-blocking) connection goes, with its peer's
+ * address (as accept4() gave it: no getpeername() per connection); it
+ * owns fd then.
+ */
+typedef void (*listener_fn)(void *arg, int fd, const struct sockaddr *peer);
 
 /*
  * listener_new() - listen on host:port (host "" = every IPv4 address; an

@@ -519,26 +519,22 @@ on_tick(uv_timer_t *t)
 		expire(d->first);
 }
 
-/* The peer's address of fd as text ("" if unknown). */
+/* The peer's address as text ("" if unknown). */
 static void
-peer_ip(int fd, char *ip, size_t len)
+peer_ip(const struct sockaddr *sa, char *ip, size_t len)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-
 	ip[0] = '\0';
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl))
-		return;
-	if (ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip,
-		          (socklen_t)len);
-	else if (ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
 		          ip, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		          &((const struct sockaddr_in6 *)sa)->sin6_addr, ip,
+		          (socklen_t)len);
 }
 
 void
-door_accept(struct door *d, int fd)
+door_accept(struct door *d, int fd, const struct sockaddr *peer)
 {
 	struct door_conn *c = calloc(1, sizeof(*c));
 
@@ -548,7 +544,7 @@ door_accept(struct door *d, int fd)
 	}
 	c->door = d;
 	c->fd = fd;
-	peer_ip(fd, c->ip, sizeof(c->ip));
+	peer_ip(peer, c->ip, sizeof(c->ip));
 	c->addr = guard_arrive(d->app->guard, c->ip);
 	if (!c->addr) {
 		close(fd);

@@ -148,8 +148,10 @@ drain(struct listener *l)
 	if (l->paused)
 		return;
 	for (int i = 0; i < ACCEPT_PER_CALL; i++) {
-		int fd =
-		    accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage peer;
+		socklen_t peer_len = sizeof(peer);
+		int fd = accept4(l->fd, (struct sockaddr *)&peer, &peer_len,
+		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -164,7 +166,7 @@ drain(struct listener *l)
 			l->starved = 0;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-		l->fn(l->arg, fd);
+		l->fn(l->arg, fd, (struct sockaddr *)&peer);
 	}
 }
 

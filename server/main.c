@@ -202,9 +202,9 @@ static const struct changelog_ops log_ops = {.entry = ingest_entry,
 
 /* The listener's hand-over: every accepted connection goes to the door. */
 static void
-on_accept(void *arg, int fd)
+on_accept(void *arg, int fd, const struct sockaddr *peer)
 {
-	door_accept(arg, fd);
+	door_accept(arg, fd, peer);
 }
 
 /*
