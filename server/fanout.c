@@ -1,5 +1,5 @@
 /* fanout.c: delivering each encoded message to every client that wants it. */
-#include "fanout.h"
+#include "fanout_private.h"
 
 #include "log.h"
 #include "message.h"
@@ -10,90 +10,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-
-/* One write carries at most this many bytes, or messages, unless a single
- * message is bigger. */
-#define FAN_BATCH_MAX  (256 * 1024)
-#define FAN_PIECES_MAX 512
-
-/*
- * A greeting message (a snapshot) longer than this is written in pieces of
- * this size, a WebSocket one as a fragmented message (continuation frames,
- * between which a ping or a close frame may go), cut at the same places
- * for every client.  Items are never cut (their frames stay under 128 KB).
- */
-#define FAN_PIECE   (64 * 1024)
-#define FAN_HEADERS (FAN_BATCH_MAX / FAN_PIECE + 2) /* per write, at most */
-
-/*
- * What a client may be owed and not take: the bytes handed to lws and not
- * yet seen sent (fan_client.unsent), plus the rest of its greeting.  lws
- * is only handed what the socket refused of one write (at most 256 KiB, or
- * the tail of one message), and a pending client is written to only once
- * lws has sent that (should WRITEABLE come earlier, more is appended only
- * within this bound), so once greeted a client never comes near 1 MiB:
- * four such writes, or eight of the largest item frames.  One owed more (a
- * greeting of several MB) that takes none of it, FAN_STALL_SWEEPS sweeps
- * in a row, a second apart (no WRITEABLE, and its socket's queue no
- * shorter: a slow reader shortens it), is culled.  Seven seconds, because
- * a peer on loopback (a proxy in front) opens its window 64 KB at a time:
- * one reading 20 KiB/s shows it every 3-4 s, one reading 10 KiB/s does
- * not.  Besides the kernel's socket buffer, a client that never reads
- * costs at most lws's copy of one write, its hello and a share of a
- * greeting.
- */
-#define FAN_UNSENT_MAX   (1024 * 1024)
-#define FAN_STALL_SWEEPS 8
-
-/*
- * Clients that chose the same topics share an audience, so a delivery
- * looks at each audience once and at the idle clients of matching ones
- * only.  Lives while it has members.
- */
-struct fan_audience {
-	struct fan_audience *prev, *next;
-	struct topic_filter filter;
-	struct msg *resync;   /* only while fan_resync() runs */
-	struct msg *greeting; /* the newest snapshot, while a member has it */
-	unsigned members;
-	struct fan_client *idle;    /* caught-up members, in no order */
-	struct fan_client *pending; /* the others */
-};
-
-/* A growable byte buffer with LWS_PRE headroom in front. */
-struct fan_buf {
-	unsigned char *p; /* LWS_PRE + cap bytes */
-	size_t cap;
-};
-
-/* Where one message of a batch ends in it, and its ring position. */
-struct fan_end {
-	size_t end;
-	uint64_t pos;
-};
-
-/* What one audience's idle members written to as one kind get in a flush. */
-struct fan_batch {
-	int built, failed;
-	unsigned count; /* messages in it */
-	unsigned char *p;
-	size_t len;
-	struct fan_end *ends; /* count of them, in order */
-};
-
-struct fan {
-	struct msg **ring; /* ring[position % capacity] */
-	unsigned capacity;
-	uint64_t head;    /* newest position in the ring; 0 = empty */
-	uint64_t flushed; /* newest position sent to the idle clients */
-	uint64_t floor;   /* positions below it can't be resumed from */
-	struct fan_audience *audiences;
-	struct fan_buf batch[2]; /* fan_flush()'s, per fan_kind */
-	struct fan_end *ends[2]; /* fan_flush()'s message ends, per fan_kind */
-	size_t ends_cap[2];
-	struct fan_buf scratch; /* fan_writeable()'s */
-};
-
 struct fan *
 fan_new(unsigned capacity)
 {
@@ -127,8 +43,8 @@ fan_free(struct fan *f)
 }
 
 /* The oldest position still in the ring. */
-static uint64_t
-ring_tail(const struct fan *f)
+uint64_t
+fan_ring_tail(const struct fan *f)
 {
 	uint64_t tail = f->head >= f->capacity ? f->head - f->capacity + 1 : 1;
 
@@ -167,7 +83,7 @@ fan_find(const struct fan *f, const struct seq *s)
 	if (!f->head)
 		return 0;
 	/* Positions tail..head hold increasing seqs: binary search. */
-	lo = ring_tail(f);
+	lo = fan_ring_tail(f);
 	hi = f->head;
 	while (lo <= hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
@@ -215,8 +131,8 @@ list_push(struct fan_client *c)
 }
 
 /* c is caught up: from now on fan_flush() writes to it. */
-static void
-idle_add(struct fan_client *c)
+void
+fan_idle_add(struct fan_client *c)
 {
 	if (c->idle)
 		return;
@@ -332,8 +248,8 @@ fan_kill(struct fan_client *c)
 }
 
 /* m's bytes on the wire for a client written to as kind (NULL: ENOMEM). */
-static unsigned char *
-wire_bytes(struct msg *m, enum fan_kind kind, size_t *len)
+unsigned char *
+fan_wire_bytes(struct msg *m, enum fan_kind kind, size_t *len)
 {
 	return kind == FAN_SSE ? msg_sse(m, len) : msg_frame(m, len);
 }
@@ -366,8 +282,8 @@ hand_to_lws(struct fan_client *c, unsigned char *p, size_t len)
  * message goes to 19,000 clients.  Only a remainder the socket refused
  * goes through lws, which keeps it.
  */
-static int
-write_out(struct fan_client *c, unsigned char *p, size_t len, int clear)
+int
+fan_write_out(struct fan_client *c, unsigned char *p, size_t len, int clear)
 {
 	ssize_t n = 0;
 
@@ -392,20 +308,9 @@ fail:
 	return -1;
 }
 
-/* write_out() count messages, and count them. */
-static int
-send_bytes(struct fan_client *c, unsigned char *p, size_t len, unsigned count)
-{
-	if (write_out(c, p, len, 0))
-		return -1;
-	metrics.deliveries += count;
-	metrics.writes++;
-	return 0;
-}
-
 /* Make sure b holds LWS_PRE + len bytes; 0 or -1 (ENOMEM). */
-static int
-buf_reserve(struct fan_buf *b, size_t len)
+int
+fan_buf_reserve(struct fan_buf *b, size_t len)
 {
 	unsigned char *p;
 
@@ -487,7 +392,7 @@ build_batch(struct fan *f, struct fan_audience *a, enum fan_kind kind,
 
 	b->built = 1;
 	for (pos = from; (m = next_match(f, &a->filter, &pos)); pos++) {
-		p = wire_bytes(m, kind, &len);
+		p = fan_wire_bytes(m, kind, &len);
 		if (!p || ends_reserve(f, kind, b->count + 1)) {
 			b->failed = 1;
 			return;
@@ -503,15 +408,15 @@ build_batch(struct fan *f, struct fan_audience *a, enum fan_kind kind,
 	b->ends = f->ends[kind];
 	if (b->count < 2)
 		return;
-	if (buf_reserve(&f->batch[kind], total)) {
+	if (fan_buf_reserve(&f->batch[kind], total)) {
 		b->failed = 1;
 		return;
 	}
 	b->p = f->batch[kind].p + LWS_PRE;
 	b->len = 0;
 	for (unsigned i = 0; i < b->count; i++) {
-		p = wire_bytes(f->ring[b->ends[i].pos % f->capacity], kind,
-		               &len);
+		p = fan_wire_bytes(f->ring[b->ends[i].pos % f->capacity], kind,
+		                   &len);
 		memcpy(b->p + b->len, p, len);
 		b->len += len;
 	}
@@ -620,320 +525,6 @@ fan_flush(struct fan *f)
 	f->flushed = f->head;
 }
 
-/* Cull c if it fell behind the ring; 1 if it did. */
-static int
-cull_if_behind(struct fan *f, struct fan_client *c)
-{
-	if (c->dead || c->idle || c->next >= ring_tail(f))
-		return 0;
-	log_notice("culling a client %llu messages behind",
-	           (unsigned long long)(f->head - c->next + 1));
-	metrics.culled++;
-	fan_kill(c);
-	return 1;
-}
-
-/* The bytes of m on the wire for kind, as near as known without making
- * its EventSource form (pieces' frame headers aside). */
-static size_t
-wire_len(const struct msg *m, enum fan_kind kind)
-{
-	return kind == FAN_SSE ? (m->sse ? m->sse_len : m->len) : m->frame_len;
-}
-
-/* What c is owed and lws does not hold: the rest of its first[]. */
-static size_t
-greeting_left(const struct fan_client *c)
-{
-	size_t left = 0, off = c->off;
-
-	for (int i = 0; i < 2; i++) {
-		if (!c->first[i])
-			continue;
-		left += wire_len(c->first[i], (enum fan_kind)c->kind) - off;
-		off = 0;
-	}
-	return left;
-}
-
-/*
- * Bytes in c's socket not yet acknowledged by its peer (SIOCOUTQ): they
- * leave as the peer reads, unless its receive buffer is full.  -1 if the
- * kernel does not say.
- */
-static int
-socket_queue(const struct fan_client *c)
-{
-	int n;
-
-	if (ioctl(lws_get_socket_fd(c->wsi), TIOCOUTQ, &n) < 0)
-		return -1;
-	return n;
-}
-
-/*
- * Cull c if it is owed more than FAN_UNSENT_MAX (what lws holds for it and
- * the rest of its greeting) and this is the FAN_STALL_SWEEPS-th sweep in a
- * row that finds it so, having taken nothing since the one before: no
- * WRITEABLE, and its socket's queue no shorter.  1 if it was culled.
- */
-static int
-cull_if_stalled(struct fan_client *c)
-{
-	int took = c->took, queue;
-	size_t owed;
-
-	c->took = 0;
-	if (c->dead)
-		return 0;
-	owed = c->unsent + greeting_left(c);
-	if (owed <= FAN_UNSENT_MAX) {
-		c->stalls = 0;
-		return 0;
-	}
-	queue = socket_queue(c);
-	if (took || (queue >= 0 && (uint32_t)queue < c->queued))
-		c->stalls = 0;
-	else
-		c->stalls++;
-	c->queued = queue > 0 ? (uint32_t)queue : 0;
-	if (c->stalls < FAN_STALL_SWEEPS)
-		return 0;
-	log_notice("culling a client owed %zu bytes that took none for %d s "
-	           "(unsent bound %d)",
-	           owed, FAN_STALL_SWEEPS - 1, FAN_UNSENT_MAX);
-	metrics.culled++;
-	metrics.culled_unsent++;
-	fan_kill(c);
-	return 1;
-}
-
-/*
- * Cull the clients behind the ring and, once a second (stalled), those
- * owed too much that take none of it; drop the snapshots kept for sharing
- * that nobody is being sent any more.
- */
-static void
-sweep(struct fan *f, int stalled)
-{
-	for (struct fan_audience *a = f->audiences; a; a = a->next) {
-		/* Only pending clients can be behind, or owed much. */
-		for (struct fan_client *c = a->pending; c; c = c->link)
-			if (!cull_if_behind(f, c) && stalled)
-				cull_if_stalled(c);
-		if (a->greeting && a->greeting->refs == 1) {
-			msg_unref(a->greeting);
-			a->greeting = NULL;
-		}
-	}
-}
-
-void
-fan_sweep(struct fan *f)
-{
-	sweep(f, 1);
-}
-
-/* What one write to a pending client carries (see fan_writeable()). */
-struct gather {
-	unsigned n;      /* pieces */
-	unsigned msgs;   /* messages it completes */
-	unsigned firsts; /* how many of them are c->first[] */
-	unsigned heads;  /* frame headers made for pieces of a greeting */
-	int cut;         /* some piece is part of a message: copy it all */
-	size_t total;
-	size_t off;    /* c->off once they are written */
-	uint64_t next; /* c->next once they are written */
-	struct {
-		unsigned char *p;
-		size_t len;
-	} piece[FAN_PIECES_MAX];
-	unsigned char head[FAN_HEADERS][10];
-};
-
-/* Add a piece unless the write is full; the first always fits. 0 or -1. */
-static int
-gather_add(struct gather *g, unsigned char *p, size_t len)
-{
-	if (g->n && (g->n == FAN_PIECES_MAX || g->total + len > FAN_BATCH_MAX))
-		return -1;
-	g->piece[g->n].p = p;
-	g->piece[g->n].len = len;
-	g->n++;
-	g->total += len;
-	return 0;
-}
-
-/*
- * Write into h the header (2, 4 or 10 bytes) of the WebSocket frame that
- * carries len bytes from byte off of a text message of total bytes sent in
- * pieces: the first a text frame, the others continuation frames, the last
- * one final.
- */
-static void
-piece_header(unsigned char *h, size_t off, size_t len, size_t total)
-{
-	h[0] = (unsigned char)((off + len == total ? 0x80 : 0) | (off ? 0 : 1));
-	if (len < 126) {
-		h[1] = (unsigned char)len;
-	} else if (len < 65536) {
-		h[1] = 126;
-		h[2] = (unsigned char)(len >> 8);
-		h[3] = (unsigned char)len;
-	} else {
-		h[1] = 127;
-		for (int i = 0; i < 8; i++)
-			h[2 + i] =
-			    (unsigned char)((uint64_t)len >> (56 - 8 * i));
-	}
-}
-
-/*
- * Add greeting message m to g from byte off of its payload (WebSocket) or
- * event (EventSource): whole if it is small (as any message), else as many
- * FAN_PIECE pieces as fit.  1 once all of it is in, 0 if g is full (g->off
- * says where m stopped), -1 on ENOMEM.
- */
-static int
-gather_greeting(struct gather *g, struct msg *m, enum fan_kind kind, size_t off)
-{
-	unsigned char *p, *h;
-	size_t len, n, hl = 0;
-
-	p = kind == FAN_SSE ? msg_sse(m, &len) : msg_payload(m);
-	if (!p)
-		return -1;
-	if (kind == FAN_WS)
-		len = m->len;
-	if (!off && len <= FAN_PIECE) {
-		if (kind == FAN_WS)
-			p = msg_frame(m, &len);
-		return gather_add(g, p, len) ? 0 : 1;
-	}
-	for (g->off = off; g->off < len; g->off += n) {
-		n = len - g->off < FAN_PIECE ? len - g->off : FAN_PIECE;
-		if (kind == FAN_WS)
-			hl = n < 126 ? 2 : n < 65536 ? 4 : 10;
-		/* A header and its bytes go together, or not at all. */
-		if (g->n &&
-		    (g->n + 2 > FAN_PIECES_MAX || g->heads == FAN_HEADERS ||
-		     g->total + hl + n > FAN_BATCH_MAX))
-			return 0;
-		if (hl) {
-			h = g->head[g->heads++];
-			piece_header(h, g->off, n, len);
-			g->piece[g->n].p = h;
-			g->piece[g->n++].len = hl;
-		}
-		g->piece[g->n].p = p + g->off;
-		g->piece[g->n++].len = n;
-		g->total += hl + n;
-		g->cut = 1;
-	}
-	g->off = 0;
-	return 1;
-}
-
-/*
- * Collect what c gets next, in order: the rest of its greeting (or resync
- * snapshot), then the ring's matching messages up to the last flushed
- * position, as much as fits in one write.  -1 on ENOMEM.
- */
-static int
-gather(struct fan *f, struct fan_client *c, struct gather *g)
-{
-	unsigned char *p;
-	size_t len, off = c->off;
-	int r;
-
-	g->n = g->msgs = g->firsts = g->heads = 0;
-	g->cut = 0;
-	g->total = g->off = 0;
-	g->next = c->next;
-	for (int i = 0; i < 2; i++) {
-		if (!c->first[i])
-			continue;
-		r = gather_greeting(g, c->first[i], (enum fan_kind)c->kind,
-		                    off);
-		if (r <= 0)
-			return r;
-		g->firsts++;
-		g->msgs++;
-		off = 0;
-	}
-	for (; g->next <= f->flushed; g->next++) {
-		struct msg *m = f->ring[g->next % f->capacity];
-
-		if (!topic_filter_match(&c->aud->filter, m->topic))
-			continue;
-		p = wire_bytes(m, (enum fan_kind)c->kind, &len);
-		if (!p)
-			return -1;
-		if (gather_add(g, p, len))
-			break;
-		g->msgs++;
-	}
-	return 0;
-}
-
-int
-fan_writeable(struct fan *f, struct fan_client *c)
-{
-	struct gather g;
-	unsigned char *p;
-	size_t at = 0;
-
-	if (c->dead || c->idle)
-		return 0;
-	if (cull_if_behind(f, c))
-		return 0;
-	if (!lws_partial_buffered(c->wsi)) {
-		c->unsent = 0; /* lws has sent all it was handed */
-		c->took = 1;
-	}
-	if (gather(f, c, &g)) {
-		fan_kill(c);
-		return -1;
-	}
-	if (c->unsent && c->unsent + g.total > FAN_UNSENT_MAX) {
-		/* lws still holds much for it (WRITEABLE does not normally
-		 * come then): more only once it has sent that. */
-		lws_callback_on_writable(c->wsi);
-		return 0;
-	}
-	if (g.n) {
-		p = g.piece[0].p;
-		if (g.n > 1 || g.cut) {
-			/* Back to back in one buffer (with room in front for
-			 * lws, which a piece of a message lacks), one write. */
-			if (buf_reserve(&f->scratch, g.total)) {
-				fan_kill(c);
-				return -1;
-			}
-			p = f->scratch.p + LWS_PRE;
-			for (unsigned i = 0; i < g.n; i++) {
-				memcpy(p + at, g.piece[i].p, g.piece[i].len);
-				at += g.piece[i].len;
-			}
-		}
-		if (send_bytes(c, p, g.total, g.msgs))
-			return -1;
-	}
-	for (unsigned i = 0; i < g.firsts; i++) {
-		int slot = c->first[0] ? 0 : 1;
-
-		msg_unref(c->first[slot]);
-		c->first[slot] = NULL;
-	}
-	c->off = g.off;
-	c->next = g.next;
-	if (c->first[0] || c->first[1] || c->next <= f->flushed)
-		lws_callback_on_writable(c->wsi);
-	else
-		idle_add(c);
-	return 0;
-}
-
 int
 fan_send_raw(struct fan_client *c, const unsigned char *bytes, size_t len)
 {
@@ -945,7 +536,7 @@ fan_send_raw(struct fan_client *c, const unsigned char *bytes, size_t len)
 	    (c->kind == FAN_SSE && c->off))
 		return -1;
 	memcpy(buf + LWS_PRE, bytes, len);
-	return write_out(c, buf + LWS_PRE, len, 1);
+	return fan_write_out(c, buf + LWS_PRE, len, 1);
 }
 
 void
@@ -978,8 +569,8 @@ fan_resync(struct fan *f,
 {
 	struct fan_audience *a;
 
-	fan_flush(f); /* what came before the gap is good */
-	sweep(f, 0);  /* those already behind go, as they would have */
+	fan_flush(f);         /* what came before the gap is good */
+	fan_sweep_some(f, 0); /* those already behind go, as they would have */
 	f->floor = f->head + 1;
 	for (a = f->audiences; a; a = a->next)
 		a->resync = snapshot_for(arg, &a->filter);
