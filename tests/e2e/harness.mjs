@@ -20,3 +20,4 @@ export * from './lib/sse.mjs';
 export * from './lib/scenario.mjs';
 export * from './lib/asserts.mjs';
 export * from './lib/rawhttp.mjs';
+export * from './lib/refusals.mjs';
