@@ -120,6 +120,15 @@ void fan_sweep(struct fan *f);
 void fan_foreach(struct fan *f, void (*fn)(struct fan_client *c, void *arg),
                  void *arg);
 
+/*
+ * fan_snapshot() - the snapshot the last newcomer of filter's audience was
+ * greeted with, if nothing was published since (a new reference: the
+ * caller unrefs it), so that newcomers arriving together share one instead
+ * of each making its own; NULL when there is none to share.
+ */
+struct msg *fan_snapshot(const struct fan *f,
+                         const struct topic_filter *filter);
+
 /* fan_head() - ring position of the newest message, 0 before the first. */
 uint64_t fan_head(const struct fan *f);
 

@@ -158,7 +158,7 @@ idle_remove(struct fan_client *c)
  * many connect at once), it is dropped for that one, which a keeps.
  */
 static void
-share_greeting(struct fan_audience *a, struct msg **snap)
+share_greeting(const struct fan *f, struct fan_audience *a, struct msg **snap)
 {
 	struct msg *g = a->greeting, *m = *snap;
 
@@ -172,6 +172,18 @@ share_greeting(struct fan_audience *a, struct msg **snap)
 	}
 	msg_unref(g);
 	a->greeting = msg_ref(m);
+	a->greeting_at = f->head;
+}
+
+struct msg *
+fan_snapshot(const struct fan *f, const struct topic_filter *filter)
+{
+	for (struct fan_audience *a = f->audiences; a; a = a->next)
+		if (topic_filter_equal(&a->filter, filter))
+			return a->greeting && a->greeting_at == f->head
+			           ? msg_ref(a->greeting)
+			           : NULL;
+	return NULL;
 }
 
 int
@@ -197,7 +209,7 @@ fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
 			f->audiences->prev = a;
 		f->audiences = a;
 	}
-	share_greeting(a, &first[1]);
+	share_greeting(f, a, &first[1]);
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
 	c->aud = a;

@@ -54,6 +54,7 @@ struct fan_audience {
 	struct topic_filter filter;
 	struct msg *resync;   /* only while fan_resync() runs */
 	struct msg *greeting; /* the newest snapshot, while a member has it */
+	uint64_t greeting_at; /* the ring head it was made at */
 	unsigned members;
 	struct fan_client *idle;    /* caught-up members, in no order */
 	struct fan_client *pending; /* the others */

@@ -46,8 +46,11 @@ greeting_prepare(struct app *app, const struct topic_filter *f,
 		*next = pos + 1;
 		return 0;
 	}
-	n = history_collect(app->history, f, &items);
-	if (n >= 0) {
+	/* Newcomers together share one snapshot: made once, not each. */
+	if (!resync)
+		out[1] = fan_snapshot(app->fan, f);
+	n = out[1] ? 0 : history_collect(app->history, f, &items);
+	if (!out[1] && n >= 0) {
 		out[1] = msg_new_snapshot(items, (size_t)n,
 		                          newest ? &newest->seq : NULL, resync);
 		free(items);
