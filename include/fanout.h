@@ -4,9 +4,9 @@
 
 #include "topics.h"
 
-#include <libwebsockets.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct msg;
 struct seq;
@@ -16,15 +16,54 @@ struct fan_audience;
 enum fan_kind { FAN_WS, FAN_SSE };
 
 /*
- * One of these per connected client, embedded in its lws session data.  A
- * client is either idle (caught up: it sits in its audience's idle list and
- * gets each fan_flush() of new messages at once) or pending (it has a
- * WRITEABLE request out and catches up from the ring, from position next,
- * after its first[] messages).  A first[] message bigger than one write
- * goes out in pieces, off bytes of it so far.
+ * Where a client is in its life, as the fan-out sees it:
+ *
+ *   attach -> PENDING <-> IDLE         caught up / behind again
+ *   PENDING, IDLE -> CLOSING           fan_close(): shutting down
+ *   any -> DEAD                        fan_kill(), fan_retire()
+ *
+ * PENDING: it catches up from WRITEABLE (fan_writeable()), from ring
+ * position next, after its first[] messages.  IDLE: caught up, it gets
+ * each fan_flush() of new messages at once.  CLOSING: its next WRITEABLE
+ * says goodbye; it is sent nothing more from the ring.  DEAD: a write
+ * failed, it was culled or told to go; never written again.
+ */
+enum fan_state { FAN_PENDING, FAN_IDLE, FAN_CLOSING, FAN_DEAD };
+
+/* A client's connection: an lws raw socket (wire.c), or a test's fake. */
+struct fan_conn;
+
+/*
+ * How the fan-out reaches its clients' connections.  Every byte handed
+ * over is ready (frames, events); wire.c says why it is written this way.
+ */
+struct fan_ops {
+	/* Write what the socket takes now of p, to a connection holding
+	 * nothing: the bytes taken (maybe 0), or -1 if the connection failed.
+	 */
+	ssize_t (*try_send)(struct fan_conn *conn, const unsigned char *p,
+	                    size_t len);
+	/* Keep a copy of p, to go out after what is held; 0 or -1. */
+	int (*keep)(struct fan_conn *conn, const unsigned char *p, size_t len);
+	/* 1 while bytes kept are not all sent. */
+	int (*holding)(struct fan_conn *conn);
+	/* Call fan_writeable() when the socket has room. */
+	void (*want_writeable)(struct fan_conn *conn);
+	/* Close the connection soon, from the loop. */
+	void (*close_soon)(struct fan_conn *conn);
+	/* Bytes its peer has not acknowledged yet, or -1 if unknown. */
+	int (*unacked)(struct fan_conn *conn);
+};
+
+/*
+ * One of these per connected client, embedded in its session data.  Its
+ * fields belong to the fan-out (keepalive.c's heard and pinged aside);
+ * others read its state through fan_state_of() and change it through the
+ * transitions above.  A first[] message bigger than one write goes out in
+ * pieces, off bytes of it so far.
  */
 struct fan_client {
-	struct lws *wsi;
+	struct fan_conn *conn;
 	struct fan_audience *aud;
 	struct fan_client *prev, *link; /* in its audience's idle or pending */
 	uint64_t next;        /* ring position of the next message it needs */
@@ -32,20 +71,28 @@ struct fan_client {
 	size_t off;           /* bytes written of first[0], else of first[1] */
 	uint32_t heard;       /* keepalive.c: when it last sent anything (ms) */
 	uint32_t pinged;      /* keepalive.c: when we last pinged it (ms) */
-	uint32_t unsent;      /* bytes handed to lws, not yet seen sent */
+	uint32_t unsent;      /* bytes kept by the connection, not yet sent */
 	uint32_t queued;      /* its socket's send queue at the last sweep */
 	unsigned kind : 1;    /* enum fan_kind */
-	unsigned idle : 1;
-	unsigned dead : 1;    /* a write failed or it was culled: never again */
-	unsigned closing : 1; /* shutting down: the next WRITEABLE says bye */
+	unsigned state : 2;   /* enum fan_state */
 	unsigned took : 1;    /* had a WRITEABLE since the last fan_sweep() */
 	unsigned stalls : 4;  /* sweeps in a row finding it owed, not taking */
 };
 
+/* fan_state_of() - where c is in its life. */
+static inline enum fan_state
+fan_state_of(const struct fan_client *c)
+{
+	return (enum fan_state)c->state;
+}
+
 struct fan;
 
-/* fan_new() - a ring holding the last capacity messages; NULL on ENOMEM. */
-struct fan *fan_new(unsigned capacity);
+/*
+ * fan_new() - a ring holding the last capacity messages, whose clients are
+ * reached through ops; NULL on ENOMEM.
+ */
+struct fan *fan_new(unsigned capacity, const struct fan_ops *ops);
 
 /* fan_free() - release the ring; every client must be detached first. */
 void fan_free(struct fan *f);
@@ -59,7 +106,7 @@ void fan_free(struct fan *f);
  * one the audience's previous newcomer got is dropped for that one, so
  * clients arriving between two items share one copy.  0 or -1 (ENOMEM).
  */
-int fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
+int fan_attach(struct fan *f, struct fan_client *c, struct fan_conn *conn,
                enum fan_kind kind, const struct topic_filter *filter,
                uint64_t next, struct msg *first[2]);
 
@@ -146,7 +193,19 @@ struct msg *fan_newest(const struct fan *f);
 uint64_t fan_find(const struct fan *f, const struct seq *s);
 
 /* fan_kill() - close c soon (asynchronously); nothing more is written. */
-void fan_kill(struct fan_client *c);
+void fan_kill(struct fan *f, struct fan_client *c);
+
+/*
+ * fan_retire() - write c nothing more, and leave its connection open (it
+ * was told why it is closed, and is given time to answer).
+ */
+void fan_retire(struct fan_client *c);
+
+/*
+ * fan_close() - shutting down: c is sent nothing more from the ring, and
+ * its next WRITEABLE (asked for here) is for saying goodbye.
+ */
+void fan_close(struct fan *f, struct fan_client *c);
 
 /*
  * fan_send_raw() - write a few (up to 16) ready-made bytes, a control
@@ -155,6 +214,7 @@ void fan_kill(struct fan_client *c);
  * 0, or -1 if it was not the moment (or the write failed: the client is
  * killed).
  */
-int fan_send_raw(struct fan_client *c, const unsigned char *bytes, size_t len);
+int fan_send_raw(struct fan *f, struct fan_client *c,
+                 const unsigned char *bytes, size_t len);
 
 #endif

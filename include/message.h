@@ -4,20 +4,25 @@
 
 #include "seq.h"
 
-#include <libwebsockets.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+/* Room in front of a message's payload for its frame header (10 bytes at
+ * most: RFC 6455 5.2, an unmasked frame of 64 KiB or more). */
+#define MSG_HEADROOM 10
 
 struct item;
 struct topic_filter;
 
 /*
- * One encoded JSON text frame, its WebSocket header written in the LWS_PRE
- * bytes of headroom in front of the payload.  Immutable once made; reference
- * counted because the fan-out ring, the history and clients still writing it
- * share the bytes. For an "item" message, item_off/item_len locate the bare
- * item object inside the frame, so a snapshot can reuse it without encoding
- * again. The EventSource form of the same message is made once, on first use.
+ * One encoded JSON text frame, its WebSocket header written in the
+ * MSG_HEADROOM bytes of headroom in front of the payload.  Immutable once made;
+ * reference counted because the fan-out ring, the history and clients still
+ * writing it share the bytes. For an "item" message, item_off/item_len locate
+ * the bare item object inside the frame, so a snapshot can reuse it without
+ * encoding again. The EventSource form of the same message is made once, on
+ * first use.
  */
 struct msg {
 	unsigned refs;
@@ -28,10 +33,10 @@ struct msg {
 	char *topic;      /* NULL for per-client messages (hello, snapshot) */
 	size_t len;
 	size_t item_off, item_len;
-	unsigned char *buf; /* LWS_PRE + len bytes; payload at buf + LWS_PRE */
+	unsigned char *buf; /* MSG_HEADROOM + len + 1 bytes; payload after it */
 	unsigned char *frame; /* the WebSocket frame: header, then payload */
 	size_t frame_len;
-	unsigned char *sse; /* LWS_PRE + sse_len, or NULL until asked for */
+	unsigned char *sse; /* sse_len bytes, or NULL until asked for */
 	size_t sse_len;
 };
 
@@ -57,7 +62,7 @@ struct msg *msg_new_snapshot(struct msg *const *items, size_t n,
 static inline unsigned char *
 msg_payload(const struct msg *m)
 {
-	return m->buf + LWS_PRE;
+	return m->buf + MSG_HEADROOM;
 }
 
 /*
@@ -73,8 +78,7 @@ msg_frame(const struct msg *m, size_t *len)
 
 /*
  * msg_sse() - the EventSource event for m ("id:", "event:", "data:"), made
- * on the first call and kept; its bytes start at the returned pointer,
- * which has LWS_PRE headroom.  NULL on ENOMEM.
+ * on the first call and kept.  NULL on ENOMEM.
  */
 unsigned char *msg_sse(struct msg *m, size_t *len);
 

@@ -76,7 +76,7 @@ callback_events(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		log_info("an EventSource reader sent %zu bytes: closing", len);
 		return -1;
 	case LWS_CALLBACK_RAW_WRITEABLE:
-		if (!s->s.attached || s->s.fan.closing)
+		if (!s->s.attached || fan_state_of(&s->s.fan) == FAN_CLOSING)
 			return -1;
 		return session_writeable(app_from_wsi(wsi), &s->s);
 	case LWS_CALLBACK_RAW_CLOSE:

@@ -5,18 +5,17 @@
 #include "message.h"
 #include "metrics.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
+
 struct fan *
-fan_new(unsigned capacity)
+fan_new(unsigned capacity, const struct fan_ops *ops)
 {
 	struct fan *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return NULL;
+	f->ops = ops;
 	f->capacity = capacity ? capacity : 1;
 	f->ring = calloc(f->capacity, sizeof(*f->ring));
 	if (!f->ring) {
@@ -103,7 +102,7 @@ fan_find(const struct fan *f, const struct seq *s)
 static struct fan_client **
 list_of(struct fan_client *c)
 {
-	return c->idle ? &c->aud->idle : &c->aud->pending;
+	return c->state == FAN_IDLE ? &c->aud->idle : &c->aud->pending;
 }
 
 static void
@@ -130,26 +129,32 @@ list_push(struct fan_client *c)
 	*head = c;
 }
 
-/* c is caught up: from now on fan_flush() writes to it. */
-void
-fan_idle_add(struct fan_client *c)
+/* Move c to state to, and to the list of its audience it now belongs in. */
+static void
+move_to(struct fan_client *c, enum fan_state to)
 {
-	if (c->idle)
+	if (c->state == to)
 		return;
 	list_unlink(c);
-	c->idle = 1;
+	c->state = to;
 	list_push(c);
 }
 
-/* c is not (any more) caught up: it catches up from WRITEABLE. */
+/* PENDING -> IDLE: c is caught up: from now on fan_flush() writes to it. */
+void
+fan_idle_add(struct fan_client *c)
+{
+	if (c->state == FAN_PENDING)
+		move_to(c, FAN_IDLE);
+}
+
+/* IDLE -> PENDING: c is not caught up any more: it catches up from
+ * WRITEABLE. */
 static void
 idle_remove(struct fan_client *c)
 {
-	if (!c->idle)
-		return;
-	list_unlink(c);
-	c->idle = 0;
-	list_push(c);
+	if (c->state == FAN_IDLE)
+		move_to(c, FAN_PENDING);
 }
 
 /*
@@ -187,7 +192,7 @@ fan_snapshot(const struct fan *f, const struct topic_filter *filter)
 }
 
 int
-fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
+fan_attach(struct fan *f, struct fan_client *c, struct fan_conn *conn,
            enum fan_kind kind, const struct topic_filter *filter, uint64_t next,
            struct msg *first[2])
 {
@@ -211,7 +216,8 @@ fan_attach(struct fan *f, struct fan_client *c, struct lws *wsi,
 	}
 	share_greeting(f, a, &first[1]);
 	memset(c, 0, sizeof(*c));
-	c->wsi = wsi;
+	c->conn = conn;
+	c->state = FAN_PENDING;
 	c->aud = a;
 	c->kind = kind;
 	c->next = next;
@@ -248,15 +254,28 @@ fan_detach(struct fan *f, struct fan_client *c)
 }
 
 void
-fan_kill(struct fan_client *c)
+fan_retire(struct fan_client *c)
 {
-	c->dead = 1;
-	idle_remove(c);
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
-	                LWS_TO_KILL_ASYNC);
-	/* Outside its own service (our timers, Redis replies) lws 4.1 does
-	 * not notice a new timeout until something wakes it: wake it. */
-	lws_cancel_service(lws_get_context(c->wsi));
+	if (c->aud)
+		move_to(c, FAN_DEAD);
+	else
+		c->state = FAN_DEAD;
+}
+
+void
+fan_kill(struct fan *f, struct fan_client *c)
+{
+	fan_retire(c);
+	f->ops->close_soon(c->conn);
+}
+
+void
+fan_close(struct fan *f, struct fan_client *c)
+{
+	if (c->state != FAN_PENDING && c->state != FAN_IDLE)
+		return;
+	move_to(c, FAN_CLOSING);
+	f->ops->want_writeable(c->conn);
 }
 
 /* m's bytes on the wire for a client written to as kind (NULL: ENOMEM). */
@@ -267,16 +286,16 @@ fan_wire_bytes(struct msg *m, enum fan_kind kind, size_t *len)
 }
 
 /*
- * Hand lws len bytes for c, which it copies and sends after anything it
+ * Have c's connection keep len bytes, which it sends after anything it
  * still holds, and count them in c->unsent until it is seen to have sent
- * everything (it may have at once).  0, or -1 if lws refused.
+ * everything (it may have at once).  0, or -1 if it refused.
  */
 static int
-hand_to_lws(struct fan_client *c, unsigned char *p, size_t len)
+keep(struct fan *f, struct fan_client *c, unsigned char *p, size_t len)
 {
-	if (lws_write(c->wsi, p, len, LWS_WRITE_RAW) < (int)len)
+	if (f->ops->keep(c->conn, p, len))
 		return -1;
-	if (lws_partial_buffered(c->wsi))
+	if (f->ops->holding(c->conn))
 		c->unsent += (uint32_t)len;
 	else
 		c->unsent = 0;
@@ -284,43 +303,34 @@ hand_to_lws(struct fan_client *c, unsigned char *p, size_t len)
 }
 
 /*
- * Write len ready-framed bytes to c in one write; whatever the socket does
- * not take now lws keeps and sends first.  On failure c is killed; -1.
- *
- * A client with nothing buffered in lws (clear: the caller has just
- * checked) is written with send() itself: WebSocket and EventSource
- * clients are lws raw sockets whose bytes are ready (frames, events), and
- * lws_write()'s path costs a noticeable share of a delivery when one
- * message goes to 19,000 clients.  Only a remainder the socket refused
- * goes through lws, which keeps it.
+ * Write len ready bytes to c in one write: what the socket takes now goes
+ * at once (when its connection holds nothing: clear says the caller has
+ * just checked), the connection keeps the rest and sends it first.  On
+ * failure c is killed; -1.
  */
 int
-fan_write_out(struct fan_client *c, unsigned char *p, size_t len, int clear)
+fan_write_out(struct fan *f, struct fan_client *c, unsigned char *p, size_t len,
+              int clear)
 {
 	ssize_t n = 0;
 
 	if (!p)
 		goto fail;
-	if (clear || !lws_partial_buffered(c->wsi)) {
-		c->unsent = 0; /* lws has sent all it was handed */
-		n = send(lws_get_socket_fd(c->wsi), p, len,
-		         MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				goto fail;
-			n = 0;
-		}
+	if (clear || !f->ops->holding(c->conn)) {
+		c->unsent = 0; /* it has sent all it kept */
+		n = f->ops->try_send(c->conn, p, len);
+		if (n < 0)
+			goto fail;
 	}
-	if ((size_t)n < len && hand_to_lws(c, p + n, len - (size_t)n))
+	if ((size_t)n < len && keep(f, c, p + n, len - (size_t)n))
 		goto fail;
 	return 0;
 fail:
-	fan_kill(c);
+	fan_kill(f, c);
 	return -1;
 }
 
-/* Make sure b holds LWS_PRE + len bytes; 0 or -1 (ENOMEM). */
+/* Make sure b holds len bytes; 0 or -1 (ENOMEM). */
 int
 fan_buf_reserve(struct fan_buf *b, size_t len)
 {
@@ -332,7 +342,7 @@ fan_buf_reserve(struct fan_buf *b, size_t len)
 		return 0;
 	while (cap < len) /* doubling: a burst grows it a few times only */
 		cap *= 2;
-	p = realloc(b->p, LWS_PRE + cap);
+	p = realloc(b->p, cap);
 	if (!p)
 		return -1;
 	b->p = p;
@@ -359,11 +369,11 @@ next_match(const struct fan *f, const struct topic_filter *filter,
 
 /* c can't take the batch now: it catches up from position from itself. */
 static void
-make_pending(struct fan_client *c, uint64_t from)
+make_pending(struct fan *f, struct fan_client *c, uint64_t from)
 {
 	idle_remove(c);
 	c->next = from;
-	lws_callback_on_writable(c->wsi);
+	f->ops->want_writeable(c->conn);
 }
 
 /* Make room for n message ends of kind; 0 or -1 (ENOMEM). */
@@ -424,7 +434,7 @@ build_batch(struct fan *f, struct fan_audience *a, enum fan_kind kind,
 		b->failed = 1;
 		return;
 	}
-	b->p = f->batch[kind].p + LWS_PRE;
+	b->p = f->batch[kind].p;
 	b->len = 0;
 	for (unsigned i = 0; i < b->count; i++) {
 		p = fan_wire_bytes(f->ring[b->ends[i].pos % f->capacity], kind,
@@ -435,24 +445,20 @@ build_batch(struct fan *f, struct fan_audience *a, enum fan_kind kind,
 }
 
 /*
- * Send batch b to c, which has nothing buffered, with send() itself: as
- * much as its socket takes now.  A message the socket took part of, lws
- * keeps the rest of; c catches up from WRITEABLE from the first message
- * it did not get at all.  Nothing is copied for a client that is behind.
+ * Send batch b to c, whose connection holds nothing: as much as its socket
+ * takes now.  A message the socket took part of, the connection keeps the
+ * rest of; c catches up from WRITEABLE from the first message it did not
+ * get at all.  Nothing is copied for a client that is behind.
  */
 static void
-send_batch(struct fan_client *c, const struct fan_batch *b)
+send_batch(struct fan *f, struct fan_client *c, const struct fan_batch *b)
 {
-	ssize_t n = send(lws_get_socket_fd(c->wsi), b->p, b->len,
-	                 MSG_NOSIGNAL | MSG_DONTWAIT);
+	ssize_t n = f->ops->try_send(c->conn, b->p, b->len);
 	unsigned lo = 0, hi = b->count;
 
 	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			fan_kill(c);
-			return;
-		}
-		n = 0;
+		fan_kill(f, c);
+		return;
 	}
 	metrics.writes++;
 	if ((size_t)n == b->len) {
@@ -469,15 +475,15 @@ send_batch(struct fan_client *c, const struct fan_batch *b)
 			lo = mid + 1;
 	}
 	if ((size_t)n > (lo ? b->ends[lo - 1].end : 0)) {
-		if (hand_to_lws(c, b->p + n, b->ends[lo].end - (size_t)n)) {
-			fan_kill(c);
+		if (keep(f, c, b->p + n, b->ends[lo].end - (size_t)n)) {
+			fan_kill(f, c);
 			return;
 		}
 		lo++;
 	}
 	metrics.deliveries += lo;
 	if (lo < b->count)
-		make_pending(c, b->ends[lo].pos);
+		make_pending(f, c, b->ends[lo].pos);
 }
 
 void
@@ -503,7 +509,7 @@ fan_flush(struct fan *f)
 		/* Wrapped in one turn: every idle client is behind now. */
 		for (struct fan_audience *a = f->audiences; a; a = a->next)
 			while (a->idle)
-				make_pending(a->idle, from);
+				make_pending(f, a->idle, from);
 		f->flushed = f->head;
 		return;
 	}
@@ -523,32 +529,34 @@ fan_flush(struct fan *f)
 			if (!kb->count)
 				continue; /* nothing for these topics */
 			if (kb->failed) {
-				fan_kill(c);
+				fan_kill(f, c);
 				continue;
 			}
-			if (lws_partial_buffered(c->wsi)) {
-				make_pending(c, from);
+			if (f->ops->holding(c->conn)) {
+				make_pending(f, c, from);
 				continue;
 			}
-			c->unsent = 0; /* lws has sent all it was handed */
-			send_batch(c, kb);
+			c->unsent = 0; /* it has sent all it kept */
+			send_batch(f, c, kb);
 		}
 	}
 	f->flushed = f->head;
 }
 
 int
-fan_send_raw(struct fan_client *c, const unsigned char *bytes, size_t len)
+fan_send_raw(struct fan *f, struct fan_client *c, const unsigned char *bytes,
+             size_t len)
 {
-	unsigned char buf[LWS_PRE + 16];
+	unsigned char buf[16];
 
 	/* Frames only ever go out whole: between two, a control frame fits
 	 * (also between two pieces of a greeting); an event does not. */
-	if (c->dead || len > 16 || lws_partial_buffered(c->wsi) ||
+	if ((c->state != FAN_PENDING && c->state != FAN_IDLE) ||
+	    len > sizeof(buf) || f->ops->holding(c->conn) ||
 	    (c->kind == FAN_SSE && c->off))
 		return -1;
-	memcpy(buf + LWS_PRE, bytes, len);
-	return fan_write_out(c, buf + LWS_PRE, len, 1);
+	memcpy(buf, bytes, len);
+	return fan_write_out(f, c, buf, len, 1);
 }
 
 void
@@ -593,7 +601,7 @@ fan_resync(struct fan *f,
 			idle_remove(a->idle);
 		for (c = a->pending; c; c = next) {
 			next = c->link;
-			if (c->dead || c->closing || !a->resync)
+			if (c->state != FAN_PENDING || !a->resync)
 				continue;
 			/* A greeting under way is finished first (its pieces
 			 * must stay together), an unsent hello still goes
@@ -605,7 +613,7 @@ fan_resync(struct fan *f,
 			msg_unref(c->first[1]);
 			c->first[1] = msg_ref(c->aud->resync);
 			c->next = f->head + 1;
-			lws_callback_on_writable(c->wsi);
+			f->ops->want_writeable(c->conn);
 		}
 	}
 	for (a = f->audiences; a; a = a->next) {

@@ -7,17 +7,15 @@
 #include "message.h"
 #include "metrics.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 
 /* fan_write_out() count messages, and count them. */
 static int
-send_bytes(struct fan_client *c, unsigned char *p, size_t len, unsigned count)
+send_bytes(struct fan *f, struct fan_client *c, unsigned char *p, size_t len,
+           unsigned count)
 {
-	if (fan_write_out(c, p, len, 0))
+	if (fan_write_out(f, c, p, len, 0))
 		return -1;
 	metrics.deliveries += count;
 	metrics.writes++;
@@ -28,12 +26,12 @@ send_bytes(struct fan_client *c, unsigned char *p, size_t len, unsigned count)
 static int
 cull_if_behind(struct fan *f, struct fan_client *c)
 {
-	if (c->dead || c->idle || c->next >= fan_ring_tail(f))
+	if (c->state != FAN_PENDING || c->next >= fan_ring_tail(f))
 		return 0;
 	log_notice("culling a client %llu messages behind",
 	           (unsigned long long)(f->head - c->next + 1));
 	metrics.culled++;
-	fan_kill(c);
+	fan_kill(f, c);
 	return 1;
 }
 
@@ -45,7 +43,8 @@ wire_len(const struct msg *m, enum fan_kind kind)
 	return kind == FAN_SSE ? (m->sse ? m->sse_len : m->len) : m->frame_len;
 }
 
-/* What c is owed and lws does not hold: the rest of its first[]. */
+/* What c is owed and its connection does not keep: the rest of its
+ * first[]. */
 static size_t
 greeting_left(const struct fan_client *c)
 {
@@ -61,41 +60,28 @@ greeting_left(const struct fan_client *c)
 }
 
 /*
- * Bytes in c's socket not yet acknowledged by its peer (SIOCOUTQ): they
- * leave as the peer reads, unless its receive buffer is full.  -1 if the
- * kernel does not say.
- */
-static int
-socket_queue(const struct fan_client *c)
-{
-	int n;
-
-	if (ioctl(lws_get_socket_fd(c->wsi), TIOCOUTQ, &n) < 0)
-		return -1;
-	return n;
-}
-
-/*
- * Cull c if it is owed more than FAN_UNSENT_MAX (what lws holds for it and
+ * Cull c if it is owed more than FAN_UNSENT_MAX (what its connection keeps and
  * the rest of its greeting) and this is the FAN_STALL_SWEEPS-th sweep in a
  * row that finds it so, having taken nothing since the one before: no
  * WRITEABLE, and its socket's queue no shorter.  1 if it was culled.
  */
 static int
-cull_if_stalled(struct fan_client *c)
+cull_if_stalled(struct fan *f, struct fan_client *c)
 {
 	int took = c->took, queue;
 	size_t owed;
 
 	c->took = 0;
-	if (c->dead)
+	if (c->state == FAN_DEAD)
 		return 0;
 	owed = c->unsent + greeting_left(c);
 	if (owed <= FAN_UNSENT_MAX) {
 		c->stalls = 0;
 		return 0;
 	}
-	queue = socket_queue(c);
+	/* Unacknowledged bytes leave as the peer reads, unless its receive
+	 * buffer is full. */
+	queue = f->ops->unacked(c->conn);
 	if (took || (queue >= 0 && (uint32_t)queue < c->queued))
 		c->stalls = 0;
 	else
@@ -108,7 +94,7 @@ cull_if_stalled(struct fan_client *c)
 	           owed, FAN_STALL_SWEEPS - 1, FAN_UNSENT_MAX);
 	metrics.culled++;
 	metrics.culled_unsent++;
-	fan_kill(c);
+	fan_kill(f, c);
 	return 1;
 }
 
@@ -124,7 +110,7 @@ fan_sweep_some(struct fan *f, int stalled)
 		/* Only pending clients can be behind, or owed much. */
 		for (struct fan_client *c = a->pending; c; c = c->link)
 			if (!cull_if_behind(f, c) && stalled)
-				cull_if_stalled(c);
+				cull_if_stalled(f, c);
 		if (a->greeting && a->greeting->refs == 1) {
 			msg_unref(a->greeting);
 			a->greeting = NULL;
@@ -287,40 +273,39 @@ fan_writeable(struct fan *f, struct fan_client *c)
 	unsigned char *p;
 	size_t at = 0;
 
-	if (c->dead || c->idle)
+	if (c->state != FAN_PENDING)
 		return 0;
 	if (cull_if_behind(f, c))
 		return 0;
-	if (!lws_partial_buffered(c->wsi)) {
-		c->unsent = 0; /* lws has sent all it was handed */
+	if (!f->ops->holding(c->conn)) {
+		c->unsent = 0; /* it has sent all it kept */
 		c->took = 1;
 	}
 	if (gather(f, c, &g)) {
-		fan_kill(c);
+		fan_kill(f, c);
 		return -1;
 	}
 	if (c->unsent && c->unsent + g.total > FAN_UNSENT_MAX) {
-		/* lws still holds much for it (WRITEABLE does not normally
-		 * come then): more only once it has sent that. */
-		lws_callback_on_writable(c->wsi);
+		/* Its connection still keeps much for it (WRITEABLE does not
+		 * normally come then): more only once it has sent that. */
+		f->ops->want_writeable(c->conn);
 		return 0;
 	}
 	if (g.n) {
 		p = g.piece[0].p;
 		if (g.n > 1 || g.cut) {
-			/* Back to back in one buffer (with room in front for
-			 * lws, which a piece of a message lacks), one write. */
+			/* Back to back in one buffer, one write. */
 			if (fan_buf_reserve(&f->scratch, g.total)) {
-				fan_kill(c);
+				fan_kill(f, c);
 				return -1;
 			}
-			p = f->scratch.p + LWS_PRE;
+			p = f->scratch.p;
 			for (unsigned i = 0; i < g.n; i++) {
 				memcpy(p + at, g.piece[i].p, g.piece[i].len);
 				at += g.piece[i].len;
 			}
 		}
-		if (send_bytes(c, p, g.total, g.msgs))
+		if (send_bytes(f, c, p, g.total, g.msgs))
 			return -1;
 	}
 	for (unsigned i = 0; i < g.firsts; i++) {
@@ -332,7 +317,7 @@ fan_writeable(struct fan *f, struct fan_client *c)
 	c->off = g.off;
 	c->next = g.next;
 	if (c->first[0] || c->first[1] || c->next <= f->flushed)
-		lws_callback_on_writable(c->wsi);
+		f->ops->want_writeable(c->conn);
 	else
 		fan_idle_add(c);
 	return 0;

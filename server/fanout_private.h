@@ -25,11 +25,12 @@
 #define FAN_HEADERS (FAN_BATCH_MAX / FAN_PIECE + 2) /* per write, at most */
 
 /*
- * What a client may be owed and not take: the bytes handed to lws and not
- * yet seen sent (fan_client.unsent), plus the rest of its greeting.  lws
- * is only handed what the socket refused of one write (at most 256 KiB, or
- * the tail of one message), and a pending client is written to only once
- * lws has sent that (should WRITEABLE come earlier, more is appended only
+ * What a client may be owed and not take: the bytes its connection keeps
+ * and has not yet been seen to send (fan_client.unsent), plus the rest of
+ * its greeting.  A connection only keeps what the socket refused of one
+ * write (at most 256 KiB, or the tail of one message), and a pending
+ * client is written to only once that is sent (should WRITEABLE come
+ * earlier, more is appended only
  * within this bound), so once greeted a client never comes near 1 MiB:
  * four such writes, or eight of the largest item frames.  One owed more (a
  * greeting of several MB) that takes none of it, FAN_STALL_SWEEPS sweeps
@@ -38,7 +39,7 @@
  * a peer on loopback (a proxy in front) opens its window 64 KB at a time:
  * one reading 20 KiB/s shows it every 3-4 s, one reading 10 KiB/s does
  * not.  Besides the kernel's socket buffer, a client that never reads
- * costs at most lws's copy of one write, its hello and a share of a
+ * costs at most the kept copy of one write, its hello and a share of a
  * greeting.
  */
 #define FAN_UNSENT_MAX   (1024 * 1024)
@@ -60,9 +61,9 @@ struct fan_audience {
 	struct fan_client *pending; /* the others */
 };
 
-/* A growable byte buffer with LWS_PRE headroom in front. */
+/* A growable byte buffer. */
 struct fan_buf {
-	unsigned char *p; /* LWS_PRE + cap bytes */
+	unsigned char *p; /* cap bytes */
 	size_t cap;
 };
 
@@ -82,6 +83,7 @@ struct fan_batch {
 };
 
 struct fan {
+	const struct fan_ops *ops;
 	struct msg **ring; /* ring[position % capacity] */
 	unsigned capacity;
 	uint64_t head;    /* newest position in the ring; 0 = empty */
@@ -98,8 +100,8 @@ struct fan {
 uint64_t fan_ring_tail(const struct fan *f);
 void fan_idle_add(struct fan_client *c);
 unsigned char *fan_wire_bytes(struct msg *m, enum fan_kind kind, size_t *len);
-int fan_write_out(struct fan_client *c, unsigned char *p, size_t len,
-                  int clear);
+int fan_write_out(struct fan *f, struct fan_client *c, unsigned char *p,
+                  size_t len, int clear);
 int fan_buf_reserve(struct fan_buf *b, size_t len);
 
 /* fanout_catchup.c's: a sweep over the pending clients (stalled: also

@@ -14,6 +14,7 @@
 
 /* What one sweep needs to know. */
 struct sweep {
+	struct fan *fan;
 	uint32_t now, ping_after, hang_up_after; /* ms */
 };
 
@@ -28,25 +29,25 @@ check_client(struct fan_client *c, void *arg)
 	const struct sweep *s = arg;
 	uint32_t quiet = s->now - c->heard;
 
-	if (c->dead || c->closing)
+	if (fan_state_of(c) != FAN_PENDING && fan_state_of(c) != FAN_IDLE)
 		return;
 	if (c->kind == FAN_SSE) {
 		/* Nothing comes back on a stream: a comment keeps proxies
 		 * from timing it out, and a dead peer shows as a failed write.
 		 */
 		if (s->now - c->pinged >= s->ping_after &&
-		    !fan_send_raw(c, sse_comment, sizeof(sse_comment)))
+		    !fan_send_raw(s->fan, c, sse_comment, sizeof(sse_comment)))
 			c->pinged = s->now;
 		return;
 	}
 	if (quiet >= s->hang_up_after) {
 		log_info("hanging up on a client silent for %u ms", quiet);
 		metrics.silent++;
-		fan_kill(c);
+		fan_kill(s->fan, c);
 		return;
 	}
 	if (quiet >= s->ping_after && s->now - c->pinged >= s->ping_after &&
-	    !fan_send_raw(c, ws_ping, sizeof(ws_ping))) {
+	    !fan_send_raw(s->fan, c, ws_ping, sizeof(ws_ping))) {
 		c->pinged = s->now;
 		metrics.pings++;
 	}
@@ -55,7 +56,8 @@ check_client(struct fan_client *c, void *arg)
 void
 keepalive_sweep(struct fan *f, unsigned interval_s, uint32_t now)
 {
-	struct sweep s = {.now = now, .hang_up_after = 2000 * interval_s};
+	struct sweep s = {
+	    .fan = f, .now = now, .hang_up_after = 2000 * interval_s};
 
 	/* Sweeps come a second apart: ping half a sweep early rather than
 	 * half a sweep late, so an answering client is never near the end. */

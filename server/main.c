@@ -16,6 +16,7 @@
 #include "files.h"
 #include "subscriber.h"
 #include "version.h"
+#include "wire.h"
 #include "ws.h"
 
 #include <errno.h>
@@ -151,6 +152,7 @@ start_lws(struct lws_vhost **vh)
 	struct lws_context_creation_info info;
 	void *loops[] = {&app.loop};
 	struct lws_context *ctx;
+	char why[200];
 
 	protocols[0] = http_protocol;
 	protocols[1] = ws_protocol;
@@ -171,6 +173,11 @@ start_lws(struct lws_vhost **vh)
 	info.retry_and_idle_policy = &no_lws_keepalive;
 	info.vhost_name = "tickerd";
 	info.server_string = TICKERD_SERVER;
+	if (wire_check_library(why, sizeof(why)) ||
+	    wire_check_context(&info, why, sizeof(why))) {
+		log_err("%s", why);
+		return NULL;
+	}
 	ctx = lws_create_context(&info);
 	if (ctx && !(*vh = lws_create_vhost(ctx, &info))) {
 		lws_context_destroy(ctx);
@@ -219,7 +226,7 @@ make_app(void)
 
 	app.history = history_new(app.cfg.history);
 	/* The ring is the resume window: as long as the change log. */
-	app.fan = fan_new(app.cfg.log_length);
+	app.fan = fan_new(app.cfg.log_length, &wire_fan_ops);
 	snprintf(pattern, sizeof(pattern), "%s:*", app.cfg.prefix);
 	/* Outside the pattern, and this instance's own:
 	 * tickerd:probe:<pid>.<t> */

@@ -13,7 +13,8 @@
 
 /*
  * Write the header of an unmasked, final text frame of len payload bytes
- * just before payload (there is LWS_PRE room); returns where it starts.
+ * just before payload (there is MSG_HEADROOM room); returns where it
+ * starts.
  */
 static unsigned char *
 ws_text_header(unsigned char *payload, size_t len)
@@ -55,7 +56,7 @@ msg_alloc(const char *type, const char *topic, const char *prefix,
 	m->refs = 1;
 	m->type = type;
 	m->len = pre + body_len + suf;
-	m->buf = malloc(LWS_PRE + m->len + 1);
+	m->buf = malloc(MSG_HEADROOM + m->len + 1);
 	m->topic = topic ? strdup(topic) : NULL;
 	if (!m->buf || (topic && !m->topic)) {
 		free(m->buf);
@@ -205,15 +206,15 @@ msg_sse(struct msg *m, size_t *len)
 		}
 		/* The JSON has no raw newlines, so it is one data: line. */
 		m->sse_len = (size_t)hl + m->len + 2;
-		m->sse = malloc(LWS_PRE + m->sse_len);
+		m->sse = malloc(m->sse_len);
 		if (!m->sse)
 			return NULL;
-		memcpy(m->sse + LWS_PRE, head, (size_t)hl);
-		memcpy(m->sse + LWS_PRE + hl, msg_payload(m), m->len);
-		memcpy(m->sse + LWS_PRE + hl + m->len, "\n\n", 2);
+		memcpy(m->sse, head, (size_t)hl);
+		memcpy(m->sse + hl, msg_payload(m), m->len);
+		memcpy(m->sse + hl + m->len, "\n\n", 2);
 	}
 	*len = m->sse_len;
-	return m->sse + LWS_PRE;
+	return m->sse;
 }
 
 struct msg *

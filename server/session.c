@@ -11,6 +11,7 @@
 #include "message.h"
 #include "metrics.h"
 #include "seq.h"
+#include "wire.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,8 @@ session_open(struct app *app, struct session *s, struct lws *wsi,
 	uint64_t next;
 
 	if (greeting_prepare(app, f, since, greeting, &next) ||
-	    fan_attach(app->fan, &s->fan, wsi, kind, f, next, greeting)) {
+	    fan_attach(app->fan, &s->fan, wire_conn(wsi), kind, f, next,
+	               greeting)) {
 		log_err("out of memory for a new client");
 		return -1;
 	}
@@ -109,6 +111,11 @@ session_adopted(struct lws *wsi, struct session *s, enum fan_kind kind)
 	struct app *app = app_from_wsi(wsi);
 
 	lws_set_opaque_user_data(wsi, NULL);
+	if (wire_adopted(wsi)) {
+		log_err("a client's connection can't be written as tickerd "
+		        "writes (TLS?): closing it");
+		return -1;
+	}
 	if (!start || session_open(app, s, wsi, kind, &start->filter,
 	                           start->since, start->ip))
 		return -1;

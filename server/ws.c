@@ -24,6 +24,7 @@
 #include "topics.h"
 #include "utf8.h"
 #include "version.h"
+#include "wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,7 +142,7 @@ ws_serve(struct door_conn *c, const struct request *r)
 static int
 send_control(struct lws *wsi, int opcode, const void *payload, size_t len)
 {
-	unsigned char buf[LWS_PRE + 2 + CTL_MAX], *p = buf + LWS_PRE;
+	unsigned char p[2 + CTL_MAX];
 
 	if (len > CTL_MAX)
 		len = CTL_MAX;
@@ -149,9 +150,8 @@ send_control(struct lws *wsi, int opcode, const void *payload, size_t len)
 	p[1] = (unsigned char)len;
 	if (len)
 		memcpy(p + 2, payload, len);
-	/* Behind whatever lws still holds: always whole frames. */
-	return lws_write(wsi, p, 2 + len, LWS_WRITE_RAW) < (int)(2 + len) ? -1
-	                                                                  : 0;
+	/* Behind whatever is kept for it: always whole frames. */
+	return wire_write(wsi, p, 2 + len);
 }
 
 /* A close frame with code and a short reason. */
@@ -183,7 +183,7 @@ say_bye(struct lws *wsi, struct ws_session *s, int code, const char *why)
 		metrics.closed_bad_utf8++;
 	send_close(wsi, code, why);
 	s->s.said_bye = 1;
-	s->s.fan.dead = 1; /* nothing more from the ring either */
+	fan_retire(&s->s.fan); /* nothing more from the ring either */
 	lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, 2);
 }
 
@@ -437,7 +437,7 @@ writeable(struct lws *wsi, struct ws_session *s)
 {
 	if (!s->s.attached)
 		return -1;
-	if (s->s.fan.closing) {
+	if (fan_state_of(&s->s.fan) == FAN_CLOSING) {
 		send_close(wsi, LWS_CLOSE_STATUS_GOINGAWAY,
 		           "server shutting down");
 		return -1;
@@ -482,14 +482,12 @@ const struct lws_protocols ws_protocol = {
 static void
 close_client(struct fan_client *c, void *arg)
 {
-	(void)arg;
-	c->closing = 1;
-	lws_callback_on_writable(c->wsi);
+	fan_close(arg, c);
 }
 
 void
 ws_shutdown(struct app *app)
 {
 	app->shutting_down = 1;
-	fan_foreach(app->fan, close_client, NULL);
+	fan_foreach(app->fan, close_client, app->fan);
 }
