@@ -24,6 +24,9 @@ struct app {
 	struct listener *listener;
 	struct door *door;   /* connections whose request has not come yet */
 	struct files *files; /* the web folder, in memory */
+	/* The Content-Security-Policy of every answer (http_csp_build()):
+	 * its fixed part, 'self' and up to CFG_ORIGINS_BYTES of origins. */
+	char csp[256 + CFG_ORIGINS_BYTES];
 	struct subscriber *sub;
 	struct changelog *log;
 	struct guard *guard;

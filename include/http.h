@@ -7,6 +7,7 @@
 #include <libwebsockets.h>
 #include <stddef.h>
 
+struct app;
 struct cfg;
 struct request;
 struct topic_filter;
@@ -29,9 +30,16 @@ int http_admit(struct door_conn *c, const struct request *r,
 
 /*
  * http_csp() - the Content-Security-Policy of everything tickerd serves,
- * into buf; its length, or -1 if it does not fit.
+ * for c's origins, into buf; its length, or -1 if it does not fit.
  */
 int http_csp(const struct cfg *c, char *buf, size_t len);
+
+/*
+ * http_csp_build() - app->csp, the Content-Security-Policy every answer
+ * carries, from app->cfg: once at start and again after each reload of
+ * the configuration (SIGHUP), not per answer.
+ */
+void http_csp_build(struct app *app);
 
 /*
  * The lws protocol every connection lws is handed starts on (protocols[0]):

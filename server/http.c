@@ -207,22 +207,38 @@ http_admit(struct door_conn *c, const struct request *r, struct topic_filter *f)
 	return 0;
 }
 
+/* The policy up to frame-ancestors' sources, which the origins decide. */
+#define CSP_FIXED                                                              \
+	"default-src 'none'; script-src 'self'; "                              \
+	"style-src 'self'; img-src 'self' data:; "                             \
+	"font-src 'self'; connect-src 'self'; "                                \
+	"manifest-src 'self'; base-uri 'none'; "                               \
+	"form-action 'none'; frame-ancestors"
+
+/* The longest policy there can be: 'self' and every origin, each after a
+ * space (CFG_ORIGINS_BYTES counts them so). */
+_Static_assert(sizeof(CSP_FIXED " 'self'") + CFG_ORIGINS_BYTES <=
+                   sizeof(((struct app *)0)->csp),
+               "app.csp holds the Content-Security-Policy of any origins");
+
 int
 http_csp(const struct cfg *c, char *buf, size_t len)
 {
-	int n = snprintf(buf, len,
-	                 "default-src 'none'; script-src 'self'; "
-	                 "style-src 'self'; img-src 'self' data:; "
-	                 "font-src 'self'; connect-src 'self'; "
-	                 "manifest-src 'self'; base-uri 'none'; "
-	                 "form-action 'none'; frame-ancestors %s",
-	                 c->any_origin ? "*" : "'self'");
+	int n =
+	    snprintf(buf, len, CSP_FIXED " %s", c->any_origin ? "*" : "'self'");
 
 	for (int i = 0; !c->any_origin && i < c->n_origins; i++)
 		if (n > 0 && (size_t)n < len)
 			n += snprintf(buf + n, len - (size_t)n, " %s",
 			              c->origins[i]);
 	return n > 0 && (size_t)n < len ? n : -1;
+}
+
+void
+http_csp_build(struct app *app)
+{
+	/* It fits: see the _Static_assert above. */
+	http_csp(&app->cfg, app->csp, sizeof(app->csp));
 }
 
 /* lws is only ever handed vetted WebSocket upgrades: anything else is 404. */

@@ -56,6 +56,7 @@ on_hup(uv_signal_t *s, int signum)
 		log_err("SIGHUP: configuration not reloaded: %s", err.text);
 		return;
 	}
+	http_csp_build(&app);
 	files = files_load(app.cfg.web_dir);
 	if (files) {
 		files_free(app.files);
@@ -243,6 +244,7 @@ make_app(void)
 	                             .prefix = app.cfg.prefix,
 	                             .now = wall_clock};
 	app.guard = guard_new(&app.cfg);
+	http_csp_build(&app);
 	app.door = door_new(&app);
 	if (stat(app.cfg.web_dir, &st) || !S_ISDIR(st.st_mode))
 		log_warn("web directory %s not found: / will answer 404",

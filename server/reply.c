@@ -58,11 +58,9 @@ write_head(struct door_conn *c, char *buf, size_t size, int status,
 {
 	/* A stream says how it may be cached in extra; nothing else may be. */
 	const char *cache = len >= 0 ? "Cache-Control: no-store\r\n" : "";
-	char csp[HEAD_ROOM / 2], length[48] = "";
+	char length[48] = "";
 	int n;
 
-	if (http_csp(&door_app(c)->cfg, csp, sizeof(csp)) < 0)
-		return -1;
 	if (len >= 0)
 		snprintf(length, sizeof(length), "Content-Length: %lld\r\n",
 		         len);
@@ -78,8 +76,8 @@ write_head(struct door_conn *c, char *buf, size_t size, int status,
 	             "Connection: %s\r\n\r\n",
 	             status, reason_phrase(status), TICKERD_SERVER,
 	             type ? "Content-Type: " : "", type ? type : "",
-	             type ? "\r\n" : "", length, cache, csp, extra ? extra : "",
-	             keep ? "keep-alive" : "close");
+	             type ? "\r\n" : "", length, cache, door_app(c)->csp,
+	             extra ? extra : "", keep ? "keep-alive" : "close");
 	return n > 0 && (size_t)n < size ? n : -1;
 }
 

@@ -40,5 +40,4 @@ exact(const char *s, size_t len)
 	return p;
 }
 
-/* request_parse() on an exact copy of s[0..len); the copy is freed. */
 #endif
