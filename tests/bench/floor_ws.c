@@ -44,6 +44,17 @@ ws_handshake_reply(const char *req, size_t n, char *out, size_t cap)
 	                accept);
 }
 
+void
+ws_preload(void)
+{
+	unsigned char digest[20];
+	char b64[32];
+
+	lws_SHA1((const unsigned char *)WS_GUID, sizeof(WS_GUID) - 1, digest);
+	lws_b64_encode_string((const char *)digest, sizeof(digest), b64,
+	                      sizeof(b64));
+}
+
 size_t
 ws_text_header(size_t len, uint8_t hdr[10])
 {
