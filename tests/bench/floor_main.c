@@ -6,6 +6,8 @@
  */
 #include "floor.h"
 
+#include "floor_ws.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,6 +57,7 @@ main(int argc, char **argv)
 		        argv[1], argv[2], strerror(errno));
 		return 1;
 	}
+	ws_preload();
 	fprintf(stderr, "floor: listening on 127.0.0.1:%s, subscribed to %s\n",
 	        argv[1], pattern);
 	while (!stop) {

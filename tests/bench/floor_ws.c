@@ -1,8 +1,7 @@
 /* floor_ws.c: RFC 6455 server handshake and frame header. */
 #include "floor_ws.h"
 
-#include "sha1.h"
-
+#include <libwebsockets.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -14,7 +13,7 @@ ws_handshake_reply(const char *req, size_t n, char *out, size_t cap)
 {
 	static const char name[] = "\r\nsec-websocket-key:";
 	char key[128], accept[32];
-	uint8_t digest[20];
+	unsigned char digest[20];
 	const char *p = NULL, *end = req + n;
 	size_t klen = 0;
 
@@ -33,13 +32,27 @@ ws_handshake_reply(const char *req, size_t n, char *out, size_t cap)
 		return -1;
 	memcpy(key, p, klen);
 	memcpy(key + klen, WS_GUID, sizeof(WS_GUID));
-	sha1(key, klen + sizeof(WS_GUID) - 1, digest);
-	base64(digest, sizeof(digest), accept);
+	lws_SHA1((const unsigned char *)key, klen + sizeof(WS_GUID) - 1,
+	         digest);
+	if (lws_b64_encode_string((const char *)digest, sizeof(digest), accept,
+	                          sizeof(accept)) < 0)
+		return -1;
 	return snprintf(out, cap,
 	                "HTTP/1.1 101 Switching Protocols\r\n"
 	                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	                "Sec-WebSocket-Accept: %s\r\n\r\n",
 	                accept);
+}
+
+void
+ws_preload(void)
+{
+	unsigned char digest[20];
+	char b64[32];
+
+	lws_SHA1((const unsigned char *)WS_GUID, sizeof(WS_GUID) - 1, digest);
+	lws_b64_encode_string((const char *)digest, sizeof(digest), b64,
+	                      sizeof(b64));
 }
 
 size_t
