@@ -98,186 +98,6 @@ fan_find(const struct fan *f, const struct seq *s)
 	return 0;
 }
 
-/* The list of a's members that c belongs in: idle or pending. */
-static struct fan_client **
-list_of(struct fan_client *c)
-{
-	return c->state == FAN_IDLE ? &c->aud->idle : &c->aud->pending;
-}
-
-static void
-list_unlink(struct fan_client *c)
-{
-	if (c->prev)
-		c->prev->link = c->link;
-	else
-		*list_of(c) = c->link;
-	if (c->link)
-		c->link->prev = c->prev;
-	c->prev = c->link = NULL;
-}
-
-static void
-list_push(struct fan_client *c)
-{
-	struct fan_client **head = list_of(c);
-
-	c->prev = NULL;
-	c->link = *head;
-	if (*head)
-		(*head)->prev = c;
-	*head = c;
-}
-
-/* Move c to state to, and to the list of its audience it now belongs in. */
-static void
-move_to(struct fan_client *c, enum fan_state to)
-{
-	if (c->state == to)
-		return;
-	list_unlink(c);
-	c->state = to;
-	list_push(c);
-}
-
-/* PENDING -> IDLE: c is caught up: from now on fan_flush() writes to it. */
-void
-fan_idle_add(struct fan_client *c)
-{
-	if (c->state == FAN_PENDING)
-		move_to(c, FAN_IDLE);
-}
-
-/* IDLE -> PENDING: c is not caught up any more: it catches up from
- * WRITEABLE. */
-static void
-idle_remove(struct fan_client *c)
-{
-	if (c->state == FAN_IDLE)
-		move_to(c, FAN_PENDING);
-}
-
-/*
- * A new member of a is greeted with *snap: if it is byte for byte the
- * snapshot the previous newcomer got (nothing happened in between, as when
- * many connect at once), it is dropped for that one, which a keeps.
- */
-static void
-share_greeting(const struct fan *f, struct fan_audience *a, struct msg **snap)
-{
-	struct msg *g = a->greeting, *m = *snap;
-
-	if (!m)
-		return;
-	if (g && g->frame_len == m->frame_len &&
-	    !memcmp(g->frame, m->frame, m->frame_len)) {
-		msg_unref(m);
-		*snap = msg_ref(g);
-		return;
-	}
-	msg_unref(g);
-	a->greeting = msg_ref(m);
-	a->greeting_at = f->head;
-}
-
-struct msg *
-fan_snapshot(const struct fan *f, const struct topic_filter *filter)
-{
-	for (struct fan_audience *a = f->audiences; a; a = a->next)
-		if (topic_filter_equal(&a->filter, filter))
-			return a->greeting && a->greeting_at == f->head
-			           ? msg_ref(a->greeting)
-			           : NULL;
-	return NULL;
-}
-
-int
-fan_attach(struct fan *f, struct fan_client *c, struct fan_conn *conn,
-           enum fan_kind kind, const struct topic_filter *filter, uint64_t next,
-           struct msg *first[2])
-{
-	struct fan_audience *a;
-
-	for (a = f->audiences; a; a = a->next)
-		if (topic_filter_equal(&a->filter, filter))
-			break;
-	if (!a) {
-		a = calloc(1, sizeof(*a));
-		if (!a) {
-			msg_unref(first[0]);
-			msg_unref(first[1]);
-			return -1;
-		}
-		a->filter = *filter;
-		a->next = f->audiences;
-		if (f->audiences)
-			f->audiences->prev = a;
-		f->audiences = a;
-	}
-	share_greeting(f, a, &first[1]);
-	memset(c, 0, sizeof(*c));
-	c->conn = conn;
-	c->state = FAN_PENDING;
-	c->aud = a;
-	c->kind = kind;
-	c->next = next;
-	c->first[0] = first[0];
-	c->first[1] = first[1];
-	a->members++;
-	list_push(c); /* pending */
-	return 0;
-}
-
-void
-fan_detach(struct fan *f, struct fan_client *c)
-{
-	struct fan_audience *a = c->aud;
-
-	if (!a)
-		return;
-	list_unlink(c);
-	for (int i = 0; i < 2; i++) {
-		msg_unref(c->first[i]);
-		c->first[i] = NULL;
-	}
-	if (!--a->members) {
-		msg_unref(a->greeting);
-		if (a->prev)
-			a->prev->next = a->next;
-		else
-			f->audiences = a->next;
-		if (a->next)
-			a->next->prev = a->prev;
-		free(a);
-	}
-	c->aud = NULL;
-}
-
-void
-fan_retire(struct fan_client *c)
-{
-	if (c->aud)
-		move_to(c, FAN_DEAD);
-	else
-		c->state = FAN_DEAD;
-}
-
-void
-fan_kill(struct fan *f, struct fan_client *c)
-{
-	fan_retire(c);
-	f->ops->close_soon(c->conn);
-}
-
-void
-fan_close(struct fan *f, struct fan_client *c)
-{
-	if (c->state != FAN_PENDING && c->state != FAN_IDLE)
-		return;
-	move_to(c, FAN_CLOSING);
-	f->ops->want_writeable(c->conn);
-}
-
 /* m's bytes on the wire for a client written to as kind (NULL: ENOMEM). */
 unsigned char *
 fan_wire_bytes(struct msg *m, enum fan_kind kind, size_t *len)
@@ -371,7 +191,7 @@ next_match(const struct fan *f, const struct topic_filter *filter,
 static void
 make_pending(struct fan *f, struct fan_client *c, uint64_t from)
 {
-	idle_remove(c);
+	fan_idle_remove(c);
 	c->next = from;
 	f->ops->want_writeable(c->conn);
 }
@@ -560,28 +380,6 @@ fan_send_raw(struct fan *f, struct fan_client *c, const unsigned char *bytes,
 }
 
 void
-fan_foreach(struct fan *f, void (*fn)(struct fan_client *c, void *arg),
-            void *arg)
-{
-	struct fan_audience *a, *next_a;
-	struct fan_client *c, *next;
-
-	/* Pending first: fn may make an idle client pending (never the other
-	 * way), and then it is not seen twice. */
-	for (a = f->audiences; a; a = next_a) {
-		next_a = a->next;
-		for (c = a->pending; c; c = next) {
-			next = c->link;
-			fn(c, arg);
-		}
-		for (c = a->idle; c; c = next) {
-			next = c->link;
-			fn(c, arg);
-		}
-	}
-}
-
-void
 fan_resync(struct fan *f,
            struct msg *(*snapshot_for)(void *arg,
                                        const struct topic_filter *filter),
@@ -598,7 +396,7 @@ fan_resync(struct fan *f,
 		struct fan_client *c, *next;
 
 		while (a->idle) /* all pending: the snapshot comes first */
-			idle_remove(a->idle);
+			fan_idle_remove(a->idle);
 		for (c = a->pending; c; c = next) {
 			next = c->link;
 			if (c->state != FAN_PENDING || !a->resync)

@@ -1,7 +1,8 @@
 /* fanout_private.h: the fan-out's state, shared by fanout.c (the ring,
- * audiences, flushing each turn's messages to caught-up clients) and
- * fanout_catchup.c (clients that are behind: catch-up writes, greetings in
- * pieces, culling).  Nothing outside them includes it. */
+ * flushing each turn's messages to caught-up clients, resync),
+ * fanout_members.c (audiences, clients' states) and fanout_catchup.c
+ * (clients that are behind: catch-up writes, greetings in pieces,
+ * culling).  Nothing outside them includes it. */
 #ifndef TICKERD_FANOUT_PRIVATE_H
 #define TICKERD_FANOUT_PRIVATE_H
 
@@ -96,9 +97,10 @@ struct fan {
 	struct fan_buf scratch; /* fan_writeable()'s */
 };
 
-/* fanout.c's helpers that fanout_catchup.c uses as well. */
+/* Helpers of one of them that another uses. */
 uint64_t fan_ring_tail(const struct fan *f);
 void fan_idle_add(struct fan_client *c);
+void fan_idle_remove(struct fan_client *c);
 unsigned char *fan_wire_bytes(struct msg *m, enum fan_kind kind, size_t *len);
 int fan_write_out(struct fan *f, struct fan_client *c, unsigned char *p,
                   size_t len, int clear);
