@@ -1,7 +1,6 @@
 /* fanout.c: delivering each encoded message to every client that wants it. */
 #include "fanout_private.h"
 
-#include "log.h"
 #include "message.h"
 #include "metrics.h"
 
