@@ -28,6 +28,8 @@ struct fan_conn {
 static void
 append(unsigned char **buf, size_t *len, const unsigned char *p, size_t n)
 {
+	if (!n)
+		return;
 	*buf = realloc(*buf, *len + n + 1);
 	assert_non_null(*buf);
 	memcpy(*buf + *len, p, n);
@@ -104,10 +106,12 @@ give_room(struct fan *f, struct peer *p, size_t room)
 
 	c->room += room;
 	n = c->kept_len < c->room ? c->kept_len : c->room;
-	append(&c->got, &c->got_len, c->kept, n);
-	memmove(c->kept, c->kept + n, c->kept_len - n);
-	c->kept_len -= n;
-	c->room -= n;
+	if (n) {
+		append(&c->got, &c->got_len, c->kept, n);
+		memmove(c->kept, c->kept + n, c->kept_len - n);
+		c->kept_len -= n;
+		c->room -= n;
+	}
 	for (int calls = 0; c->wants && !c->kept_len && !c->closed && c->room;
 	     calls++) {
 		if (calls == 10000)
@@ -199,11 +203,13 @@ big_message(const char *topic, size_t n, char c)
 static char *
 received(const struct peer *p)
 {
-	const unsigned char *b = p->conn.got, *end = b + p->conn.got_len;
+	const unsigned char *b = p->conn.got, *end = b;
 	unsigned char *msg = NULL;
 	size_t msg_len = 0, out_len = 0;
 	char *out = calloc(1, 1);
 
+	if (b)
+		end = b + p->conn.got_len;
 	while (b < end) {
 		size_t len = b[1] & 0x7f, h = 2;
 		int fin = b[0] & 0x80;
