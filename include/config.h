@@ -27,6 +27,7 @@ struct redis_target {
 struct cfg {
 	char listen_host[256]; /* empty: every interface */
 	int listen_port;
+	int reuse_port; /* SO_REUSEPORT: several processes on one port */
 	struct redis_target redis;
 	char redis_url[600]; /* as given, password hidden: for logs */
 	char prefix[65];

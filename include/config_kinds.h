@@ -50,6 +50,7 @@ extern const struct cfg_kind cfg_kind_path;    /* a file or folder name */
 extern const struct cfg_kind cfg_kind_uint;    /* a number in [min, max] */
 extern const struct cfg_kind cfg_kind_level;   /* error ... debug */
 extern const struct cfg_kind cfg_kind_origins; /* a list of origins */
+extern const struct cfg_kind cfg_kind_switch;  /* yes or no; a bare flag: yes */
 
 /* cfg_fail() - print fmt into err; returns -1. */
 int cfg_fail(struct cfg_error *err, const char *fmt, ...)

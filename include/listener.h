@@ -17,10 +17,12 @@ typedef void (*listener_fn)(void *arg, int fd, const struct sockaddr *peer);
 
 /*
  * listener_new() - listen on host:port (host "" = every IPv4 address; an
- * IPv6 literal listens on IPv6) with the largest backlog the kernel allows.
+ * IPv6 literal listens on IPv6) with the largest backlog the kernel allows;
+ * reuse_port: shared with other processes that ask for it (SO_REUSEPORT).
  * NULL, with errno set, if the address can't be bound (in use, not here).
  */
-struct listener *listener_new(uv_loop_t *loop, const char *host, int port);
+struct listener *listener_new(uv_loop_t *loop, const char *host, int port,
+                              int reuse_port);
 
 /*
  * listener_start() - accept connections from now on and hand each to fn.

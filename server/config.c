@@ -40,6 +40,10 @@ static const struct cfg_setting settings[] = {
     {"listen", 'l', "HOST:PORT", KIND(listen), DEF("127.0.0.1:8080"),
      SPAN(listen_host, listen_port), 0,
      "address to serve on: IPv4, `[IPv6]`, `localhost`, or `*` for all"},
+    {"reuse-port", 0, "[=no]", KIND(switch), DEF("no"), AT(reuse_port), 0,
+     "share the port with other tickerd processes (`SO_REUSEPORT`): the "
+     "kernel spreads new connections over them; see \"Several processes "
+     "per machine\" in the README"},
     {"redis", 'r', "URL", KIND(redis), DEF("redis://127.0.0.1:6379"),
      SPAN(redis, redis_url), 0,
      "`redis://[:password@]host[:port][/db]` or `unix:///path.sock`; "
@@ -288,10 +292,12 @@ build_options(struct option *o, char *shorts)
 		char flag =
 		    is_set ? settings[i].flag : actions[i - N_SETTINGS].flag;
 
-		o[i] = (struct option){is_set ? settings[i].name
-		                              : actions[i - N_SETTINGS].name,
-		                       is_set ? required_argument : no_argument,
-		                       NULL, flag ? flag : 256 + (int)i};
+		o[i] = (struct option){
+		    is_set ? settings[i].name : actions[i - N_SETTINGS].name,
+		    !is_set                                ? no_argument
+		    : settings[i].kind == &cfg_kind_switch ? optional_argument
+		                                           : required_argument,
+		    NULL, flag ? flag : 256 + (int)i};
 		if (flag) {
 			*sp++ = flag;
 			if (is_set)
@@ -370,7 +376,8 @@ read_flags(struct parse *p, int argc, char **argv, int apply_them)
 				return rc;
 		} else if (settings[i].flags & CFG_SOURCE) {
 			p->config = optarg; /* read_config_file() applies it */
-		} else if (apply_them && apply(p, i, optarg, FROM_FLAG, NULL)) {
+		} else if (apply_them && apply(p, i, optarg ? optarg : "yes",
+		                               FROM_FLAG, NULL)) {
 			return CFG_ERROR;
 		}
 	}
@@ -470,8 +477,8 @@ print_entry(char flag, const char *name, const char *arg, const char *text)
 
 	col = flag ? printf("  -%c, --%s", flag, name)
 	           : printf("      --%s", name);
-	if (arg)
-		col += printf(" %s", arg);
+	if (arg) /* a switch's "[=no]" follows its name */
+		col += printf(*arg == '[' ? "%s" : " %s", arg);
 	if (col + 2 > HELP_COLUMN) {
 		printf("\n");
 		col = 0;
@@ -548,8 +555,9 @@ print_markdown(void)
 		printf("| ");
 		if (s->flag)
 			printf("`-%c`, ", s->flag);
-		printf("`--%s %s` | `%s` | ", s->name, s->arg,
-		       env_name(s, var, sizeof(var)));
+		printf(*s->arg == '[' ? "`--%s%s` | `%s` | "
+		                      : "`--%s %s` | `%s` | ",
+		       s->name, s->arg, env_name(s, var, sizeof(var)));
 		printf(def ? "`%s`" : "%s", def ? def : "none");
 		printf(" | %s | ", s->flags & CFG_RELOAD ? "yes" : "restart");
 		describe(s, text, sizeof(text));

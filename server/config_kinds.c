@@ -325,6 +325,35 @@ static const struct {
      LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_USER | LLL_INFO | LLL_DEBUG},
 };
 
+/* A switch: yes/no, on/off, true/false, 1/0 (a bare flag means yes). */
+static int
+parse_switch(struct cfg *c, const struct cfg_setting *s, const char *text,
+             struct cfg_error *err)
+{
+	static const char *const words[] = {"no",    "yes",  "off", "on",
+	                                    "false", "true", "0",   "1"};
+
+	for (int i = 0; i < 8; i++)
+		if (!strcasecmp(text, words[i])) {
+			int on = i % 2;
+
+			memcpy(field(c, s), &on, sizeof(on));
+			return 0;
+		}
+	return cfg_fail(err, "--%s: \"%s\" is not yes or no", s->name, text);
+}
+
+static void
+show_switch(const struct cfg *c, const struct cfg_setting *s, char *buf,
+            size_t len, int exact)
+{
+	int on;
+
+	(void)exact;
+	memcpy(&on, cfield(c, s), sizeof(on));
+	snprintf(buf, len, "%s", on ? "yes" : "no");
+}
+
 static int
 parse_level(struct cfg *c, const struct cfg_setting *s, const char *text,
             struct cfg_error *err)
@@ -477,4 +506,5 @@ const struct cfg_kind cfg_kind_name = {parse_name, show_string};
 const struct cfg_kind cfg_kind_path = {parse_path, show_string};
 const struct cfg_kind cfg_kind_uint = {parse_uint, show_uint};
 const struct cfg_kind cfg_kind_level = {parse_level, show_level};
+const struct cfg_kind cfg_kind_switch = {parse_switch, show_switch};
 const struct cfg_kind cfg_kind_origins = {parse_origins, show_origins};

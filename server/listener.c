@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -39,9 +40,10 @@ struct listener {
 	int open_handles;
 };
 
-/* Bind and listen; the socket, or -1 with errno set. */
+/* Bind and listen (sharing the port: reuse); the socket, or -1 with errno
+ * set. */
 static int
-open_socket(const char *host, int port)
+open_socket(const char *host, int port, int reuse)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -77,6 +79,8 @@ open_socket(const char *host, int port)
 		return -1;
 	/* The kernel caps the backlog at net.core.somaxconn. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+	    (reuse &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on))) ||
 	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 65535)) {
 		e = errno;
 		close(fd);
@@ -86,14 +90,45 @@ open_socket(const char *host, int port)
 	return fd;
 }
 
+/*
+ * With SO_REUSEPORT, what a closing process's queue holds (connections
+ * the kernel handed it that it has not accepted yet) is reset when it
+ * closes its socket, unless net.ipv4.tcp_migrate_req (Linux 5.14) has the
+ * kernel move them to a sibling: say so when it is off.
+ */
+static void
+check_migrate_req(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_migrate_req", "r");
+	int on = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &on) != 1)
+			on = -1;
+		fclose(f);
+	}
+	if (on == 0)
+		log_notice(
+		    "--reuse-port: net.ipv4.tcp_migrate_req is 0, so "
+		    "connections waiting in a stopping process's queue "
+		    "are reset (their clients reconnect); set it to 1 to "
+		    "have the kernel hand them to a sibling");
+	else if (on < 0)
+		log_notice("--reuse-port: this kernel has no "
+		           "net.ipv4.tcp_migrate_req: connections waiting in a "
+		           "stopping process's queue are reset");
+}
+
 struct listener *
-listener_new(uv_loop_t *loop, const char *host, int port)
+listener_new(uv_loop_t *loop, const char *host, int port, int reuse_port)
 {
 	struct listener *l = calloc(1, sizeof(*l));
 
 	if (!l)
 		return NULL;
-	l->fd = open_socket(host, port);
+	if (reuse_port)
+		check_migrate_req();
+	l->fd = open_socket(host, port, reuse_port);
 	if (l->fd < 0) {
 		int e = errno;
 

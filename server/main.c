@@ -264,8 +264,8 @@ serve(void)
 {
 	char settings[512];
 
-	app.listener =
-	    listener_new(&app.loop, app.cfg.listen_host, app.cfg.listen_port);
+	app.listener = listener_new(&app.loop, app.cfg.listen_host,
+	                            app.cfg.listen_port, app.cfg.reuse_port);
 	if (!app.listener) {
 		log_err("cannot serve on %s:%d: %s",
 		        app.cfg.listen_host[0] ? app.cfg.listen_host : "*",

@@ -1,9 +1,5 @@
 /* test_config.c: flags, environment, config file, defaults, reload. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include "config.h"
 
@@ -406,6 +402,59 @@ test_describe(void **state)
 	assert_null(strstr(line, "listen"));
 }
 
+/* A switch: off by default; a bare flag, yes/no words, the environment and
+ * the file set it; anything else is refused. */
+static void
+test_switch(void **state)
+{
+	static const struct {
+		const char *args[3];
+		const char *env;
+		int want; /* -1: refused */
+	} cases[] = {
+	    {{NULL}, NULL, 0},
+	    {{"--reuse-port", NULL}, NULL, 1},
+	    {{"--reuse-port=no", NULL}, NULL, 0},
+	    {{"--reuse-port=ON", NULL}, NULL, 1},
+	    {{NULL}, "yes", 1},
+	    {{"--reuse-port=false", NULL}, "1", 0},
+	    {{"--reuse-port=maybe", NULL}, NULL, -1},
+	    {{NULL}, "2", -1},
+	};
+	char path[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cfg c;
+		struct cfg_error err;
+		enum cfg_result r;
+
+		if (cases[i].env)
+			setenv("TICKERD_REUSE_PORT", cases[i].env, 1);
+		else
+			unsetenv("TICKERD_REUSE_PORT");
+		r = parse(&c, &err, cases[i].args);
+		if (cases[i].want < 0) {
+			CHECK_INT("refused", r, CFG_ERROR);
+			assert_non_null(strstr(err.text, "is not yes or no"));
+		} else {
+			CHECK_INT("parsed", r, CFG_RUN);
+			CHECK_INT("reuse_port", c.reuse_port, cases[i].want);
+		}
+	}
+	unsetenv("TICKERD_REUSE_PORT");
+	write_file(path, sizeof(path), "reuse-port = yes\n");
+	{
+		const char *const args[] = {"--config", path, NULL};
+		struct cfg c;
+		struct cfg_error err;
+
+		assert_int_equal(parse(&c, &err, args), CFG_RUN);
+		assert_int_equal(c.reuse_port, 1);
+	}
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -419,6 +468,7 @@ main(void)
 	    cmocka_unit_test_setup(test_origins, clear_env),
 	    cmocka_unit_test_setup(test_reload, clear_env),
 	    cmocka_unit_test_setup(test_describe, clear_env),
+	    cmocka_unit_test_setup(test_switch, clear_env),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -242,7 +242,8 @@ export function tickerdAvailable() {
  * Returns { port, pid, httpUrl, wsUrl(query), log(), health(), stop(signal), exited, isRunning() }.
  */
 export async function startTickerd(opts = {}) {
-  const port = await freePort();
+  // opts.port: a port other processes share (--reuse-port); else a spare one.
+  const port = opts.port ?? await freePort();
   let args;
   let env = { ...(opts.env || {}) };
   if (opts.configViaEnv) {
@@ -279,9 +280,11 @@ export async function startTickerd(opts = {}) {
     /** Send a signal without waiting. */
     kill: (signal) => process.kill(p.child.pid, signal),
   };
+  // On a shared port, only this process's own answer says it is ready.
+  const mine = (h) => opts.port === undefined || (h.json && h.json.pid === p.child.pid);
   const ready = opts.waitHealthy === false
     ? (h) => typeof h.status === 'number' // only wait until the HTTP side answers at all
-    : (h) => h.status === 200;
+    : (h) => h.status === 200 && mine(h);
   try {
     await waitForHealth(port, ready, { timeoutMs: 10_000, what: opts.waitHealthy === false ? 'answering' : '200', proc: p });
   } catch (e) {
