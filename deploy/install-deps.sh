@@ -16,6 +16,7 @@ PACKAGES=(
 	redis-server redis-tools                            # make run / e2e tests
 	chromium                                            # browser tests
 	clang libclang-rt-14-dev                            # make fuzz (libFuzzer)
+	nginx openssl                                       # e2e: tickerd behind nginx, with TLS
 )
 NODE_MIN_MAJOR=18 # Debian 12 ships nodejs 18.20; tests/package.json pins playwright-core 1.61.1 for it (1.62+ need 20)
 
@@ -125,7 +126,21 @@ else
 fi
 
 log=$(mktemp "${TMPDIR:-/tmp}/tickerd-install-deps.XXXXXX")
-trap 'rm -f "$log"' EXIT
+# Debian starts a service when its package is installed (nginx would listen
+# on every address, port 80).  The tests start their own, on loopback, in a
+# temporary folder: while apt-get runs, a policy-rc.d says "not now" (exit
+# 101), unless the machine already has one.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [[ ! -e $policy ]]; then
+	printf '#!/bin/sh\nexit 101\n' | "${as_root[@]}" tee "$policy" >/dev/null &&
+		"${as_root[@]}" chmod 755 "$policy" && own_policy=1
+fi
+cleanup() {
+	rm -f "$log"
+	if ((own_policy)); then "${as_root[@]}" rm -f "$policy"; fi
+}
+trap cleanup EXIT
 echo "$me: installing ${missing[*]} ..." >&2
 apt_env=(env DEBIAN_FRONTEND=noninteractive)
 if ! "${as_root[@]}" "${apt_env[@]}" apt-get update -q >"$log" 2>&1 ||

@@ -1,6 +1,7 @@
 // Server-Sent Events client: SSEClient (stream parser) and connectSSE.
 
 import http from 'node:http';
+import https from 'node:https';
 import { MessageStream } from './stream.mjs';
 
 /**
@@ -95,14 +96,16 @@ export class SSEClient extends MessageStream {
 
 /**
  * GET an event stream (e.g. '/events?topics=world'), with extra request
- * headers (e.g. { 'Last-Event-ID': seq }). Resolves with an SSEClient once the
- * response headers arrived (whatever the status: check .status and .headers).
+ * headers (e.g. { 'Last-Event-ID': seq }); over TLS when ca (the PEM that
+ * signed the server's certificate) is given. Resolves with an SSEClient once
+ * the response headers arrived (whatever the status: check .status and
+ * .headers).
  */
-export function connectSSE(port, urlPath, { headers = {}, timeoutMs = 5000, host = '127.0.0.1' } = {}) {
-  const c = new SSEClient(`http://${host}:${port}${urlPath}`);
+export function connectSSE(port, urlPath, { headers = {}, timeoutMs = 5000, host = '127.0.0.1', ca } = {}) {
+  const c = new SSEClient(`${ca ? 'https' : 'http'}://${host}:${port}${urlPath}`);
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host, port, path: urlPath, method: 'GET', agent: false, headers: { Accept: 'text/event-stream', ...headers } },
+    const req = (ca ? https : http).request(
+      { host, port, path: urlPath, method: 'GET', agent: false, ca, headers: { Accept: 'text/event-stream', ...headers } },
       (res) => {
         clearTimeout(timer);
         c.status = res.statusCode;
