@@ -69,6 +69,11 @@ on_recorded(redisAsyncContext *ac, void *reply, void *privdata)
 
 	if (!r || rconn_ctx(cl->cmd) != ac || !cl->inflight)
 		return; /* connection gone: it is sent again on reconnect */
+	/* An answer: Redis is there.  A PING queued behind a burst of
+	 * records waits for them; only silence counts against it. */
+	cl->last_pong = uv_now(cl->loop);
+	if (cl->ping_sent)
+		cl->ping_sent = cl->last_pong;
 	for (unsigned i = 0; i < cl->kept && rec; i++) {
 		prev = rec;
 		rec = rec->next;

@@ -77,6 +77,11 @@ on_pmessage(redisAsyncContext *ac, void *reply, void *privdata)
 	    r->element[2]->type != REDIS_REPLY_STRING ||
 	    r->element[3]->type != REDIS_REPLY_STRING)
 		return;
+	/* Heard: not silent.  In a burst the probe waits behind thousands
+	 * of messages, read more slowly than Redis sends them; only silence
+	 * counts against the connection. */
+	if (s->heard < s->sent)
+		s->unheard_since = uv_now(s->watchdog.loop);
 	s->ops->message(s->arg, r->element[2]->str, r->element[2]->len,
 	                r->element[3]->str, r->element[3]->len);
 }
