@@ -48,10 +48,13 @@ struct changelog *changelog_new(uv_loop_t *loop,
 
 /*
  * changelog_publish() - PUBLISH text on channel on the command connection
- * (the subscriber's probe).  0 when sent, -1 while it is not connected.
+ * (the subscriber's probe), then call done(arg, 1) once Redis answered, or
+ * done(arg, 0) if the connection went away first.  0 when sent, -1 while
+ * it is not connected (done is not called).
  */
 int changelog_publish(struct changelog *cl, const char *channel,
-                      const char *text);
+                      const char *text, void (*done)(void *arg, int published),
+                      void *arg);
 
 void changelog_start(struct changelog *cl);
 

@@ -13,10 +13,19 @@ typedef void (*sub_message_fn)(void *arg, const char *channel,
                                size_t payload_len);
 
 /*
- * Publishes text on channel on some other connection (a subscriber can't
- * publish): 0 when sent, -1 when it could not be now.
+ * Called once for each probe that was sent, in the order they were sent:
+ * published 1 once Redis answered its PUBLISH, 0 if its connection went
+ * away first.
  */
-typedef int (*sub_probe_fn)(void *arg, const char *channel, const char *text);
+typedef void (*sub_probe_done_fn)(void *sub, int published);
+
+/*
+ * Publishes text on channel on some other connection (a subscriber can't
+ * publish), then calls done(sub, ...): 0 when sent, -1 when it could not
+ * be now (done is not called then).
+ */
+typedef int (*sub_probe_fn)(void *arg, const char *channel, const char *text,
+                            sub_probe_done_fn done, void *sub);
 
 /* What a subscriber calls: for each message, and to send its probes. */
 struct sub_ops {

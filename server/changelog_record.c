@@ -288,17 +288,41 @@ record_tick(struct changelog *cl, uint64_t now)
 	}
 }
 
+/* Who to tell that a PUBLISH was answered. */
+struct published {
+	void (*done)(void *arg, int published);
+	void *arg;
+};
+
+/* PUBLISH's answer, or NULL when the connection went away first. */
+static void
+on_published(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct published *p = privdata;
+	redisReply *r = reply;
+
+	(void)ac;
+	p->done(p->arg, r && r->type == REDIS_REPLY_INTEGER);
+	free(p);
+}
+
 int
-changelog_publish(struct changelog *cl, const char *channel, const char *text)
+changelog_publish(struct changelog *cl, const char *channel, const char *text,
+                  void (*done)(void *arg, int published), void *arg)
 {
 	redisAsyncContext *ac = rconn_ctx(cl->cmd);
+	struct published *p;
 
-	if (!ac)
+	if (!ac || !(p = malloc(sizeof(*p))))
 		return -1;
-	return redisAsyncCommand(ac, NULL, NULL, "PUBLISH %s %s", channel,
-	                         text) == REDIS_OK
-	           ? 0
-	           : -1;
+	p->done = done;
+	p->arg = arg;
+	if (redisAsyncCommand(ac, on_published, p, "PUBLISH %s %s", channel,
+	                      text) != REDIS_OK) {
+		free(p);
+		return -1;
+	}
+	return 0;
 }
 
 void

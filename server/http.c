@@ -68,7 +68,8 @@ render_health(struct app *app, int *ok)
 	                         newest ? json_string(last) : json_null()) &&
 	    !json_object_set_new(o, "epoch",
 	                         epoch ? json_string(epoch) : json_null()) &&
-	    !json_object_set_new(o, "pid", json_integer((json_int_t)getpid())) &&
+	    !json_object_set_new(o, "pid",
+	                         json_integer((json_int_t)getpid())) &&
 	    !metrics_health(o))
 		text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);

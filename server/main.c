@@ -198,9 +198,11 @@ on_payload(void *arg, const char *channel, size_t channel_len,
 
 /* The subscriber's probes go out on the change log's command connection. */
 static int
-send_probe(void *arg, const char *channel, const char *text)
+send_probe(void *arg, const char *channel, const char *text,
+           sub_probe_done_fn done, void *sub)
 {
-	return changelog_publish(((struct app *)arg)->log, channel, text);
+	return changelog_publish(((struct app *)arg)->log, channel, text, done,
+	                         sub);
 }
 
 static const struct sub_ops sub_ops = {.message = on_payload,

@@ -19,9 +19,12 @@ struct subscriber {
 	const struct sub_ops *ops;
 	void *arg;
 	int subscribed;
-	uint64_t up_at;             /* loop time the connection came up */
-	unsigned long sent, heard;  /* probe numbers */
-	uint64_t unheard_since;     /* loop time of the oldest unheard probe */
+	uint64_t up_at; /* loop time the connection came up */
+	/* Probe numbers: the last one sent, the last one whose PUBLISH
+	 * Redis answered or lost (in order: resolved), the last one Redis
+	 * answered (published), the last one heard here. */
+	unsigned long sent, resolved, published, heard;
+	uint64_t unheard_since;     /* since when one published is unheard */
 	struct liveness_tick ticks; /* the loop turns: silence can be judged */
 	uv_timer_t watchdog;
 };
@@ -80,7 +83,7 @@ on_pmessage(redisAsyncContext *ac, void *reply, void *privdata)
 	/* Heard: not silent.  In a burst the probe waits behind thousands
 	 * of messages, read more slowly than Redis sends them; only silence
 	 * counts against the connection. */
-	if (s->heard < s->sent)
+	if (s->heard < s->published)
 		s->unheard_since = uv_now(s->watchdog.loop);
 	s->ops->message(s->arg, r->element[2]->str, r->element[2]->len,
 	                r->element[3]->str, r->element[3]->len);
@@ -98,6 +101,25 @@ on_up(struct rconn *rc, redisAsyncContext *ac, void *arg)
 	redisAsyncCommand(ac, on_pmessage, s, "SUBSCRIBE %s", s->probe_channel);
 }
 
+/*
+ * The oldest probe whose PUBLISH was pending is resolved.  Once Redis has
+ * published it, it must be heard here: its time starts then, not when it
+ * was sent (it may wait behind a burst of records on the command
+ * connection for seconds).
+ */
+static void
+probe_done(void *arg, int published)
+{
+	struct subscriber *s = arg;
+
+	s->resolved++;
+	if (!published || s->resolved <= s->heard)
+		return;
+	if (s->heard >= s->published)
+		s->unheard_since = uv_now(s->watchdog.loop);
+	s->published = s->resolved;
+}
+
 /* Publish the next probe (through ops->probe): it must be heard here. */
 static void
 send_probe(struct subscriber *s)
@@ -105,10 +127,8 @@ send_probe(struct subscriber *s)
 	char text[24];
 
 	snprintf(text, sizeof(text), "%lu", s->sent + 1);
-	if (s->ops->probe(s->arg, s->probe_channel, text))
+	if (s->ops->probe(s->arg, s->probe_channel, text, probe_done, s))
 		return;
-	if (s->heard >= s->sent)
-		s->unheard_since = uv_now(s->watchdog.loop);
 	s->sent++;
 }
 
@@ -132,7 +152,7 @@ on_watchdog(uv_timer_t *t)
 	if (rconn_ctx(s->rc)) {
 		if (!s->subscribed && now - s->up_at > LIVENESS_SILENCE_MS) {
 			rconn_fail(s->rc, "no answer to PSUBSCRIBE");
-		} else if (s->subscribed && s->heard < s->sent &&
+		} else if (s->subscribed && s->heard < s->published &&
 		           now - s->unheard_since > LIVENESS_SILENCE_MS) {
 			char why[64];
 
