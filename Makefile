@@ -7,7 +7,7 @@ DESTDIR	?=
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-PKGS	:= libwebsockets hiredis jansson libuv
+PKGS	:= libwebsockets hiredis jansson libuv zlib
 WERROR	?= 1
 SANITIZE ?=
 

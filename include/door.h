@@ -73,6 +73,17 @@ enum door_next door_respond(struct door_conn *c, const struct request *r,
                             size_t len, const char *extra, int keep);
 
 /*
+ * door_respond_cached() - door_respond() for an answer that browsers and
+ * CDNs may keep (a file): cache is its Cache-Control value (door_respond()
+ * says no-store); the connection may go on.  A 304 goes out without
+ * Content-Type, Content-Length or body.
+ */
+enum door_next door_respond_cached(struct door_conn *c, const struct request *r,
+                                   int status, const char *type,
+                                   const char *body, size_t len,
+                                   const char *cache, const char *extra);
+
+/*
  * door_refuse() - answer with an error status and a one-line text/plain
  * reason (never any byte of the request), then close.  Returns DOOR_CLOSE.
  */

@@ -10,7 +10,7 @@
 #include <time.h>
 
 /* The HTTP statuses counted in tickerd_http_responses_total. */
-#define METRICS_STATUSES 13
+#define METRICS_STATUSES 14
 extern const int metrics_statuses[METRICS_STATUSES];
 
 /* One instance for the process; the event loop is its only writer. */

@@ -3,6 +3,7 @@
 #define TICKERD_REQUEST_H
 
 #include <stddef.h>
+#include <time.h>
 
 /* The largest request head (request line and headers) tickerd reads. */
 #define REQ_HEAD_MAX 8192
@@ -29,6 +30,13 @@ struct request {
 	int minor;            /* HTTP/1.<minor>: 0 or 1 */
 	struct req_str host, origin, upgrade, connection, ws_key, ws_version,
 	    last_event_id;
+	/* What a file's answer depends on (read with request_fields.c's
+	 * helpers).  A list sent in two header lines is not put back
+	 * together: the first is kept and the *_twice flag set, and the
+	 * answer does not act on it (a 200 in full, without gzip). */
+	struct req_str if_none_match, if_modified_since, accept_encoding;
+	unsigned if_none_match_twice : 1, if_modified_since_twice : 1,
+	    accept_encoding_twice : 1;
 	unsigned hosts, origins; /* how many Host, Origin headers came */
 	unsigned has_body : 1;   /* Transfer-Encoding, or Content-Length > 0 */
 	unsigned keep_alive : 1; /* the connection may serve another request */
@@ -75,5 +83,32 @@ int req_has_token(struct req_str s, const char *token);
 
 /* req_equals() - 1 if s is exactly text, compared without regard to case. */
 int req_equals(struct req_str s, const char *text);
+
+/*
+ * request_fields.c: the values of the headers a file's answer depends on.
+ */
+
+/*
+ * req_etag_listed() - 1 if the If-None-Match value s is "*" or lists etag
+ * (a whole entity-tag, quotes included: "\"abc\""), compared weakly (a W/
+ * on either side does not count, RFC 9110 8.8.3.2); 0 if it does not, and
+ * for a value that is not a list of entity-tags.
+ */
+int req_etag_listed(struct req_str s, const char *etag);
+
+/*
+ * req_coding_q() - the weight, in thousandths (0-1000), that the
+ * Accept-Encoding value s gives content coding (any case; "x-gzip" is
+ * "gzip"): its own entry's (the first), else that of "*", else -1 when
+ * neither is listed.  An entry whose q is malformed weighs 0.
+ */
+int req_coding_q(struct req_str s, const char *coding);
+
+/*
+ * req_http_date() - s as an HTTP-date (RFC 9110 5.6.7: IMF-fixdate, or the
+ * obsolete RFC 850 and asctime forms) in *t, seconds since the epoch.
+ * 0, or -1 if it is none of them.
+ */
+int req_http_date(struct req_str s, time_t *t);
 
 #endif

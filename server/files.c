@@ -3,7 +3,9 @@
  * The web folder is a handful of small files (pages, scripts, styles).
  * Reading them at start means no file system access per request (nothing
  * blocks the loop) and no path ever reaches the file system: a request
- * can only name a file that is in the table.
+ * can only name a file that is in the table.  What each answer needs is
+ * worked out here once too: a gzip copy of each text file, the ETags (a
+ * hash of the bytes) and Last-Modified that caches revalidate with.
  */
 #define _GNU_SOURCE /* nftw() with FTW_ACTIONRETVAL */
 #include "files.h"
@@ -13,54 +15,145 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define FILES_MAX       1000
 #define FILES_BYTES_MAX (32 * 1024 * 1024)
 
+/*
+ * How long browsers and CDNs may keep a file without asking again: pages
+ * are asked for every time (a 304 when unchanged), scripts, styles and
+ * the rest for 5 minutes, then revalidated (README: "Caching and
+ * compression").
+ */
+#define CACHE_PAGE  "no-cache"
+#define CACHE_ASSET "public, max-age=300, must-revalidate"
+
 struct files {
 	struct file *list; /* sorted by path */
 	size_t count, cap, bytes;
+	size_t gz_bytes, gz_of; /* the gzip copies' bytes, their originals' */
 };
 
-/* Content types by file name extension. */
-static const struct {
+/* What a file name's extension says: its type, and how it is served. */
+struct kind {
 	const char *ext, *type;
-} types[] = {
-    {".html", "text/html; charset=utf-8"},
-    {".js", "text/javascript; charset=utf-8"},
-    {".mjs", "text/javascript; charset=utf-8"},
-    {".css", "text/css; charset=utf-8"},
-    {".json", "application/json"},
-    {".map", "application/json"},
-    {".webmanifest", "application/manifest+json"},
-    {".svg", "image/svg+xml"},
-    {".png", "image/png"},
-    {".jpg", "image/jpeg"},
-    {".jpeg", "image/jpeg"},
-    {".gif", "image/gif"},
-    {".webp", "image/webp"},
-    {".ico", "image/x-icon"},
-    {".woff2", "font/woff2"},
-    {".woff", "font/woff"},
-    {".txt", "text/plain; charset=utf-8"},
+	unsigned text : 1; /* compresses: a gzip copy is made */
+	unsigned page : 1; /* CACHE_PAGE rather than CACHE_ASSET */
 };
 
-/* The Content-Type for a file name. */
-static const char *
-type_of(const char *name)
+static const struct kind kinds[] = {
+    {".html", "text/html; charset=utf-8", 1, 1},
+    {".js", "text/javascript; charset=utf-8", 1, 0},
+    {".mjs", "text/javascript; charset=utf-8", 1, 0},
+    {".css", "text/css; charset=utf-8", 1, 0},
+    {".json", "application/json", 1, 0},
+    {".map", "application/json", 1, 0},
+    {".webmanifest", "application/manifest+json", 1, 0},
+    {".svg", "image/svg+xml", 1, 0},
+    {".png", "image/png", 0, 0},
+    {".jpg", "image/jpeg", 0, 0},
+    {".jpeg", "image/jpeg", 0, 0},
+    {".gif", "image/gif", 0, 0},
+    {".webp", "image/webp", 0, 0},
+    {".ico", "image/x-icon", 0, 0},
+    {".woff2", "font/woff2", 0, 0},
+    {".woff", "font/woff", 0, 0},
+    {".txt", "text/plain; charset=utf-8", 1, 0},
+};
+
+static const struct kind unknown = {"", "application/octet-stream", 0, 0};
+
+/* What a file name is (borrowed, static). */
+static const struct kind *
+kind_of(const char *name)
 {
 	const char *dot = strrchr(name, '.');
 
-	for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
-		if (!strcasecmp(dot, types[i].ext))
-			return types[i].type;
-	return "application/octet-stream";
+	for (size_t i = 0; dot && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcasecmp(dot, kinds[i].ext))
+			return &kinds[i];
+	return &unknown;
+}
+
+/*
+ * body[0..len) gzipped (zlib, best compression; the same bytes each time
+ * for the same input and zlib) into a new buffer, *gz_len its length.
+ * NULL when it would not be smaller than the body, or on ENOMEM.
+ */
+static char *
+gzip_copy(const char *body, size_t len, size_t *gz_len)
+{
+	z_stream z;
+	char *gz = NULL, *fit;
+	uLong cap;
+
+	memset(&z, 0, sizeof(z));
+	/* 15 + 16: a gzip header and trailer around the deflate stream. */
+	if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9,
+	                 Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	cap = deflateBound(&z, (uLong)len);
+	gz = malloc(cap);
+	if (!gz)
+		goto done;
+	z.next_in = (Bytef *)body;
+	z.avail_in = (uInt)len; /* at most FILES_BYTES_MAX */
+	z.next_out = (Bytef *)gz;
+	z.avail_out = (uInt)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out >= len) {
+		free(gz);
+		gz = NULL;
+		goto done;
+	}
+	*gz_len = z.total_out;
+	fit = realloc(gz, *gz_len);
+	if (fit)
+		gz = fit;
+done:
+	deflateEnd(&z);
+	return gz;
+}
+
+/*
+ * A strong ETag for the bytes p[0..len): the first 64 bits of their SHA-1
+ * (lws's) in hex, quoted, then suffix ("" or "-gz").
+ */
+static void
+etag_of(const char *p, size_t len, const char *suffix, char out[FILES_ETAG_LEN])
+{
+	unsigned char md[20];
+
+	lws_SHA1((const unsigned char *)p, len, md);
+	snprintf(out, FILES_ETAG_LEN,
+	         "\"%02x%02x%02x%02x%02x%02x%02x%02x%.3s\"", md[0], md[1],
+	         md[2], md[3], md[4], md[5], md[6], md[7], suffix);
+}
+
+/* t as an HTTP date (IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"). */
+static void
+http_date(time_t t, char out[FILES_DATE_LEN])
+{
+	static const char days[] = "SunMonTueWedThuFriSat",
+	                  months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm tm;
+
+	out[0] = '\0';
+	if (!gmtime_r(&t, &tm) || tm.tm_year < 0 || tm.tm_year > 8099)
+		return;
+	if (snprintf(out, FILES_DATE_LEN,
+	             "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT",
+	             days + 3 * tm.tm_wday, tm.tm_mday, months + 3 * tm.tm_mon,
+	             tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+	             tm.tm_sec) >= FILES_DATE_LEN)
+		out[0] = '\0';
 }
 
 /* Read all of path (size bytes expected) into a new buffer; NULL on error. */
@@ -91,15 +184,17 @@ fail:
 	return NULL;
 }
 
-/* nftw() passes no argument: the set being filled and its root. */
+/* nftw() passes no argument: the set being filled, its root, the time. */
 static struct files *loading;
 static size_t root_len;
+static time_t loaded_at;
 
 /* One entry of the walk: keep regular files, skip dot-names. */
 static int
 visit(const char *path, const struct stat *st, int kind, struct FTW *ftw)
 {
 	const char *name = path + ftw->base;
+	const struct kind *what;
 	struct file *f;
 
 	if (name[0] == '.' && ftw->level > 0)
@@ -122,15 +217,29 @@ visit(const char *path, const struct stat *st, int kind, struct FTW *ftw)
 		loading->cap = cap;
 	}
 	f = &loading->list[loading->count];
+	memset(f, 0, sizeof(*f));
+	what = kind_of(name);
 	f->len = (size_t)st->st_size;
 	f->body = read_whole(path, f->len);
 	f->path = strdup(path + root_len);
-	f->type = type_of(name);
+	f->type = what->type;
+	f->cache = what->page ? CACHE_PAGE : CACHE_ASSET;
 	if (!f->body || !f->path) {
 		log_warn("cannot read %s: not served", path);
 		free(f->body);
 		free(f->path);
 		return 0;
+	}
+	/* A date later than the answer's would be no date (RFC 9110 8.8.2). */
+	f->mtime = st->st_mtime < loaded_at ? st->st_mtime : loaded_at;
+	if (f->mtime < 0)
+		f->mtime = 0;
+	http_date(f->mtime, f->last_modified);
+	etag_of(f->body, f->len, "", f->etag);
+	if (what->text && (f->gz = gzip_copy(f->body, f->len, &f->gz_len))) {
+		etag_of(f->gz, f->gz_len, "-gz", f->etag_gz);
+		loading->gz_bytes += f->gz_len;
+		loading->gz_of += f->len;
 	}
 	loading->count++;
 	loading->bytes += f->len;
@@ -156,6 +265,7 @@ files_load(const char *dir)
 		len--;
 	loading = fs;
 	root_len = len;
+	loaded_at = time(NULL);
 	if (nftw(dir, visit, 16, FTW_PHYS | FTW_ACTIONRETVAL) == -1 &&
 	    errno == ENOMEM) {
 		loading = NULL;
@@ -164,6 +274,8 @@ files_load(const char *dir)
 	}
 	loading = NULL;
 	qsort(fs->list, fs->count, sizeof(*fs->list), by_path);
+	log_info("%s: %zu files, %zu bytes; %zu of them gzipped to %zu", dir,
+	         fs->count, fs->bytes, fs->gz_of, fs->gz_bytes);
 	return fs;
 }
 
@@ -175,6 +287,7 @@ files_free(struct files *fs)
 	for (size_t i = 0; i < fs->count; i++) {
 		free(fs->list[i].path);
 		free(fs->list[i].body);
+		free(fs->list[i].gz);
 	}
 	free(fs->list);
 	free(fs);

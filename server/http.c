@@ -113,20 +113,61 @@ serve_metrics(struct door_conn *c, const struct request *r)
 	return next;
 }
 
-/* Any other GET or HEAD: a file of the web folder, or 404. */
+/*
+ * 1 if the client's copy of f, the one with etag, is current (RFC 9110
+ * 13.2.2): If-None-Match lists etag; or, without If-None-Match, f has not
+ * changed since If-Modified-Since.  A header sent twice is not acted on.
+ */
+static int
+not_modified(const struct request *r, const struct file *f, const char *etag)
+{
+	time_t since;
+
+	if (r->if_none_match.p)
+		return !r->if_none_match_twice &&
+		       req_etag_listed(r->if_none_match, etag);
+	return r->if_modified_since.p && !r->if_modified_since_twice &&
+	       !req_http_date(r->if_modified_since, &since) &&
+	       f->mtime <= since;
+}
+
+/*
+ * Any other GET or HEAD: a file of the web folder, or 404.  Gzipped when
+ * it has a gzip copy and the client accepts gzip; 304 when the client's
+ * copy is current.  Caches may keep it (f->cache) and tell its two
+ * encodings apart by Vary and ETag.
+ */
 static enum door_next
 serve_file(struct door_conn *c, const struct request *r)
 {
-	char path[1024];
+	char path[1024], extra[256];
 	const struct file *f = NULL;
+	const char *etag;
+	int gz, n;
 
 	if (request_decode_path(r, path, sizeof(path)) >= 0)
 		f = files_find(door_app(c)->files, path);
 	if (!f)
 		return door_refuse(c, r, 404, "no such file", NULL);
+	gz = f->gz && !r->accept_encoding_twice &&
+	     req_coding_q(r->accept_encoding, "gzip") > 0;
+	etag = gz ? f->etag_gz : f->etag;
 	/* Pages on other sites load ticker.js as a module: CORS. */
-	return door_respond(c, r, 200, f->type, f->body, f->len,
-	                    "Access-Control-Allow-Origin: *\r\n", 1);
+	n = snprintf(extra, sizeof(extra),
+	             "ETag: %s\r\n"
+	             "Last-Modified: %s\r\n"
+	             "%s"
+	             "Access-Control-Allow-Origin: *\r\n",
+	             etag, f->last_modified,
+	             f->gz ? "Vary: Accept-Encoding\r\n" : "");
+	if (not_modified(r, f, etag))
+		return door_respond_cached(c, r, 304, NULL, NULL, 0, f->cache,
+		                           extra);
+	if (gz && n > 0 && (size_t)n < sizeof(extra))
+		snprintf(extra + n, sizeof(extra) - (size_t)n,
+		         "Content-Encoding: gzip\r\n");
+	return door_respond_cached(c, r, 200, f->type, gz ? f->gz : f->body,
+	                           gz ? f->gz_len : f->len, f->cache, extra);
 }
 
 /* The routes, checked before the files: one line per endpoint. */

@@ -9,7 +9,7 @@
 struct metrics metrics;
 
 const int metrics_statuses[METRICS_STATUSES] = {
-    101, 200, 400, 403, 404, 405, 408, 426, 429, 431, 500, 503, 505};
+    101, 200, 304, 400, 403, 404, 405, 408, 426, 429, 431, 500, 503, 505};
 
 void
 metrics_response(int status)

@@ -22,6 +22,8 @@ reason_phrase(int status)
 		return "Switching Protocols";
 	case 200:
 		return "OK";
+	case 304:
+		return "Not Modified";
 	case 400:
 		return "Bad Request";
 	case 403:
@@ -49,18 +51,21 @@ reason_phrase(int status)
 
 /*
  * Write a response head into buf: the status line and every header
- * tickerd's answers carry.  len < 0 means no Content-Length (a stream).
- * Returns its length, or -1 if it did not fit.
+ * tickerd's answers carry.  len < 0 means no Content-Length (a stream, a
+ * 304).  cache is the Cache-Control value; NULL: no-store for an answer
+ * with a length, none for a stream (it says how it may be cached in
+ * extra).  Returns its length, or -1 if it did not fit.
  */
 static int
 write_head(struct door_conn *c, char *buf, size_t size, int status,
-           const char *type, long long len, const char *extra, int keep)
+           const char *type, long long len, const char *cache,
+           const char *extra, int keep)
 {
-	/* A stream says how it may be cached in extra; nothing else may be. */
-	const char *cache = len >= 0 ? "Cache-Control: no-store\r\n" : "";
 	char length[48] = "";
 	int n;
 
+	if (!cache && len >= 0)
+		cache = "no-store";
 	if (len >= 0)
 		snprintf(length, sizeof(length), "Content-Length: %lld\r\n",
 		         len);
@@ -68,7 +73,7 @@ write_head(struct door_conn *c, char *buf, size_t size, int status,
 	             "HTTP/1.1 %d %s\r\n"
 	             "Server: %s\r\n"
 	             "%s%s%s"
-	             "%s%s"
+	             "%s%s%s%s"
 	             "X-Content-Type-Options: nosniff\r\n"
 	             "Referrer-Policy: strict-origin-when-cross-origin\r\n"
 	             "Content-Security-Policy: %s\r\n"
@@ -76,24 +81,30 @@ write_head(struct door_conn *c, char *buf, size_t size, int status,
 	             "Connection: %s\r\n\r\n",
 	             status, reason_phrase(status), TICKERD_SERVER,
 	             type ? "Content-Type: " : "", type ? type : "",
-	             type ? "\r\n" : "", length, cache, door_app(c)->csp,
+	             type ? "\r\n" : "", length, cache ? "Cache-Control: " : "",
+	             cache ? cache : "", cache ? "\r\n" : "", door_app(c)->csp,
 	             extra ? extra : "", keep ? "keep-alive" : "close");
 	return n > 0 && (size_t)n < size ? n : -1;
 }
 
-enum door_next
-door_respond(struct door_conn *c, const struct request *r, int status,
-             const char *type, const char *body, size_t len, const char *extra,
-             int keep)
+/*
+ * door_respond() with a Cache-Control value (NULL: no-store); a 304 goes
+ * without Content-Type, Content-Length or body.
+ */
+static enum door_next
+respond(struct door_conn *c, const struct request *r, int status,
+        const char *type, const char *body, size_t len, const char *cache,
+        const char *extra, int keep)
 {
 	char head[HEAD_ROOM];
 	int hl;
 
 	keep = keep && r && r->keep_alive;
-	if (!type)
+	if (!type || status == 304)
 		len = 0;
-	hl = write_head(c, head, sizeof(head), status, type, (long long)len,
-	                extra, keep);
+	hl = write_head(
+	    c, head, sizeof(head), status, status == 304 ? NULL : type,
+	    status == 304 ? -1 : (long long)len, cache, extra, keep);
 	metrics_response(status);
 	if (hl < 0 || door_write(c, head, (size_t)hl) ||
 	    (len && (!r || r->method != REQ_HEAD) &&
@@ -103,6 +114,22 @@ door_respond(struct door_conn *c, const struct request *r, int status,
 	}
 	door_answered(c, 1, keep);
 	return keep ? DOOR_KEEP : DOOR_CLOSE;
+}
+
+enum door_next
+door_respond(struct door_conn *c, const struct request *r, int status,
+             const char *type, const char *body, size_t len, const char *extra,
+             int keep)
+{
+	return respond(c, r, status, type, body, len, NULL, extra, keep);
+}
+
+enum door_next
+door_respond_cached(struct door_conn *c, const struct request *r, int status,
+                    const char *type, const char *body, size_t len,
+                    const char *cache, const char *extra)
+{
+	return respond(c, r, status, type, body, len, cache, extra, 1);
 }
 
 enum door_next
@@ -123,7 +150,8 @@ door_start_stream(struct door_conn *c, int status, const char *type,
                   const char *extra)
 {
 	char head[HEAD_ROOM];
-	int hl = write_head(c, head, sizeof(head), status, type, -1, extra, 0);
+	int hl =
+	    write_head(c, head, sizeof(head), status, type, -1, NULL, extra, 0);
 
 	return hl < 0 ? -1 : door_send_head(c, status, head, (size_t)hl);
 }

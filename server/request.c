@@ -158,6 +158,15 @@ parse_header_line(struct request *r, const char *l, size_t len)
 		return keep(&r->ws_version, v, vlen);
 	} else if (req_equals(name, "last-event-id")) {
 		return keep(&r->last_event_id, v, vlen);
+	} else if (req_equals(name, "if-none-match")) {
+		if (keep(&r->if_none_match, v, vlen))
+			r->if_none_match_twice = 1;
+	} else if (req_equals(name, "if-modified-since")) {
+		if (keep(&r->if_modified_since, v, vlen))
+			r->if_modified_since_twice = 1;
+	} else if (req_equals(name, "accept-encoding")) {
+		if (keep(&r->accept_encoding, v, vlen))
+			r->accept_encoding_twice = 1;
 	} else if (req_equals(name, "transfer-encoding")) {
 		r->has_body = 1;
 	} else if (req_equals(name, "content-length")) {

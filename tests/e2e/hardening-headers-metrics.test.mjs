@@ -87,7 +87,7 @@ const LABELS = {
   tickerd_handshakes_refused_total: ['reason', ['origin', 'max_clients', 'max_per_ip', 'unfinished', 'timeout', 'bad_request',
     'too_large', 'method', 'not_found', 'ws_version', 'bad_topics', 'shutting_down']],
   tickerd_clients_closed_total: ['code', ['1002', '1007', '1008', '1009']],
-  tickerd_http_responses_total: ['code', ['101', '200', '400', '403', '404', '405', '408', '426', '429', '431', '500', '503', '505']],
+  tickerd_http_responses_total: ['code', ['101', '200', '304', '400', '403', '404', '405', '408', '426', '429', '431', '500', '503', '505']],
 };
 
 function assertWellFormed(m) {

@@ -1,4 +1,5 @@
 /* fuzz_request.c: fuzz what a client sends: request heads, queries, text. */
+#define _GNU_SOURCE /* memmem() */
 #include "fuzz.h"
 
 #include "request.h"
@@ -217,10 +218,25 @@ check_headers(const struct request *r, const char *buf, size_t h)
 	                                    "sec-websocket-version",
 	                                    "last-event-id",
 	                                    "transfer-encoding",
-	                                    "content-length"};
-	const struct req_str *kept[] = {
-	    NULL,       NULL,           &r->upgrade,      &r->connection,
-	    &r->ws_key, &r->ws_version, &r->last_event_id};
+	                                    "content-length",
+	                                    "if-none-match",
+	                                    "if-modified-since",
+	                                    "accept-encoding"};
+	const struct req_str *kept[] = {NULL,
+	                                NULL,
+	                                &r->upgrade,
+	                                &r->connection,
+	                                &r->ws_key,
+	                                &r->ws_version,
+	                                &r->last_event_id,
+	                                NULL,
+	                                NULL,
+	                                &r->if_none_match,
+	                                &r->if_modified_since,
+	                                &r->accept_encoding};
+	const unsigned twice[] = {r->if_none_match_twice,
+	                          r->if_modified_since_twice,
+	                          r->accept_encoding_twice};
 	unsigned count[sizeof(names) / sizeof(names[0])] = {0};
 	const char *p = r->path.p, *end = buf + h;
 	int body = 0;
@@ -257,8 +273,8 @@ check_headers(const struct request *r, const char *buf, size_t h)
 			if ((size_t)(colon - p) != n ||
 			    strncasecmp(p, names[i], n))
 				continue;
-			count[i]++;
-			if (i < sizeof(kept) / sizeof(kept[0]) && kept[i])
+			/* The first of a list sent twice is the one kept. */
+			if (++count[i] == 1 && kept[i])
 				CHECK(kept[i]->p == v &&
 				      kept[i]->len == (size_t)(ve - v));
 			if (i == 7)
@@ -274,9 +290,37 @@ check_headers(const struct request *r, const char *buf, size_t h)
 		p = nl + 1;
 	}
 	CHECK(count[0] == r->hosts && count[1] == r->origins);
-	for (size_t i = 2; i < sizeof(kept) / sizeof(kept[0]); i++)
+	for (size_t i = 2; i < 7; i++)
 		CHECK(count[i] <= 1 && (count[i] == 1) == !!kept[i]->p);
+	for (size_t i = 9; i < 12; i++)
+		CHECK(!count[i] == !kept[i]->p &&
+		      (count[i] > 1) == twice[i - 9]);
 	CHECK(r->has_body == body);
+}
+
+/*
+ * request_fields.c's readers on the values kept: within bounds (ASan), a
+ * weight in range, an ETag listed only where it is written (or "*"), a
+ * date within years 0 to 9999.
+ */
+static void
+check_fields(const struct request *r)
+{
+	static const char etag[] = "\"0123456789abcdef-gz\"";
+	struct req_str inm = r->if_none_match;
+	int q = req_coding_q(r->accept_encoding, "gzip");
+	time_t t;
+
+	CHECK(q >= -1 && q <= 1000);
+	CHECK(r->accept_encoding.p || q == -1);
+	if (req_etag_listed(inm, etag))
+		CHECK(memmem(inm.p, inm.len, etag, sizeof(etag) - 1) ||
+		      (inm.len == 1 && inm.p[0] == '*'));
+	if (req_etag_listed(inm, "\"\""))
+		CHECK(memmem(inm.p, inm.len, "\"\"", 2) || inm.len == 1);
+	if (!req_http_date(r->if_modified_since, &t))
+		CHECK(t >= (time_t)-62167219200LL &&
+		      t <= (time_t)253402300799LL);
 }
 
 /*
@@ -353,6 +397,7 @@ check_request(const struct request *r, const char *buf, size_t len)
 	check_arg(r, "since");
 	check_arg(r, "topic");
 	check_path(r);
+	check_fields(r);
 }
 
 /*
