@@ -30,6 +30,7 @@ struct request {
 	struct req_str host, origin, upgrade, connection, ws_key, ws_version,
 	    last_event_id;
 	unsigned hosts, origins; /* how many Host, Origin headers came */
+	struct req_str fields;   /* the header lines, each ending in LF */
 	unsigned has_body : 1;   /* Transfer-Encoding, or Content-Length > 0 */
 	unsigned keep_alive : 1; /* the connection may serve another request */
 	unsigned websocket : 1;  /* Upgrade: websocket + Connection: upgrade */

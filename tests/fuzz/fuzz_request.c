@@ -1,8 +1,13 @@
 /* fuzz_request.c: fuzz what a client sends: request heads, queries, text. */
 #include "fuzz.h"
 
+#include "config.h"
+#include "config_kinds.h"
+#include "forwarded.h"
 #include "request.h"
 #include "utf8.h"
+
+#include <arpa/inet.h>
 
 #include <string.h>
 #include <strings.h>
@@ -279,11 +284,14 @@ check_headers(const struct request *r, const char *buf, size_t h)
 	CHECK(r->has_body == body);
 }
 
+static void check_forwarded(const struct request *r, const char *buf, size_t h);
+
 /*
  * What must hold of a request head request_parse() accepted from
  * buf[0..len): it ends in an empty line within bounds, holds no control
  * but a tab and CR LF line ends, its pieces lie in it and agree with each
- * other, and it parses the same alone.  Then the query and path helpers.
+ * other, and it parses the same alone.  Then the query and path helpers,
+ * and the client a trusted proxy's headers name.
  */
 static void
 check_request(const struct request *r, const char *buf, size_t len)
@@ -353,6 +361,43 @@ check_request(const struct request *r, const char *buf, size_t len)
 	check_arg(r, "since");
 	check_arg(r, "topic");
 	check_path(r);
+	check_forwarded(r, buf, h);
+}
+
+/*
+ * The client fwd_resolve() finds behind a proxy trusting nobody, every
+ * address, or 127.0.0.1 and 10.0.0.0/8: the peer's address or a canonical
+ * one; host and proto within the head, proto http or https; any_port only
+ * through a proxy and only for a host without a port.
+ */
+static void
+check_forwarded(const struct request *r, const char *buf, size_t h)
+{
+	static const char *const trusts[] = {"", "0.0.0.0/0, ::/0",
+	                                     "127.0.0.1, 10.0.0.0/8"};
+	static const struct cfg_setting s = {.name = "trusted-proxy"};
+
+	for (size_t i = 0; i < sizeof(trusts) / sizeof(trusts[0]); i++) {
+		struct cfg c;
+		struct cfg_error err;
+		struct fwd_client w;
+		unsigned char bin[16];
+
+		memset(&c, 0, sizeof(c));
+		CHECK(!cfg_kind_cidrs.parse(&c, &s, trusts[i], &err));
+		fwd_resolve(&w, r, "127.0.0.1", &c);
+		CHECK(w.via_proxy == (i > 0));
+		CHECK(
+		    !strcmp(w.ip, "127.0.0.1") ||
+		    (i > 0 && inet_pton(strchr(w.ip, ':') ? AF_INET6 : AF_INET,
+		                        w.ip, bin) == 1));
+		CHECK(inside(w.host, buf, h) && inside(w.proto, buf, h));
+		CHECK(!w.proto.p || req_equals(w.proto, "http") ||
+		      req_equals(w.proto, "https"));
+		CHECK(!w.any_port || (w.via_proxy && w.host.p));
+		if (!w.via_proxy)
+			CHECK(w.host.p == (r->hosts == 1 ? r->host.p : NULL));
+	}
 }
 
 /*
