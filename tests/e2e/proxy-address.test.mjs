@@ -232,6 +232,37 @@ test('the issue, as it was: nginx -> tickerd without --trusted-proxy at --max-pe
   assert.equal(own.status, 403, 'and the page\'s own origin through nginx is refused');
 }));
 
+test('the issue\'s numbers: 600 readers (100 from each of 127.0.0.2-7) at the default --max-per-ip 500: through nginx 500 admitted and 100 refused without --trusted-proxy, all 600 with it; through HAProxy send-proxy-v2 with --proxy-protocol all 600', T, scenario(async (t, h) => {
+  /** 100 readers from each of 127.0.0.2-7 at once per address: { status: count }. */
+  const six = async (port) => {
+    const out = {};
+    for (let a = 2; a <= 7; a++) {
+      const rs = await Promise.all(Array.from({ length: 100 }, () => reader(h, port, at(a), { timeoutMs: 10_000 })));
+      for (const r of rs) out[r.status] = (out[r.status] ?? 0) + 1;
+    }
+    return out;
+  };
+  const plain = await h.env();
+  const ngxPlain = await startNginx(plain.tickerd.port);
+  h.defer(() => ngxPlain.stop());
+  const before = await six(ngxPlain.port);
+
+  const trusted = await h.env({ args: ['--trusted-proxy', '127.0.0.1'] });
+  const ngx = await startNginx(trusted.tickerd.port);
+  h.defer(() => ngx.stop());
+  const viaNginx = await six(ngx.port);
+
+  const pp = await h.env({ args: ['--proxy-protocol'], probe: proxiedHealth });
+  const hap = await startHaproxy(pp.tickerd.port, { send: 'send-proxy-v2' });
+  h.defer(() => hap.stop());
+  const viaHaproxy = await six(hap.port);
+  t.diagnostic(`600 readers, default --max-per-ip 500: nginx, no --trusted-proxy ${JSON.stringify(before)}; nginx + --trusted-proxy ${JSON.stringify(viaNginx)}; HAProxy send-proxy-v2 + --proxy-protocol ${JSON.stringify(viaHaproxy)}`);
+  assert.deepEqual(before, { 101: 500, 429: 100 }, 'without --trusted-proxy, the issue: nginx\'s address is everyone\'s');
+  assert.deepEqual(viaNginx, { 101: 600 }, 'through nginx with --trusted-proxy: every reader admitted');
+  assert.deepEqual(viaHaproxy, { 101: 600 }, 'through HAProxy with --proxy-protocol: every reader admitted');
+  assert.equal((await pp.tickerd.health()).json?.clients, 600);
+}));
+
 test('nginx with X-Forwarded-Host $http_host and X-Forwarded-Proto $scheme: the origin is compared with its port: http://127.0.0.1:<nginx port> accepted, another port and https refused', T, scenario(async (t, h) => {
   const { tickerd } = await h.env({ args: ['--trusted-proxy', '127.0.0.1'] });
   const ngx = await startNginx(tickerd.port, { extra: 'proxy_set_header X-Forwarded-Host $http_host; proxy_set_header X-Forwarded-Proto $scheme;' });
