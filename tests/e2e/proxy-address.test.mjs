@@ -195,7 +195,7 @@ test('--proxy-protocol: no header, a garbage header or a header cut short are cl
 // ---------------------------------------------------------------------------
 // nginx, X-Forwarded-For, --trusted-proxy
 
-test('nginx (Host $host, X-Forwarded-For) on its own port -> tickerd --trusted-proxy 127.0.0.1/32 --max-per-ip 3: 10 addresses x 3 admitted, the 4th from one refused 429; Origin http://127.0.0.1:<nginx port> accepted through nginx, refused direct; another site\'s Origin refused', T, scenario(async (t, h) => {
+test('nginx (Host $host, X-Forwarded-For) on its own port -> tickerd --trusted-proxy 127.0.0.1/32 --max-per-ip 3: 10 addresses x 3 admitted, the 4th from one refused 429; Origin http://127.0.0.1:<nginx port> accepted through nginx, refused direct; another site\'s Origin refused; EventSource readers counted by the same real address', T, scenario(async (t, h) => {
   const { tickerd } = await h.env({ args: ['--trusted-proxy', '127.0.0.1/32', '--max-per-ip', '3', '--log-level', 'info'] });
   const ngx = await startNginx(tickerd.port);
   h.defer(() => ngx.stop());
@@ -207,17 +207,28 @@ test('nginx (Host $host, X-Forwarded-For) on its own port -> tickerd --trusted-p
   const own = await reader(h, ngx.port, at(20), { origin: `http://127.0.0.1:${ngx.port}` });
   const evil = await reader(h, ngx.port, at(21), { origin: 'http://evil.example' });
   const direct = await reader(h, tickerd.port, at(22), { origin: `http://127.0.0.1:${ngx.port}` });
+  // EventSource readers are counted by the same address: 127.0.0.3 has its 3.
+  const events = async (a) => {
+    const c = await rawConnect(ngx.port, { localAddress: a });
+    h.defer(() => c.destroy());
+    await c.write(buildRequest('GET', '/events', { host: hostOf(ngx.port), headers: { Accept: 'text/event-stream' } }));
+    return (await c.readHead()).status;
+  };
+  const sseFull = await events(at(3));
+  const sseFree = await events(at(23));
   const m1 = await getMetrics(tickerd.port);
   const health = (await tickerd.health()).json;
-  t.diagnostic(`through nginx: ${count(statuses, 101)}/30 admitted from 10 addresses; 4th from ${at(2)}: ${fourth.status}; own origin via nginx: ${own.status}, evil origin: ${evil.status}, own origin direct: ${direct.status}; clients ${health?.clients}`);
+  t.diagnostic(`through nginx: ${count(statuses, 101)}/30 admitted from 10 addresses; 4th from ${at(2)}: ${fourth.status}; own origin via nginx: ${own.status}, evil origin: ${evil.status}, own origin direct: ${direct.status}; EventSource from ${at(3)}: ${sseFull}, from ${at(23)}: ${sseFree}; clients ${health?.clients}`);
 
   assert.equal(count(statuses, 101), 30, `every reader of 10 addresses x 3 must be admitted through nginx at --max-per-ip 3: ${JSON.stringify(statuses)}\n--- nginx ---\n${ngx.log()}`);
   assert.equal(fourth.status, 429, `a 4th reader from ${at(2)} through nginx must be refused with 429`);
   assert.equal(own.status, 101, `Origin http://127.0.0.1:${ngx.port} (the page's own origin through nginx) must be accepted: ${own.response?.text}`);
   assert.equal(evil.status, 403, 'another site\'s Origin is still refused through nginx');
   assert.equal(direct.status, 403, 'the nginx origin sent straight to tickerd (Host with tickerd\'s port) is refused');
-  assert.equal(refused(m1, 'max_per_ip') - refused(m0, 'max_per_ip'), 1, `${REFUSED}{reason="max_per_ip"} +1`);
-  assert.equal(health?.clients, 31, 'clients: 30 readers + the own-origin one');
+  assert.equal(sseFull, 429, 'an EventSource reader from 127.0.0.3 (3 WebSocket readers already) is refused through nginx');
+  assert.equal(sseFree, 200, 'an EventSource reader from 127.0.0.23 is admitted through nginx');
+  assert.equal(refused(m1, 'max_per_ip') - refused(m0, 'max_per_ip'), 2, `${REFUSED}{reason="max_per_ip"} +2 (a WebSocket, an EventSource)`);
+  assert.equal(health?.clients, 32, 'clients: 30 readers, the own-origin one, an EventSource');
   assert.match(tickerd.log(), /refused a client from 127\.0\.0\.2: max_per_ip/, 'the refusal is logged with the real address');
 }));
 
