@@ -14,7 +14,7 @@ PACKAGES=(
 	libhiredis-dev libjansson-dev                       # Redis client, JSON
 	libcmocka-dev                                       # C unit tests
 	redis-server redis-tools                            # make run / e2e tests
-	haproxy nginx                                       # e2e tests behind real proxies
+	haproxy                                             # e2e: tickerd behind HAProxy (PROXY protocol)
 	chromium                                            # browser tests
 	clang libclang-rt-14-dev                            # make fuzz (libFuzzer)
 	nginx openssl                                       # e2e: tickerd behind nginx, with TLS

@@ -16,7 +16,7 @@ import {
   scenario, getMetrics, parsePrometheus, rawConnect, rawRequest, rawWsOpen, buildRequest,
   REFUSED, refused, hostOf, makeTmpDir, removeTmpDir,
 } from './harness.mjs';
-import { startHaproxy, startNginx } from './lib/proxies.mjs';
+import { startHaproxy, startNginx } from './lib/proxy-servers.mjs';
 import { waitUntil } from './checker.mjs';
 
 const T = { timeout: 20_000 };
