@@ -15,6 +15,7 @@ PACKAGES=(
 	zlib1g-dev                                          # gzip copies of the web files
 	libcmocka-dev                                       # C unit tests
 	redis-server redis-tools                            # make run / e2e tests
+	haproxy                                             # e2e: tickerd behind HAProxy (PROXY protocol)
 	chromium                                            # browser tests
 	clang libclang-rt-14-dev                            # make fuzz (libFuzzer)
 	nginx openssl                                       # e2e: tickerd behind nginx, with TLS

@@ -8,6 +8,14 @@
 #define CFG_MAX_ORIGINS   32
 #define CFG_ORIGIN_LEN    256
 #define CFG_ORIGINS_BYTES 1200 /* all of them, as the CSP lists them */
+#define CFG_MAX_PROXIES   32
+
+/* One --trusted-proxy range: an IPv4 or IPv6 network, host bits zero. */
+struct cfg_cidr {
+	unsigned char addr[16]; /* IPv4 in the first 4 bytes */
+	unsigned char bits;     /* prefix length */
+	unsigned char v6;
+};
 
 /* Where Redis is: redis://[:password@]host:port[/db] or unix:///path. */
 struct redis_target {
@@ -21,8 +29,8 @@ struct redis_target {
 
 /*
  * The settings in effect; config.c's table says which bytes each one sets
- * (listen_host..listen_port, redis..redis_url, origins..any_origin are one
- * setting each: keep them together).
+ * (listen_host..listen_port, redis..redis_url, origins..any_origin,
+ * proxies..n_proxies are one setting each: keep them together).
  */
 struct cfg {
 	char listen_host[256]; /* empty: every interface */
@@ -36,6 +44,7 @@ struct cfg {
 	unsigned log_length; /* change log entries kept; the resume window */
 	int log_level;       /* lws LLL_* bitmask */
 	char config_file[PATH_MAX]; /* empty: none */
+	int proxy_protocol; /* a PROXY header first on every connection */
 
 	/* Who may connect and how much they may do: SIGHUP reloads these. */
 	char origins[CFG_MAX_ORIGINS][CFG_ORIGIN_LEN]; /* besides our own */
@@ -47,6 +56,10 @@ struct cfg {
 	unsigned max_rate;          /* messages a client may send per second */
 	unsigned handshake_timeout; /* seconds to finish the HTTP upgrade */
 	unsigned ping_interval; /* seconds idle before a ping; 2x: hang up */
+
+	/* --trusted-proxy: peers whose Forwarded, X-Forwarded-* are believed */
+	struct cfg_cidr proxies[CFG_MAX_PROXIES];
+	int n_proxies;
 };
 
 /* Filled by cfg_parse() on failure: the message for stderr. */

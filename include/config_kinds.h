@@ -51,6 +51,7 @@ extern const struct cfg_kind cfg_kind_uint;    /* a number in [min, max] */
 extern const struct cfg_kind cfg_kind_level;   /* error ... debug */
 extern const struct cfg_kind cfg_kind_origins; /* a list of origins */
 extern const struct cfg_kind cfg_kind_switch;  /* yes or no; a bare flag: yes */
+extern const struct cfg_kind cfg_kind_cidrs;   /* a list of IP ranges */
 
 /* cfg_fail() - print fmt into err; returns -1. */
 int cfg_fail(struct cfg_error *err, const char *fmt, ...)

@@ -9,6 +9,7 @@
 struct app;
 struct door;
 struct door_conn;
+struct fwd_client;
 struct request;
 
 /*
@@ -41,8 +42,18 @@ void door_accept(struct door *d, int fd, const struct sockaddr *peer);
 /* door_count() - connections at the door now (not yet handed on). */
 size_t door_count(const struct door *d);
 
-/* door_ip() - the client's address, as text. */
+/*
+ * door_ip() - the client's address, as text: the peer's, or the one its
+ * PROXY header named, or (while a request is routed) the one a trusted
+ * proxy's forwarding headers named.
+ */
 const char *door_ip(const struct door_conn *c);
+
+/*
+ * door_client() - while http_route() runs: the client of the request (its
+ * address, the host and scheme it asked for: see forwarded.h).
+ */
+const struct fwd_client *door_client(const struct door_conn *c);
 
 /* door_app() - the app a connection belongs to. */
 struct app *door_app(const struct door_conn *c);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 struct cfg;
+struct fwd_client;
 struct guard;
 struct guard_addr;
 struct request;
@@ -29,6 +30,7 @@ enum guard_refusal {
 	GUARD_WS_VERSION,  /* not a WebSocket 13 upgrade: 426 */
 	GUARD_BAD_TOPICS,  /* topics= invalid or too long: 400 */
 	GUARD_SHUTDOWN,    /* shutting down: 503 */
+	GUARD_PROXY_HDR,   /* --proxy-protocol: no PROXY header: closed */
 	GUARD_REFUSAL_COUNT
 };
 
@@ -49,14 +51,16 @@ void guard_free(struct guard *g);
 
 /*
  * guard_check() - may this handshake (WebSocket upgrade or EventSource
- * request r from address ip) go on?  Pages of the server's own origin
- * (http:// or https:// + its Host), of listed origins, and clients that
- * send no Origin (not a browser) may; an Origin that came twice or is too
- * long to compare is refused, never taken as absent.  Then the total and
- * per-address limits apply.  Returns GUARD_OK, or the refusal (counted and
- * logged) with the HTTP status to answer in *status.
+ * request r from client w: its address, and the host and scheme it asked
+ * for, as fwd_resolve() found them) go on?  Pages of the server's own
+ * origin (http:// or https://, or w's scheme, + w's host), of listed
+ * origins, and clients that send no Origin (not a browser) may; an Origin
+ * that came twice or is too long to compare is refused, never taken as
+ * absent.  Then the total and per-address limits apply.  Returns GUARD_OK,
+ * or the refusal (counted and logged) with the HTTP status to answer in
+ * *status.
  */
-enum guard_refusal guard_check(struct guard *g, const char *ip,
+enum guard_refusal guard_check(struct guard *g, const struct fwd_client *w,
                                const struct request *r, int *status);
 
 /* guard_clients() - clients connected now (WebSocket and EventSource). */

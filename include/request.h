@@ -38,6 +38,7 @@ struct request {
 	unsigned if_none_match_twice : 1, if_modified_since_twice : 1,
 	    accept_encoding_twice : 1;
 	unsigned hosts, origins; /* how many Host, Origin headers came */
+	struct req_str fields;   /* the header lines, each ending in LF */
 	unsigned has_body : 1;   /* Transfer-Encoding, or Content-Length > 0 */
 	unsigned keep_alive : 1; /* the connection may serve another request */
 	unsigned websocket : 1;  /* Upgrade: websocket + Connection: upgrade */

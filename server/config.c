@@ -70,6 +70,20 @@ static const struct cfg_setting settings[] = {
      "`/events` besides tickerd's own; repeat or comma-separate (the "
      "file's, the variable's and the flags' add up); `*` = any; "
      "1,200 bytes in all"},
+    {"trusted-proxy", 0, "CIDR", KIND(cidrs), NO_DEF, SPAN(proxies, n_proxies),
+     CFG_RELOAD,
+     "proxies (`10.0.0.0/8`, `127.0.0.1`, `fd00::/8`) whose `Forwarded` or "
+     "else `X-Forwarded-For`, `-Proto` and `-Host` headers name the client: "
+     "its address for limits and logs, the host and scheme its page's "
+     "Origin must match; from other peers they are ignored; repeat or "
+     "comma-separate, the file's, the variable's and the flags' add up; "
+     "at most 32"},
+    {"proxy-protocol", 0, "[=no]", KIND(switch), DEF("no"), AT(proxy_protocol),
+     0,
+     "every connection begins with a PROXY protocol header, v1 or v2 "
+     "(HAProxy's `send-proxy`, nginx's `proxy_protocol on`) naming the "
+     "client; one without it is closed; for a listener only proxies reach; "
+     "SIGHUP leaves it as it was started"},
     {"max-clients", 0, "N", UINT(1, 1000000), DEF("20000"), AT(max_clients),
      CFG_RELOAD, "WebSocket + EventSource clients in total; beyond: HTTP 503"},
     {"max-per-ip", 0, "N", UINT(1, 1000000), DEF("500"), AT(max_per_ip),

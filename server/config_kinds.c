@@ -500,6 +500,95 @@ cfg_origin_allowed(const struct cfg *c, const char *origin)
 	return 0;
 }
 
+/* "ADDR" or "ADDR/BITS", IPv4 or IPv6, into r; host bits cleared. */
+static int
+parse_cidr(const char *s, size_t len, struct cfg_cidr *r)
+{
+	char text[INET6_ADDRSTRLEN + 8], *slash;
+	long bits;
+
+	if (len >= sizeof(text))
+		return -1;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	memset(r, 0, sizeof(*r));
+	slash = strchr(text, '/');
+	if (slash)
+		*slash++ = '\0';
+	r->v6 = strchr(text, ':') != NULL;
+	if (inet_pton(r->v6 ? AF_INET6 : AF_INET, text, r->addr) != 1)
+		return -1;
+	if (!slash)
+		bits = r->v6 ? 128 : 32;
+	else if (parse_number(slash, 0, r->v6 ? 128 : 32, &bits))
+		return -1;
+	r->bits = (unsigned char)bits;
+	for (int i = 0; i < 16; i++) {
+		int keep = bits > 8 * i ? (int)bits - 8 * i : 0;
+
+		if (keep < 8)
+			r->addr[i] &= (unsigned char)(0xff00 >> keep);
+	}
+	return 0;
+}
+
+/* Add "a, b/n,c" to the trusted proxies. */
+static int
+parse_cidrs(struct cfg *c, const struct cfg_setting *s, const char *list,
+            struct cfg_error *err)
+{
+	while (*list) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+
+		while (len && *list == ' ') {
+			list++;
+			len--;
+		}
+		while (len && list[len - 1] == ' ')
+			len--;
+		if (len && c->n_proxies == CFG_MAX_PROXIES)
+			return cfg_fail(err, "--%s: more than %d ranges",
+			                s->name, CFG_MAX_PROXIES);
+		if (len && parse_cidr(list, len, &c->proxies[c->n_proxies]))
+			return cfg_fail(err,
+			                "--%s: \"%.*s\" is not an address or "
+			                "ADDRESS/BITS (IPv4 or IPv6)",
+			                s->name, (int)(len > 60 ? 60 : len),
+			                list);
+		if (len)
+			c->n_proxies++;
+		if (!end)
+			break;
+		list = end + 1;
+	}
+	return 0;
+}
+
+/* "a/n, b/m" (exact) or "a/n,b/m" for logs; "" or "none" when empty. */
+static void
+show_cidrs(const struct cfg *c, const struct cfg_setting *s, char *buf,
+           size_t len, int exact)
+{
+	size_t n = 0;
+
+	(void)s;
+	buf[0] = '\0';
+	if (!exact && !c->n_proxies)
+		snprintf(buf, len, "none");
+	for (int i = 0; i < c->n_proxies && n < len; i++) {
+		const struct cfg_cidr *r = &c->proxies[i];
+		char a[INET6_ADDRSTRLEN];
+
+		inet_ntop(r->v6 ? AF_INET6 : AF_INET, r->addr, a, sizeof(a));
+		n += (size_t)snprintf(buf + n, len - n, "%s%s/%d",
+		                      !n      ? ""
+		                      : exact ? ", "
+		                              : ",",
+		                      a, r->bits);
+	}
+}
+
 const struct cfg_kind cfg_kind_listen = {parse_listen, show_listen};
 const struct cfg_kind cfg_kind_redis = {parse_redis, show_redis};
 const struct cfg_kind cfg_kind_name = {parse_name, show_string};
@@ -508,3 +597,4 @@ const struct cfg_kind cfg_kind_uint = {parse_uint, show_uint};
 const struct cfg_kind cfg_kind_level = {parse_level, show_level};
 const struct cfg_kind cfg_kind_switch = {parse_switch, show_switch};
 const struct cfg_kind cfg_kind_origins = {parse_origins, show_origins};
+const struct cfg_kind cfg_kind_cidrs = {parse_cidrs, show_cidrs};

@@ -9,16 +9,21 @@
  * per address; only a whole, vetted request goes on: plain HTTP is
  * answered here (routes in http.c); a WebSocket or EventSource connection
  * is answered here too (101, or the stream's head) and then handed to lws
- * as a raw socket.
+ * as a raw socket.  Under --proxy-protocol a connection first brings a
+ * PROXY header (proxyproto.c) naming its client; through a --trusted-proxy,
+ * each request's client is the one its forwarding headers name
+ * (forwarded.c): limits, logs and metrics count that address.
  */
 #include "door.h"
 
 #include "app.h"
+#include "forwarded.h"
 #include "guard.h"
 #include "http.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "proxyproto.h"
 #include "request.h"
 
 #include <arpa/inet.h>
@@ -45,6 +50,8 @@ struct door_conn {
 	unsigned lingering : 1;   /* answered for the last time: draining */
 	unsigned peer_done : 1;   /* the client will send nothing more */
 	unsigned close_after : 1; /* close once out is written */
+	unsigned want_proxy : 1;  /* --proxy-protocol: its header is to come */
+	unsigned trusted : 1;     /* ip is a --trusted-proxy: not counted */
 	unsigned served;          /* requests answered */
 	struct guard_addr *addr;  /* counted at the door for its address */
 	uint64_t deadline;        /* loop ms */
@@ -52,7 +59,9 @@ struct door_conn {
 	size_t in_len, in_cap;
 	char *out; /* what the socket has not taken yet */
 	size_t out_len, out_off;
-	char ip[48];
+	/* While a request is routed: its client (fwd_resolve()). */
+	const struct fwd_client *who;
+	char ip[48]; /* the peer's, or the one its PROXY header named */
 };
 
 struct door {
@@ -88,7 +97,13 @@ door_count(const struct door *d)
 const char *
 door_ip(const struct door_conn *c)
 {
-	return c->ip;
+	return c->who ? c->who->ip : c->ip;
+}
+
+const struct fwd_client *
+door_client(const struct door_conn *c)
+{
+	return c->who;
 }
 
 struct app *
@@ -379,20 +394,92 @@ rewatch(struct door_conn *c)
 		conn_end(c, 0);
 }
 
+/*
+ * c's address is known (its peer's, or its PROXY header's): a trusted
+ * proxy's connections are not counted at the door (the proxy holds slow
+ * clients itself, and each request names its client), anyone else's are
+ * (--max-per-ip unfinished).  0, or -1 when refused (counted): close c.
+ */
+static int
+arrive(struct door_conn *c)
+{
+	struct app *app = c->door->app;
+
+	c->trusted = fwd_trusted(&app->cfg, c->ip);
+	if (c->trusted)
+		return 0;
+	c->addr = guard_arrive(app->guard, c->ip);
+	return c->addr ? 0 : -1;
+}
+
+/*
+ * The PROXY header c must begin with (--proxy-protocol): once it is whole,
+ * c is the client it names (counted against that address; UNKNOWN and
+ * LOCAL keep the peer's).  0 once read, 1 while it is incomplete, -1 when
+ * c was closed: no valid header (counted as proxy_header), or its address
+ * has too many unfinished requests.
+ */
+static int
+take_proxy_header(struct door_conn *c)
+{
+	static int warned;
+	struct proxy_hdr h;
+	size_t used;
+	enum proxy_result res = proxy_parse(c->in, c->in_len, &h, &used);
+
+	if (res == PROXY_INCOMPLETE && !c->peer_done)
+		return 1;
+	if (res != PROXY_OK) {
+		guard_refused(GUARD_PROXY_HDR, c->ip);
+		if (!warned && (warned = 1))
+			log_warn("a connection from %s began without a PROXY "
+			         "header (--proxy-protocol): closed; does the "
+			         "proxy send one (HAProxy send-proxy, nginx "
+			         "proxy_protocol on)?",
+			         c->ip);
+		conn_end(c, 0);
+		return -1;
+	}
+	memmove(c->in, c->in + used, c->in_len - used);
+	c->in_len -= used;
+	c->want_proxy = 0;
+	if (!h.local)
+		snprintf(c->ip, sizeof(c->ip), "%s", h.src);
+	if (arrive(c)) {
+		conn_end(c, 0);
+		return -1;
+	}
+	return 0;
+}
+
 /* Answer every whole request in c->in, in order, while answers go out. */
 static void
 process(struct door_conn *c)
 {
-	while (c->in_len && !c->close_after && c->out_off == c->out_len) {
+	int wait = c->want_proxy ? take_proxy_header(c) : 0;
+
+	if (wait < 0)
+		return;
+	while (!wait && c->in_len && !c->close_after &&
+	       c->out_off == c->out_len) {
 		struct request r;
 		enum req_result res = request_parse(&r, c->in, c->in_len);
+		struct fwd_client who;
 		enum door_next next;
 
 		if (res == REQ_INCOMPLETE)
 			break;
-		next = res == REQ_OK ? http_route(c, &r) : refuse_head(c, res);
+		if (res == REQ_OK) {
+			/* Who it is from: the peer, or whom its proxy names. */
+			fwd_resolve(&who, &r, c->ip, &c->door->app->cfg);
+			c->who = &who;
+			next = http_route(c, &r);
+		} else {
+			next = refuse_head(c, res);
+		}
 		if (next == DOOR_GONE)
 			return;
+		c->who = NULL;
 		if (next == DOOR_CLOSE) {
 			c->close_after = 1;
 			break;
@@ -478,7 +565,7 @@ on_poll(uv_poll_t *p, int status, int events)
 	}
 	if (events & UV_READABLE) {
 		/* A kept-alive connection begins its next request. */
-		if (!c->addr &&
+		if (!c->addr && !c->trusted && !c->want_proxy &&
 		    !(c->addr = guard_arrive(c->door->app->guard, c->ip))) {
 			conn_end(c, 0);
 			return;
@@ -501,7 +588,7 @@ expire(struct door_conn *c)
 {
 	if (!c->lingering && (c->in_len || !c->served)) {
 		guard_refused(GUARD_TIMEOUT, c->ip);
-		if (c->in_len && c->out_off == c->out_len) {
+		if (c->in_len && !c->want_proxy && c->out_off == c->out_len) {
 			door_refuse(c, NULL, 408,
 			            "request not received in time", NULL);
 		}
@@ -545,8 +632,12 @@ door_accept(struct door *d, int fd, const struct sockaddr *peer)
 	c->door = d;
 	c->fd = fd;
 	peer_ip(peer, c->ip, sizeof(c->ip));
-	c->addr = guard_arrive(d->app->guard, c->ip);
-	if (!c->addr) {
+	/*
+	 * Behind --proxy-protocol every peer is a proxy: the connection is
+	 * counted against its client once the header has named it.
+	 */
+	c->want_proxy = d->app->cfg.proxy_protocol != 0;
+	if (!c->want_proxy && arrive(c)) {
 		close(fd);
 		free(c);
 		return;

@@ -2,6 +2,7 @@
 #include "guard.h"
 
 #include "config.h"
+#include "forwarded.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
@@ -98,15 +99,40 @@ release_addr(struct guard *g, struct guard_addr *a)
 	free(a);
 }
 
-/* 1 if origin is scheme://<the Host this request was sent to>. */
+/* The length of host[:port] without its port ("[v6]" keeps its brackets). */
+static size_t
+without_port(struct req_str h)
+{
+	const char *end = h.p + h.len, *p = h.p;
+
+	if (h.len && *p == '[') {
+		const char *close = memchr(p, ']', h.len);
+
+		return close ? (size_t)(close + 1 - p) : h.len;
+	}
+	p = memchr(p, ':', h.len);
+	return (size_t)((p ? p : end) - h.p);
+}
+
+/*
+ * 1 if origin is scheme://<the host this request was sent to>: the Host,
+ * or what a trusted proxy said the browser asked for (its scheme too).
+ */
 static int
-is_own_origin(const struct request *r)
+is_own_origin(const struct request *r, const struct fwd_client *w)
 {
 	struct req_str rest = r->origin;
+	size_t sl = w->proto.len;
 
-	if (!r->host.p || r->hosts != 1)
+	if (!w->host.p)
 		return 0;
-	if (rest.len > 7 && !strncmp(rest.p, "http://", 7)) {
+	if (w->proto.p) {
+		if (rest.len <= sl + 3 || strncasecmp(rest.p, w->proto.p, sl) ||
+		    strncmp(rest.p + sl, "://", 3))
+			return 0;
+		rest.p += sl + 3;
+		rest.len -= sl + 3;
+	} else if (rest.len > 7 && !strncmp(rest.p, "http://", 7)) {
 		rest.p += 7;
 		rest.len -= 7;
 	} else if (rest.len > 8 && !strncmp(rest.p, "https://", 8)) {
@@ -115,13 +141,17 @@ is_own_origin(const struct request *r)
 	} else {
 		return 0;
 	}
-	return rest.len == r->host.len &&
-	       !strncasecmp(rest.p, r->host.p, rest.len);
+	/* The proxy left the port out (nginx's $host): the host decides. */
+	if (w->any_port)
+		rest.len = without_port(rest);
+	return rest.len == w->host.len &&
+	       !strncasecmp(rest.p, w->host.p, rest.len);
 }
 
 /* 1 if r's Origin (absent, our own, or allowed) may connect. */
 static int
-origin_allowed(const struct guard *g, const struct request *r)
+origin_allowed(const struct guard *g, const struct request *r,
+               const struct fwd_client *w)
 {
 	char origin[CFG_ORIGIN_LEN];
 
@@ -129,7 +159,7 @@ origin_allowed(const struct guard *g, const struct request *r)
 		return 1; /* not a browser */
 	if (r->origins > 1)
 		return 0;
-	if (g->cfg->any_origin || is_own_origin(r))
+	if (g->cfg->any_origin || is_own_origin(r, w))
 		return 1;
 	/* Longer than any listed origin can be: it is none of them. */
 	if (r->origin.len >= sizeof(origin))
@@ -153,6 +183,7 @@ static const char *const refusal_names[GUARD_REFUSAL_COUNT] = {
     [GUARD_WS_VERSION] = "ws_version",
     [GUARD_BAD_TOPICS] = "bad_topics",
     [GUARD_SHUTDOWN] = "shutting_down",
+    [GUARD_PROXY_HDR] = "proxy_header",
 };
 
 const char *
@@ -173,12 +204,13 @@ guard_refused(enum guard_refusal reason, const char *ip)
 }
 
 enum guard_refusal
-guard_check(struct guard *g, const char *ip, const struct request *r,
-            int *status)
+guard_check(struct guard *g, const struct fwd_client *w,
+            const struct request *r, int *status)
 {
+	const char *ip = w->ip;
 	struct guard_addr *a;
 
-	if (!origin_allowed(g, r)) {
+	if (!origin_allowed(g, r, w)) {
 		*status = 403;
 		guard_refused(GUARD_ORIGIN, ip);
 		return GUARD_ORIGIN;

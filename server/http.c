@@ -229,7 +229,7 @@ http_admit(struct door_conn *c, const struct request *r, struct topic_filter *f)
 		door_refuse(c, r, 503, "shutting down", NULL);
 		return -1;
 	}
-	if (guard_check(app->guard, door_ip(c), r, &status) != GUARD_OK) {
+	if (guard_check(app->guard, door_client(c), r, &status) != GUARD_OK) {
 		door_refuse(c, r, status,
 		            status == 403   ? "origin not allowed"
 		            : status == 429 ? "too many connections from your "

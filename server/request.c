@@ -221,8 +221,10 @@ request_parse(struct request *r, const char *buf, size_t len)
 			if (res != REQ_OK)
 				return res;
 			first = 0;
+			r->fields.p = buf + end + 1;
 		} else if (!llen) {
 			r->head_len = end + 1;
+			r->fields.len = (size_t)(l - r->fields.p);
 			break;
 		} else if (parse_header_line(r, l, llen)) {
 			return REQ_BAD;

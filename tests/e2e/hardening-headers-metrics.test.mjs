@@ -85,7 +85,7 @@ const LABELS = {
   tickerd_payloads_rejected_total: ['reason', ['payload_too_large', 'invalid_utf8', 'bad_json', 'bad_headline', 'bad_field', 'bad_url',
     'bad_time', 'bad_priority', 'bad_status', 'bad_topic', 'embargoed', 'out_of_memory', 'not_an_object']],
   tickerd_handshakes_refused_total: ['reason', ['origin', 'max_clients', 'max_per_ip', 'unfinished', 'timeout', 'bad_request',
-    'too_large', 'method', 'not_found', 'ws_version', 'bad_topics', 'shutting_down']],
+    'too_large', 'method', 'not_found', 'ws_version', 'bad_topics', 'shutting_down', 'proxy_header']],
   tickerd_clients_closed_total: ['code', ['1002', '1007', '1008', '1009']],
   tickerd_http_responses_total: ['code', ['101', '200', '304', '400', '403', '404', '405', '408', '426', '429', '431', '500', '503', '505']],
 };

@@ -2,8 +2,13 @@
 #define _GNU_SOURCE /* memmem() */
 #include "fuzz.h"
 
+#include "config.h"
+#include "config_kinds.h"
+#include "forwarded.h"
 #include "request.h"
 #include "utf8.h"
+
+#include <arpa/inet.h>
 
 #include <string.h>
 #include <strings.h>
@@ -401,6 +406,42 @@ check_request(const struct request *r, const char *buf, size_t len)
 }
 
 /*
+ * The client fwd_resolve() finds behind a proxy trusting nobody, every
+ * address, or 127.0.0.1 and 10.0.0.0/8: the peer's address or a canonical
+ * one; host and proto within the head, proto http or https; any_port only
+ * through a proxy and only for a host without a port.
+ */
+static void
+check_forwarded(const struct request *r, const char *buf, size_t h)
+{
+	static const char *const trusts[] = {"", "0.0.0.0/0, ::/0",
+	                                     "127.0.0.1, 10.0.0.0/8"};
+	static const struct cfg_setting s = {.name = "trusted-proxy"};
+
+	for (size_t i = 0; i < sizeof(trusts) / sizeof(trusts[0]); i++) {
+		struct cfg c;
+		struct cfg_error err;
+		struct fwd_client w;
+		unsigned char bin[16];
+
+		memset(&c, 0, sizeof(c));
+		CHECK(!cfg_kind_cidrs.parse(&c, &s, trusts[i], &err));
+		fwd_resolve(&w, r, "127.0.0.1", &c);
+		CHECK(w.via_proxy == (i > 0));
+		CHECK(
+		    !strcmp(w.ip, "127.0.0.1") ||
+		    (i > 0 && inet_pton(strchr(w.ip, ':') ? AF_INET6 : AF_INET,
+		                        w.ip, bin) == 1));
+		CHECK(inside(w.host, buf, h) && inside(w.proto, buf, h));
+		CHECK(!w.proto.p || req_equals(w.proto, "http") ||
+		      req_equals(w.proto, "https"));
+		CHECK(!w.any_port || (w.via_proxy && w.host.p));
+		if (!w.via_proxy)
+			CHECK(w.host.p == (r->hosts == 1 ? r->host.p : NULL));
+	}
+}
+
+/*
  * request_parse() on buf[0..len), and on its first cut bytes as the door
  * sees them arrive: a verdict on the part stands for the whole (the same
  * request, or still an error), and an unfinished whole was unfinished in
@@ -425,6 +466,8 @@ fuzz_request(const char *buf, size_t len, size_t cut)
 		CHECK(res != REQ_OK && res != REQ_INCOMPLETE);
 	if (res == REQ_OK)
 		check_request(&r, buf, len);
+	if (res == REQ_OK)
+		check_forwarded(&r, buf, r.head_len);
 }
 
 /*

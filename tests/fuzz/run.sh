@@ -86,6 +86,7 @@ for t in "${targets[@]}"; do
 	case $t in
 	item) max_len=16384 ;;
 	request) max_len=9216 ;;
+	proxy) max_len=4200 ;; # past PROXY_V2_HEAD + PROXY_V2_LEN_MAX
 	*) max_len=512 ;;
 	esac
 	"$out/fuzz_$t" "$work" "${dict[@]}" -max_total_time="$secs" \

@@ -59,7 +59,7 @@ export function freePort() {
 }
 
 /** Spawn a child, register it, capture stdout/stderr into buffers. */
-function spawnTracked(cmd, args, opts = {}) {
+export function spawnTracked(cmd, args, opts = {}) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   const out = [];
   const err = [];
@@ -90,7 +90,7 @@ function spawnTracked(cmd, args, opts = {}) {
 }
 
 /** Send `signal` to the child (by the pid we spawned); SIGKILL after graceMs. */
-async function stopTracked(p, signal = 'SIGTERM', graceMs = 5000) {
+export async function stopTracked(p, signal = 'SIGTERM', graceMs = 5000) {
   if (p.isRunning()) {
     try { process.kill(p.child.pid, signal); } catch { /* gone */ }
     const timer = setTimeout(() => {
@@ -197,8 +197,12 @@ export async function startRedis(opts = {}) {
   };
 }
 
-/** Poll /healthz until pred({status,json}) holds; returns the last health. */
-export async function waitForHealth(port, pred, { timeoutMs = 10_000, what = 'condition', proc } = {}) {
+/**
+ * Poll /healthz until pred({status,json}) holds; returns the last health.
+ * probe(port) reads it (default getHealth; a tickerd behind
+ * --proxy-protocol needs a PROXY header first).
+ */
+export async function waitForHealth(port, pred, { timeoutMs = 10_000, what = 'condition', proc, probe = getHealth } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
   for (;;) {
@@ -206,7 +210,7 @@ export async function waitForHealth(port, pred, { timeoutMs = 10_000, what = 'co
       throw new Error(`tickerd exited while waiting for /healthz ${what}: ${JSON.stringify(await proc.exited)}`);
     }
     try {
-      last = await getHealth(port);
+      last = await probe(port);
       if (pred(last)) return last;
     } catch (e) {
       last = { error: String(e) };
@@ -238,7 +242,8 @@ export function tickerdAvailable() {
 
 /**
  * Start tickerd.
- * opts: { redisUrl, args: [], env: {}, web, waitHealthy = true, configViaEnv = false }
+ * opts: { redisUrl, args: [], env: {}, web, waitHealthy = true, configViaEnv = false,
+ *         probe (reads /healthz: see waitForHealth) }
  * Returns { port, pid, httpUrl, wsUrl(query), log(), health(), stop(signal), exited, isRunning() }.
  */
 export async function startTickerd(opts = {}) {
@@ -274,7 +279,7 @@ export async function startTickerd(opts = {}) {
     stdout: () => p.stdout(),
     exited: p.exited,
     isRunning: p.isRunning,
-    health: () => getHealth(port),
+    health: () => (opts.probe || getHealth)(port),
     /** Send a signal (default SIGTERM) and await exit; SIGKILL after graceMs. */
     stop: (signal = 'SIGTERM', graceMs = 5000) => stopTracked(p, signal, graceMs),
     /** Send a signal without waiting. */
@@ -286,7 +291,7 @@ export async function startTickerd(opts = {}) {
     ? (h) => typeof h.status === 'number' // only wait until the HTTP side answers at all
     : (h) => h.status === 200 && mine(h);
   try {
-    await waitForHealth(port, ready, { timeoutMs: 10_000, what: opts.waitHealthy === false ? 'answering' : '200', proc: p });
+    await waitForHealth(port, ready, { timeoutMs: 10_000, what: opts.waitHealthy === false ? 'answering' : '200', proc: p, probe: opts.probe || getHealth });
   } catch (e) {
     // Do not leave a half-started server behind: the caller never gets a handle.
     await stopTracked(p, 'SIGKILL', 1000).catch(() => {});
