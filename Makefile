@@ -7,7 +7,7 @@ DESTDIR	?=
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-PKGS	:= libwebsockets hiredis jansson libuv
+PKGS	:= libwebsockets hiredis jansson libuv libsystemd
 WERROR	?= 1
 SANITIZE ?=
 
@@ -52,6 +52,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The tests' stand-in for systemd's notify socket (node has no Unix datagrams).
+$(BUILD)/tests/notify-listen: tests/helpers/notify_listen.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(OPT) $(WARN) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
 # The Redis function library, compiled in as one C string.
 $(BUILD)/gen/tickerd_lua.c: deploy/redis/tickerd.lua
 	@mkdir -p $(dir $@)
@@ -85,7 +90,7 @@ tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.jso
 # (Debian 12's node 18.20 has it, as do 20.10 and later).
 NODE_TEST := node --test $(shell node --test-concurrency=1 -e 0 >/dev/null 2>&1 && echo --test-concurrency=1)
 
-e2e: $(BUILD)/tickerd tests/node_modules/.package-lock.json
+e2e: $(BUILD)/tickerd $(BUILD)/tests/notify-listen tests/node_modules/.package-lock.json
 	cd tests && TICKERD_BIN=$(CURDIR)/$(BUILD)/tickerd $(NODE_TEST) e2e/
 
 browser: $(BUILD)/tickerd tests/node_modules/.package-lock.json
@@ -95,7 +100,8 @@ browser: $(BUILD)/tickerd tests/node_modules/.package-lock.json
 # UndefinedBehaviorSanitizer; a report from any tickerd run fails the target.
 SAN_REPORTS = $(CURDIR)/build-sanitize/reports
 sanitize:
-	@$(MAKE) --no-print-directory SANITIZE=address,undefined all unit fuzz-replay
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all unit fuzz-replay \
+	  build-sanitize/tests/notify-listen
 	@rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
 	cd tests && TICKERD_BIN=$(CURDIR)/build-sanitize/tickerd \
 	  ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1 \
@@ -136,7 +142,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 format:
-	clang-format -i server/*.c include/*.h tests/unit/*.c
+	clang-format -i server/*.c include/*.h tests/unit/*.c tests/helpers/*.c
 
 clean:
 	rm -rf $(BUILD)

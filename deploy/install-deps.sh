@@ -12,6 +12,7 @@ PACKAGES=(
 	gcc make pkg-config libc6-dev                       # toolchain
 	libwebsockets-dev libwebsockets-evlib-uv libuv1-dev # HTTP/WebSocket server on libuv
 	libhiredis-dev libjansson-dev                       # Redis client, JSON
+	libsystemd-dev                                      # sd_notify: readiness, reload, watchdog
 	libcmocka-dev                                       # C unit tests
 	redis-server redis-tools                            # make run / e2e tests
 	chromium                                            # browser tests
