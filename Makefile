@@ -20,7 +20,8 @@ SAN	:= $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(SAN) -Iinclude $(PKG_CFLAGS) \
-	     -DTICKERD_WEB_DIR='"$(DATADIR)/web"' -MMD -MP $(CFLAGS)
+	     -DTICKERD_DATA_DIR='"$(DATADIR)"' \
+	     -DTICKERD_CONF_DIR='"$(PREFIX)/etc/tickerd"' -MMD -MP $(CFLAGS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 
 SERVER_SRCS := $(wildcard server/*.c)
@@ -31,8 +32,9 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run test unit e2e browser sanitize fuzz fuzz-replay bench bench-smoke install uninstall clean deps format help
+.PHONY: man
 
-all: $(BUILD)/tickerd
+all: $(BUILD)/tickerd $(BUILD)/tickerd.8
 
 help:
 	@echo "make            build $(BUILD)/tickerd"
@@ -51,6 +53,11 @@ $(BUILD)/tickerd: $(SERVER_OBJS)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# tickerd(8), printed by the binary from its table of settings.
+man: $(BUILD)/tickerd.8
+$(BUILD)/tickerd.8: $(BUILD)/tickerd
+	$< --help-man > $@.tmp && mv $@.tmp $@
 
 # The tests' stand-in for systemd's notify socket (node has no Unix datagrams).
 $(BUILD)/tests/notify-listen: tests/helpers/notify_listen.c

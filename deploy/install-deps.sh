@@ -14,6 +14,7 @@ PACKAGES=(
 	libhiredis-dev libjansson-dev                       # Redis client, JSON
 	libsystemd-dev                                      # sd_notify: readiness, reload, watchdog
 	libcmocka-dev                                       # C unit tests
+	groff-base                                          # the man page's test (groff -ww)
 	redis-server redis-tools                            # make run / e2e tests
 	chromium                                            # browser tests
 	clang libclang-rt-14-dev                            # make fuzz (libFuzzer)
