@@ -1,12 +1,12 @@
-// What installing tickerd uses: its man page and example config, printed from the table of
-// settings.
+// What installing tickerd uses: its man page and example config (printed from the table of
+// settings), the systemd units (systemd-analyze verify).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { scenario, runTickerd, makeTmpDir, removeTmpDir, REPO } from './harness.mjs';
+import { scenario, runTickerd, makeTmpDir, removeTmpDir, REPO, TICKERD_BIN } from './harness.mjs';
 
 const T = { timeout: 30_000 };
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -77,4 +77,50 @@ test('deploy/tickerd.conf.example is what tickerd --help-config prints, and as a
   const p = await runTickerd(['--print-config', '--config', file]);
   assert.equal(p.code, 0, p.stderr);
   assert.deepEqual(p.stdout.split('\n').filter((l) => /^[a-z-]+ = /.test(l)), [], 'the example sets something');
+}));
+
+const UNITS = ['tickerd.service', 'tickerd@.service'];
+const unitText = (u) => fs.readFileSync(path.join(REPO, 'deploy', 'systemd', u), 'utf8');
+const directive = (text, key) => [...text.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => m[1]);
+
+test('the systemd units: Type=notify with a watchdog tickerd can pet, a reload, the config, a sandbox', T, scenario(async () => {
+  for (const u of UNITS) {
+    const text = unitText(u);
+    assert.deepEqual(directive(text, 'Type'), ['notify'], u);
+    // tickerd pets the watchdog from its 1 s sweep: WatchdogSec must leave room for it.
+    const wd = directive(text, 'WatchdogSec');
+    assert.equal(wd.length, 1, u);
+    assert.ok(Number(wd[0]) >= 3, `${u}: WatchdogSec=${wd[0]} is less than 3 s`);
+    assert.deepEqual(directive(text, 'ExecReload'), ['/bin/kill -HUP $MAINPID'], u);
+    assert.match(directive(text, 'ExecStart')[0], /^\/usr\/bin\/tickerd --config \/etc\/tickerd\/(tickerd|%i)\.conf$/, u);
+    for (const [k, v] of [['ProtectSystem', 'strict'], ['ProtectHome', 'yes'], ['NoNewPrivileges', 'yes'], ['PrivateTmp', 'yes'],
+      ['RestrictAddressFamilies', 'AF_INET AF_INET6 AF_UNIX'], ['LimitNOFILE', '65536'], ['DynamicUser', 'yes'], ['User', 'tickerd']]) {
+      assert.deepEqual(directive(text, k), [v], `${u}: ${k}`);
+    }
+  }
+}));
+
+test('systemd-analyze verify accepts both units (and refuses a broken one)', T, scenario(async (t) => {
+  if (!has('systemd-analyze')) {
+    t.skip('systemd-analyze is not installed (Debian package systemd)');
+    return;
+  }
+  const dir = makeTmpDir('tickerd-e2e-units-');
+  t.after(() => removeTmpDir(dir));
+  // verify checks that ExecStart's binary exists: point it at the one under test.
+  const write = (name, text) => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, text.replaceAll('/usr/bin/tickerd', TICKERD_BIN));
+    return f;
+  };
+  const files = [write('tickerd.service', unitText('tickerd.service')), write('tickerd@8081.service', unitText('tickerd@.service'))];
+  const verify = (f) => spawnSync('systemd-analyze', ['verify', '--man=no', f], { encoding: 'utf8', env: { ...process.env, SYSTEMD_LOG_COLOR: '0' } });
+  for (const f of files) {
+    const v = verify(f);
+    assert.equal(v.status, 0, `${path.basename(f)}: ${v.stderr}`);
+    const ours = v.stderr.split('\n').filter((l) => l.includes(path.basename(f)) || l.includes(dir));
+    assert.deepEqual(ours, [], `${path.basename(f)}: systemd-analyze says:\n${v.stderr}`);
+  }
+  const broken = verify(write('broken.service', unitText('tickerd.service').replace('Type=notify', 'Type=notifyy').replace('ProtectSystem=strict', 'ProtectSystem=very')));
+  assert.notEqual(broken.stderr.trim(), '', 'systemd-analyze verify says nothing of a broken unit: is it working here?');
 }));
