@@ -36,7 +36,7 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run test unit e2e browser sanitize fuzz fuzz-replay bench bench-smoke install uninstall clean deps format help
-.PHONY: man install-test FORCE
+.PHONY: man install-test deb package-test FORCE
 
 all: $(BUILD)/tickerd $(BUILD)/tickerd.8
 
@@ -46,6 +46,8 @@ help:
 	@echo "make test       install what is missing, build, run unit, end-to-end and browser tests"
 	@echo "make deps       install the Debian packages the build and tests need"
 	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX)): binary, web files, man page, systemd units, config"
+	@echo "make deb        build a Debian 12 package into build/ (installs debhelper when missing)"
+	@echo "make package-test   install that package in a Debian 12 chroot and serve from it (CHROOT=dir to copy one)"
 	@echo "make SANITIZE=address,undefined   build with sanitizers (into build-sanitize/)"
 	@echo "make sanitize   unit + end-to-end suites under ASan/UBSan (part of make test)"
 	@echo "make fuzz       fuzz the parsers for FUZZ_SECONDS each (clang, libFuzzer)"
@@ -181,6 +183,15 @@ uninstall:
 # what is installed finds its files; the units and the man page are right.
 install-test: all
 	tests/install/install-test.sh
+
+# A Debian 12 package (debian/), built from a copy of the tree in build/deb/;
+# the .deb lands in build/.  package-test installs it in a Debian 12 chroot
+# (a copy of CHROOT, else a fresh debootstrap) and serves from it.
+deb:
+	deploy/package/build-deb.sh
+
+package-test:
+	deploy/package/package-test.sh $(if $(CHROOT),--chroot $(CHROOT))
 
 format:
 	clang-format -i server/*.c include/*.h tests/unit/*.c tests/helpers/*.c

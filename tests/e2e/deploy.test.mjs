@@ -1,5 +1,5 @@
 // What installing tickerd uses: its man page and example config (printed from the table of
-// settings), the systemd units (systemd-analyze verify).
+// settings), the systemd units (systemd-analyze verify), the Debian package's version.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -123,4 +123,12 @@ test('systemd-analyze verify accepts both units (and refuses a broken one)', T, 
   }
   const broken = verify(write('broken.service', unitText('tickerd.service').replace('Type=notify', 'Type=notifyy').replace('ProtectSystem=strict', 'ProtectSystem=very')));
   assert.notEqual(broken.stderr.trim(), '', 'systemd-analyze verify says nothing of a broken unit: is it working here?');
+}));
+
+test("debian/changelog's version is tickerd --version's", T, scenario(async () => {
+  const r = await runTickerd(['--version']);
+  const v = r.stdout.trim().replace(/^tickerd\//, '');
+  const top = fs.readFileSync(path.join(REPO, 'debian', 'changelog'), 'utf8').split('\n')[0];
+  assert.match(top, /^tickerd \(([^)]+)\) /);
+  assert.equal(top.match(/\(([^)]+)\)/)[1].replace(/-[^-]*$/, ''), v, top);
 }));
