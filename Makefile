@@ -3,11 +3,16 @@
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 DATADIR	?= $(PREFIX)/share/tickerd
+MANDIR	?= $(PREFIX)/share/man
+# /etc for PREFIX=/usr, else $(PREFIX)/etc; systemd reads units from both
+# /usr/lib/systemd/system and /usr/local/lib/systemd/system.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR	?= $(PREFIX)/lib/systemd/system
 DESTDIR	?=
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-PKGS	:= libwebsockets hiredis jansson libuv zlib
+PKGS	:= libwebsockets hiredis jansson libuv zlib libsystemd
 WERROR	?= 1
 SANITIZE ?=
 
@@ -20,7 +25,7 @@ SAN	:= $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(SAN) -Iinclude $(PKG_CFLAGS) \
-	     -DTICKERD_WEB_DIR='"$(DATADIR)/web"' -MMD -MP $(CFLAGS)
+	     -MMD -MP $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 
 SERVER_SRCS := $(wildcard server/*.c)
@@ -31,15 +36,18 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all run test unit e2e browser sanitize fuzz fuzz-replay bench bench-smoke install uninstall clean deps format help
+.PHONY: man install-test deb package-test FORCE
 
-all: $(BUILD)/tickerd
+all: $(BUILD)/tickerd $(BUILD)/tickerd.8
 
 help:
 	@echo "make            build $(BUILD)/tickerd"
 	@echo "make run        install what is missing, build, serve on 127.0.0.1:8080 with a demo feed"
 	@echo "make test       install what is missing, build, run unit, end-to-end and browser tests"
 	@echo "make deps       install the Debian packages the build and tests need"
-	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX))"
+	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX)): binary, web files, man page, systemd units, config"
+	@echo "make deb        build a Debian 12 package into build/ (installs debhelper when missing)"
+	@echo "make package-test   install that package in a Debian 12 chroot and serve from it (CHROOT=dir to copy one)"
 	@echo "make SANITIZE=address,undefined   build with sanitizers (into build-sanitize/)"
 	@echo "make sanitize   unit + end-to-end suites under ASan/UBSan (part of make test)"
 	@echo "make fuzz       fuzz the parsers for FUZZ_SECONDS each (clang, libFuzzer)"
@@ -51,6 +59,29 @@ $(BUILD)/tickerd: $(SERVER_OBJS)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Where make install puts the web files and the config is compiled into
+# config.o.  The build records the folders it was made for and rebuilds
+# config.o when they change, so `make && sudo make install PREFIX=/usr`
+# installs a binary that looks in /usr/share/tickerd, not /usr/local.
+$(BUILD)/server/config.o: ALL_CFLAGS += -DTICKERD_DATA_DIR='"$(DATADIR)"' \
+	-DTICKERD_CONF_DIR='"$(SYSCONFDIR)/tickerd"'
+$(BUILD)/server/config.o: $(BUILD)/dirs.stamp
+$(BUILD)/dirs.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo 'DATADIR=$(DATADIR) SYSCONFDIR=$(SYSCONFDIR)' | cmp -s - $@ || \
+	  echo 'DATADIR=$(DATADIR) SYSCONFDIR=$(SYSCONFDIR)' > $@
+FORCE:
+
+# tickerd(8), printed by the binary from its table of settings.
+man: $(BUILD)/tickerd.8
+$(BUILD)/tickerd.8: $(BUILD)/tickerd
+	$< --help-man > $@.tmp && mv $@.tmp $@
+
+# The tests' stand-in for systemd's notify socket (node has no Unix datagrams).
+$(BUILD)/tests/notify-listen: tests/helpers/notify_listen.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(OPT) $(WARN) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # The Redis function library, compiled in as one C string.
 $(BUILD)/gen/tickerd_lua.c: deploy/redis/tickerd.lua
@@ -85,7 +116,7 @@ tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.jso
 # (Debian 12's node 18.20 has it, as do 20.10 and later).
 NODE_TEST := node --test $(shell node --test-concurrency=1 -e 0 >/dev/null 2>&1 && echo --test-concurrency=1)
 
-e2e: $(BUILD)/tickerd tests/node_modules/.package-lock.json
+e2e: $(BUILD)/tickerd $(BUILD)/tests/notify-listen tests/node_modules/.package-lock.json
 	cd tests && TICKERD_BIN=$(CURDIR)/$(BUILD)/tickerd $(NODE_TEST) e2e/
 
 browser: $(BUILD)/tickerd tests/node_modules/.package-lock.json
@@ -95,7 +126,8 @@ browser: $(BUILD)/tickerd tests/node_modules/.package-lock.json
 # UndefinedBehaviorSanitizer; a report from any tickerd run fails the target.
 SAN_REPORTS = $(CURDIR)/build-sanitize/reports
 sanitize:
-	@$(MAKE) --no-print-directory SANITIZE=address,undefined all unit fuzz-replay
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined all unit fuzz-replay \
+	  build-sanitize/tests/notify-listen
 	@rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
 	cd tests && TICKERD_BIN=$(CURDIR)/build-sanitize/tickerd \
 	  ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1 \
@@ -123,20 +155,46 @@ bench-smoke: all
 	tests/bench/smoke.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all unit fuzz-replay e2e browser bench-smoke sanitize
+	@$(MAKE) --no-print-directory all unit fuzz-replay e2e browser bench-smoke sanitize install-test
 
-install: $(BUILD)/tickerd
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/web
+# The systemd units name /usr/bin/tickerd and /etc/tickerd: installed
+# elsewhere, they name where they are.  An existing config is kept.
+UNIT_SED = -e 's|/usr/bin/tickerd|$(BINDIR)/tickerd|g' -e 's|/etc/tickerd|$(SYSCONFDIR)/tickerd|g'
+install: $(BUILD)/tickerd $(BUILD)/tickerd.8
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/web $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/tickerd
 	install -m 755 $(BUILD)/tickerd $(DESTDIR)$(BINDIR)/tickerd
 	install -D -m 644 deploy/redis/tickerd.lua $(DESTDIR)$(DATADIR)/redis/tickerd.lua
 	cp -R web/. $(DESTDIR)$(DATADIR)/web/
+	install -D -m 644 $(BUILD)/tickerd.8 $(DESTDIR)$(MANDIR)/man8/tickerd.8
+	for u in tickerd.service tickerd@.service; do \
+	  sed $(UNIT_SED) deploy/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
+	  chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	[ -e $(DESTDIR)$(SYSCONFDIR)/tickerd/tickerd.conf ] || \
+	  install -m 644 deploy/tickerd.conf.example $(DESTDIR)$(SYSCONFDIR)/tickerd/tickerd.conf
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/tickerd
+	rm -f $(DESTDIR)$(BINDIR)/tickerd $(DESTDIR)$(MANDIR)/man8/tickerd.8
+	rm -f $(DESTDIR)$(UNITDIR)/tickerd.service $(DESTDIR)$(UNITDIR)/tickerd@.service
 	rm -rf $(DESTDIR)$(DATADIR)
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/tickerd/ (your configuration)"
+
+# make install PREFIX=/usr into a temporary DESTDIR after a plain make:
+# what is installed finds its files; the units and the man page are right.
+install-test: all
+	tests/install/install-test.sh
+
+# A Debian 12 package (debian/), built from a copy of the tree in build/deb/;
+# the .deb lands in build/.  package-test installs it in a Debian 12 chroot
+# (a copy of CHROOT, else a fresh debootstrap) and serves from it.
+deb:
+	deploy/package/build-deb.sh
+
+package-test:
+	deploy/package/package-test.sh $(if $(CHROOT),--chroot $(CHROOT))
 
 format:
-	clang-format -i server/*.c include/*.h tests/unit/*.c
+	clang-format -i server/*.c include/*.h tests/unit/*.c tests/helpers/*.c
 
 clean:
 	rm -rf $(BUILD)

@@ -13,7 +13,9 @@ PACKAGES=(
 	libwebsockets-dev libwebsockets-evlib-uv libuv1-dev # HTTP/WebSocket server on libuv
 	libhiredis-dev libjansson-dev                       # Redis client, JSON
 	zlib1g-dev                                          # gzip copies of the web files
+	libsystemd-dev                                      # sd_notify: readiness, reload, watchdog
 	libcmocka-dev                                       # C unit tests
+	groff-base                                          # the man page's test (groff -ww)
 	redis-server redis-tools                            # make run / e2e tests
 	haproxy                                             # e2e: tickerd behind HAProxy (PROXY protocol)
 	chromium                                            # browser tests

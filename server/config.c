@@ -1,6 +1,7 @@
 /* config.c: the table of settings, and where their values come from. */
 #include "config.h"
 
+#include "config_docs.h"
 #include "config_kinds.h"
 #include "version.h"
 
@@ -11,9 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef TICKERD_WEB_DIR
-#define TICKERD_WEB_DIR "/usr/local/share/tickerd/web"
+/* Where make install puts tickerd's files (the Makefile sets them). */
+#ifndef TICKERD_DATA_DIR
+#define TICKERD_DATA_DIR "/usr/local/share/tickerd"
 #endif
+#ifndef TICKERD_CONF_DIR
+#define TICKERD_CONF_DIR "/usr/local/etc/tickerd"
+#endif
+#define TICKERD_WEB_DIR TICKERD_DATA_DIR "/web"
 
 #define HELP_WIDTH  79 /* --help wraps its lines here */
 #define HELP_COLUMN 29 /* and starts each description here */
@@ -108,7 +114,15 @@ static const struct cfg_setting settings[] = {
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
 /* The flags that do something instead of setting something. */
-enum action { PRINT_CONFIG, HELP, VERSION, HELP_MARKDOWN, N_ACTIONS };
+enum action {
+	PRINT_CONFIG,
+	HELP,
+	VERSION,
+	HELP_MARKDOWN,
+	HELP_MAN,
+	HELP_CONFIG,
+	N_ACTIONS
+};
 
 static const struct {
 	const char *name;
@@ -121,6 +135,8 @@ static const struct {
     [HELP] = {"help", 'h', "show this help and exit"},
     [VERSION] = {"version", 'V', "show the version and exit"},
     [HELP_MARKDOWN] = {"help-markdown", 0, NULL},
+    [HELP_MAN] = {"help-man", 0, NULL},
+    [HELP_CONFIG] = {"help-config", 0, NULL},
 };
 
 #define N_OPTIONS (N_SETTINGS + N_ACTIONS)
@@ -350,6 +366,13 @@ act(struct parse *p, enum action a)
 		break;
 	case VERSION:
 		printf("%s\n", TICKERD_SERVER);
+		break;
+	case HELP_MAN:
+		cfg_print_man(settings, N_SETTINGS, TICKERD_DATA_DIR,
+		              TICKERD_CONF_DIR);
+		break;
+	case HELP_CONFIG:
+		cfg_print_example(settings, N_SETTINGS);
 		break;
 	default:
 		print_markdown();

@@ -10,6 +10,7 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "changelog.h"
 #include "door.h"
 #include "events.h"
@@ -52,8 +53,10 @@ on_hup(uv_signal_t *s, int signum)
 
 	(void)s;
 	(void)signum;
+	notify_reloading();
 	if (cfg_reload(&app.cfg, app.argc, app.argv, &err)) {
 		log_err("SIGHUP: configuration not reloaded: %s", err.text);
+		notify_reloaded(&app);
 		return;
 	}
 	http_csp_build(&app);
@@ -65,16 +68,18 @@ on_hup(uv_signal_t *s, int signum)
 	cfg_describe(&app.cfg, 1, now, sizeof(now));
 	log_notice("SIGHUP: reloaded: %s; %zu files", now,
 	           files_count(app.files));
+	notify_reloaded(&app);
 }
 
 /*
  * Once a second: clients that stopped reading and fell behind go; quiet
- * ones are pinged, silent ones hung up on.
+ * ones are pinged, silent ones hung up on; systemd's watchdog is petted.
  */
 static void
 on_sweep(uv_timer_t *t)
 {
 	(void)t;
+	notify_sweep(&app);
 	fan_sweep(app.fan);
 	keepalive_sweep(app.fan, app.cfg.ping_interval,
 	                keepalive_now(&app.loop));
@@ -129,6 +134,7 @@ on_signal(uv_signal_t *s, int signum)
 	log_notice("%s: closing %u clients and exiting",
 	           signum == SIGINT ? "SIGINT" : "SIGTERM",
 	           guard_clients(app.guard));
+	notify_stopping(guard_clients(app.guard));
 	listener_close(app.listener); /* no one new */
 	app.listener = NULL;
 	sub_stop(app.sub);
@@ -348,6 +354,7 @@ main(int argc, char **argv)
 	if (make_app() || serve())
 		return 1;
 	start_loop_handles();
+	notify_start(&app);
 	uv_run(&app.loop, UV_RUN_DEFAULT);
 	finish();
 	return 0;

@@ -18,7 +18,7 @@ root=$(cd "$here/../.." && pwd)
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 case $1 in /*) build=$1 ;; *) build=$root/$1 ;; esac
 cc=${CC:-cc}
-pkgs="libwebsockets hiredis jansson libuv zlib"
+pkgs="libwebsockets hiredis jansson libuv zlib libsystemd"
 
 # The library objects: one per server source but main.c (stale objects of
 # removed sources stay out), plus the compiled-in Redis function library.
