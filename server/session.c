@@ -40,7 +40,7 @@ greeting_prepare(struct app *app, const struct topic_filter *f,
 			log_info("resume point not held: resync");
 		}
 	}
-	out[0] = msg_new_hello(f, time(NULL), changelog_epoch(app->log));
+	out[0] = msg_new_hello(f, time(NULL), changelog_epoch(app->log), NULL);
 	if (!out[0])
 		return -1;
 	if (pos) {
