@@ -31,7 +31,8 @@ append(unsigned char **buf, size_t *len, const unsigned char *p, size_t n)
 {
 	*buf = realloc(*buf, *len + n + 1);
 	assert_non_null(*buf);
-	memcpy(*buf + *len, p, n);
+	if (n) /* p may be NULL then (nothing kept yet) */
+		memcpy(*buf + *len, p, n);
 	*len += n;
 }
 
@@ -106,7 +107,8 @@ give_room(struct fan *f, struct peer *p, size_t room)
 	c->room += room;
 	n = c->kept_len < c->room ? c->kept_len : c->room;
 	append(&c->got, &c->got_len, c->kept, n);
-	memmove(c->kept, c->kept + n, c->kept_len - n);
+	if (c->kept_len)
+		memmove(c->kept, c->kept + n, c->kept_len - n);
 	c->kept_len -= n;
 	c->room -= n;
 	for (int calls = 0; c->wants && !c->kept_len && !c->closed && c->room;
