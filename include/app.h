@@ -10,6 +10,7 @@
 
 struct changelog;
 struct door;
+struct feed;
 struct files;
 struct guard;
 struct listener;
@@ -29,6 +30,7 @@ struct app {
 	char csp[256 + CFG_ORIGINS_BYTES];
 	struct subscriber *sub;
 	struct changelog *log;
+	struct feed *feed; /* what clients are told of the feed */
 	struct guard *guard;
 	int argc; /* kept for SIGHUP's reload */
 	char **argv;

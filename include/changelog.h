@@ -76,6 +76,16 @@ void changelog_record(struct changelog *cl, const char *topic,
  */
 int changelog_healthy(const struct changelog *cl);
 
+/*
+ * changelog_trouble() - why changelog_healthy() is 0, as a static string:
+ * "redis" (the command or reader connection is down, or a PING has gone
+ * unanswered for LIVENESS_SILENCE_MS), "library" (Redis answered that the
+ * function library is gone: records wait until it is loaded again) or
+ * "log" (the reader has not yet read its place in the log: the backlog
+ * at start).  NULL while healthy.
+ */
+const char *changelog_trouble(const struct changelog *cl);
+
 /* changelog_epoch() - the Redis dataset's epoch id, or NULL if unknown. */
 const char *changelog_epoch(const struct changelog *cl);
 

@@ -77,6 +77,7 @@ struct fan_client {
 	unsigned state : 2;   /* enum fan_state */
 	unsigned took : 1;    /* had a WRITEABLE since the last fan_sweep() */
 	unsigned stalls : 4;  /* sweeps in a row finding it owed, not taking */
+	unsigned feed : 1; /* owes the fan-out's feed message, after first[] */
 };
 
 /* fan_state_of() - where c is in its life. */
@@ -120,6 +121,17 @@ void fan_detach(struct fan *f, struct fan_client *c);
  * same loop turn.
  */
 void fan_publish(struct fan *f, struct msg *m);
+
+/*
+ * fan_broadcast() - send m to every client whatever its topics, outside the
+ * ring (so nobody resumes to it, and it takes no resume slot): now to each
+ * caught-up client (one write, after what its connection still keeps), and
+ * to each pending one once its greeting is out, before the rest of what it
+ * catches up on.  A client still owed an earlier broadcast gets m instead
+ * (only the newest matters: the feed's state).  The fan-out keeps a
+ * reference until the next broadcast.  For the feed message (feed.c).
+ */
+void fan_broadcast(struct fan *f, struct msg *m);
 
 /*
  * fan_flush() - send what was published since the last flush to the idle

@@ -14,8 +14,9 @@ struct topic_filter;
 
 /*
  * http_route() - answer (or hand on) one whole request that came to the
- * door: the route list (/healthz, /metrics, /events, /ws) first, then the
- * web folder's files, else 404.  Only GET and HEAD are served.
+ * door: the route list (/healthz, /livez, /readyz, /metrics, /events,
+ * /ws) first, then the web folder's files, else 404.  Only GET and HEAD
+ * are served.
  */
 enum door_next http_route(struct door_conn *c, const struct request *r);
 

@@ -29,8 +29,8 @@ struct msg {
 	struct seq seq;   /* log position; {0,0} for hello */
 	int has_seq;      /* item, retract, non-empty snapshot */
 	uint64_t pos;     /* ring position, set by fan_publish() */
-	const char *type; /* "item", "retract", "hello", "snapshot" */
-	char *topic;      /* NULL for per-client messages (hello, snapshot) */
+	const char *type; /* "item", "retract", "hello", "snapshot", "feed" */
+	char *topic; /* NULL for per-client messages (hello, snapshot), feed */
 	size_t len;
 	size_t item_off, item_len;
 	unsigned char *buf; /* MSG_HEADROOM + len + 1 bytes; payload after it */
@@ -46,9 +46,39 @@ struct msg *msg_new_item(const struct item *it, struct seq seq);
 /* msg_new_retract() - {"type":"retract","id":…,"topic":…,"seq":…}. */
 struct msg *msg_new_retract(const char *id, const char *topic, struct seq seq);
 
-/* msg_new_hello() - the greeting: server, time, topics, epoch (or null). */
+/*
+ * What readers are told of the feed (feed.c decides it): ok, or degraded
+ * since a time and for a reason ("redis", "library", "log": a static
+ * string, or NULL when ok).
+ */
+struct msg_feed {
+	int degraded;
+	time_t since; /* when the state began */
+	const char *reason;
+};
+
+struct json_t;
+
+/*
+ * msg_feed_fields() - set feed's "state", "since" and (degraded) "reason"
+ * in the JSON object o, as the hello and the feed message say them
+ * (/healthz too).  0, or -1 on ENOMEM.
+ */
+int msg_feed_fields(struct json_t *o, const struct msg_feed *feed);
+
+/*
+ * msg_new_hello() - the greeting: server, time, topics, epoch (or null) and
+ * the feed's state ({"state":…,"since":…[,"reason":…]}; feed NULL: none).
+ */
 struct msg *msg_new_hello(const struct topic_filter *f, time_t now,
-                          const char *epoch);
+                          const char *epoch, const struct msg_feed *feed);
+
+/*
+ * msg_new_feed() - {"type":"feed","state":"ok"|"degraded","since":…
+ * [,"reason":…]}: for every client whatever its topics (topic NULL), sent
+ * with fan_broadcast(), never put in the ring; no seq.
+ */
+struct msg *msg_new_feed(const struct msg_feed *feed);
 
 /*
  * msg_new_snapshot() - {"type":"snapshot","seq":…,"items":[…],"resync":…}

@@ -44,6 +44,9 @@ struct metrics {
 	    record_errors; /* payloads Redis refused or we could not queue */
 	uint64_t
 	    epoch_changes; /* times Redis was found to have lost its data */
+	uint64_t feed_degraded;     /* 1 while readers are told so (feed.c) */
+	uint64_t feed_degradations; /* times they were told */
+	uint64_t feed_degraded_s;   /* seconds it lasted, in all */
 };
 
 extern struct metrics metrics;

@@ -15,14 +15,25 @@ changelog_epoch(const struct changelog *cl)
 	return cl->epoch[0] ? cl->epoch : NULL;
 }
 
-int
-changelog_healthy(const struct changelog *cl)
+const char *
+changelog_trouble(const struct changelog *cl)
 {
 	uint64_t now = uv_now(cl->loop);
 
-	return rconn_ctx(cl->cmd) && rconn_ctx(cl->reader) && cl->last_pong &&
-	       now - cl->last_pong <= LIVENESS_SILENCE_MS && cl->positioned &&
-	       cl->lib_loaded;
+	if (!rconn_ctx(cl->cmd) || !rconn_ctx(cl->reader) || !cl->last_pong ||
+	    now - cl->last_pong > LIVENESS_SILENCE_MS)
+		return "redis";
+	if (!cl->lib_loaded)
+		return "library";
+	if (!cl->positioned)
+		return "log";
+	return NULL;
+}
+
+int
+changelog_healthy(const struct changelog *cl)
+{
+	return !changelog_trouble(cl);
 }
 
 /*

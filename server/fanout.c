@@ -37,6 +37,7 @@ fan_free(struct fan *f)
 	free(f->ends[0]);
 	free(f->ends[1]);
 	free(f->scratch.p);
+	msg_unref(f->feed);
 	free(f);
 }
 
@@ -360,6 +361,34 @@ fan_flush(struct fan *f)
 		}
 	}
 	f->flushed = f->head;
+}
+
+void
+fan_broadcast(struct fan *f, struct msg *m)
+{
+	struct fan_client *c, *next;
+	unsigned char *p;
+	size_t len;
+
+	msg_unref(f->feed);
+	f->feed = msg_ref(m);
+	for (struct fan_audience *a = f->audiences; a; a = a->next) {
+		/* Behind: after its greeting, in its next catch-up write. */
+		for (c = a->pending; c; c = c->link)
+			if (c->state == FAN_PENDING) {
+				c->feed = 1;
+				f->ops->want_writeable(c->conn);
+			}
+		/* Caught up: between two whole messages, so now. */
+		for (c = a->idle; c; c = next) {
+			next = c->link;
+			p = fan_wire_bytes(m, (enum fan_kind)c->kind, &len);
+			if (fan_write_out(f, c, p, len, 0))
+				continue; /* killed */
+			metrics.deliveries++;
+			metrics.writes++;
+		}
+	}
 }
 
 int

@@ -131,6 +131,7 @@ struct gather {
 	unsigned firsts; /* how many of them are c->first[] */
 	unsigned heads;  /* frame headers made for pieces of a greeting */
 	int cut;         /* some piece is part of a message: copy it all */
+	int feed;        /* it carries the feed message the client owes */
 	size_t total;
 	size_t off;    /* c->off once they are written */
 	uint64_t next; /* c->next once they are written */
@@ -226,8 +227,9 @@ gather_greeting(struct gather *g, struct msg *m, enum fan_kind kind, size_t off)
 
 /*
  * Collect what c gets next, in order: the rest of its greeting (or resync
- * snapshot), then the ring's matching messages up to the last flushed
- * position, as much as fits in one write.  -1 on ENOMEM.
+ * snapshot), the feed message it owes, then the ring's matching messages
+ * up to the last flushed position, as much as fits in one write.  -1 on
+ * ENOMEM.
  */
 static int
 gather(struct fan *f, struct fan_client *c, struct gather *g)
@@ -237,7 +239,7 @@ gather(struct fan *f, struct fan_client *c, struct gather *g)
 	int r;
 
 	g->n = g->msgs = g->firsts = g->heads = 0;
-	g->cut = 0;
+	g->cut = g->feed = 0;
 	g->total = g->off = 0;
 	g->next = c->next;
 	for (int i = 0; i < 2; i++) {
@@ -250,6 +252,15 @@ gather(struct fan *f, struct fan_client *c, struct gather *g)
 		g->firsts++;
 		g->msgs++;
 		off = 0;
+	}
+	if (c->feed && f->feed) {
+		p = fan_wire_bytes(f->feed, (enum fan_kind)c->kind, &len);
+		if (!p)
+			return -1;
+		if (gather_add(g, p, len))
+			return 0;
+		g->feed = 1;
+		g->msgs++;
 	}
 	for (; g->next <= f->flushed; g->next++) {
 		struct msg *m = f->ring[g->next % f->capacity];
@@ -314,9 +325,11 @@ fan_writeable(struct fan *f, struct fan_client *c)
 		msg_unref(c->first[slot]);
 		c->first[slot] = NULL;
 	}
+	if (g.feed)
+		c->feed = 0;
 	c->off = g.off;
 	c->next = g.next;
-	if (c->first[0] || c->first[1] || c->next <= f->flushed)
+	if (c->first[0] || c->first[1] || c->feed || c->next <= f->flushed)
 		f->ops->want_writeable(c->conn);
 	else
 		fan_idle_add(c);

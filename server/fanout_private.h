@@ -95,6 +95,7 @@ struct fan {
 	struct fan_end *ends[2]; /* fan_flush()'s message ends, per fan_kind */
 	size_t ends_cap[2];
 	struct fan_buf scratch; /* fan_writeable()'s */
+	struct msg *feed;       /* the last fan_broadcast()'s, or NULL */
 };
 
 /* Helpers of one of them that another uses. */

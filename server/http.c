@@ -1,10 +1,12 @@
-/* http.c: the routes of plain HTTP requests: health, metrics, files. */
+/* http.c: the routes of plain HTTP requests: health (liveness, readiness,
+ * detail), metrics, files. */
 #include "http.h"
 
 #include "app.h"
 #include "changelog.h"
 #include "events.h"
 #include "fanout.h"
+#include "feed.h"
 #include "files.h"
 #include "guard.h"
 #include "history.h"
@@ -34,16 +36,32 @@ redis_state(struct app *app, int *ok)
 	return *ok ? "connected" : sub || log ? "connecting" : "down";
 }
 
+/* {"state":…,"since":…[,"reason":…]}: what clients are told (new). */
+static json_t *
+feed_json(const struct app *app)
+{
+	json_t *o = json_object();
+
+	if (o && msg_feed_fields(o, feed_told(app->feed))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /*
  * The status of app as JSON (a new string, or NULL on ENOMEM): state,
- * Redis, clients, items, uptime, the newest seq, the epoch, then the
- * counters metrics_health() shares with /metrics.  *ok: all is well.
+ * why not ok (reason: feed_trouble(), or null), Redis, what clients are
+ * told of the feed, clients, items, uptime, the newest seq, the epoch,
+ * then the counters metrics_health() shares with /metrics.  *ok: all is
+ * well.
  */
 static char *
 render_health(struct app *app, int *ok)
 {
 	struct msg *newest = fan_newest(app->fan);
 	const char *epoch = changelog_epoch(app->log);
+	const char *why = feed_trouble(app->sub, app->log);
 	char last[SEQ_STR_LEN];
 	json_t *o = json_object();
 	const char *state = redis_state(app, ok);
@@ -54,7 +72,10 @@ render_health(struct app *app, int *ok)
 	if (o &&
 	    !json_object_set_new(o, "status",
 	                         json_string(*ok ? "ok" : "degraded")) &&
+	    !json_object_set_new(o, "reason",
+	                         why ? json_string(why) : json_null()) &&
 	    !json_object_set_new(o, "redis", json_string(state)) &&
+	    !json_object_set_new(o, "feed", feed_json(app)) &&
 	    !json_object_set_new(
 	        o, "clients",
 	        json_integer((json_int_t)guard_clients(app->guard))) &&
@@ -90,6 +111,45 @@ serve_health(struct door_conn *c, const struct request *r)
 	                    strlen(body), NULL, 1);
 	free(body);
 	return next;
+}
+
+/*
+ * GET /livez: this process serves (the loop runs, the door answers), Redis
+ * or not: 200, or 503 once it is shutting down.  For load balancers'
+ * health checks and a supervisor's liveness probe.
+ */
+static enum door_next
+serve_live(struct door_conn *c, const struct request *r)
+{
+	if (door_app(c)->shutting_down)
+		return door_respond(c, r, 503, "text/plain; charset=utf-8",
+		                    "shutting down\n", 14, NULL, 1);
+	return door_respond(c, r, 200, "text/plain; charset=utf-8", "ok\n", 3,
+	                    NULL, 1);
+}
+
+/*
+ * GET /readyz: fully up: 200 while Redis is all there (subscribed, both
+ * change-log connections answering, the function library loaded, the log
+ * read), else 503 naming why (feed_trouble()), also while shutting down.
+ * For rollouts and readiness probes: not for taking a server out of a
+ * balancer, which would take the whole site down with Redis.
+ */
+static enum door_next
+serve_ready(struct door_conn *c, const struct request *r)
+{
+	struct app *app = door_app(c);
+	const char *why = app->shutting_down ? "shutting down"
+	                                     : feed_trouble(app->sub, app->log);
+	char body[64];
+	int n;
+
+	if (!why)
+		return door_respond(c, r, 200, "text/plain; charset=utf-8",
+		                    "ready\n", 6, NULL, 1);
+	n = snprintf(body, sizeof(body), "not ready: %s\n", why);
+	return door_respond(c, r, 503, "text/plain; charset=utf-8", body,
+	                    (size_t)n, NULL, 1);
 }
 
 /* GET /metrics: the counters in Prometheus text format. */
@@ -176,10 +236,12 @@ static const struct route {
 	int head; /* HEAD is served as well as GET */
 	enum door_next (*serve)(struct door_conn *c, const struct request *r);
 } routes[] = {
-    {"/healthz", 1, serve_health},
-    {"/metrics", 1, serve_metrics},
-    {"/events", 0, events_serve},
-    {"/ws", 0, ws_serve},
+    {"/healthz", 1, serve_health},  /* detail for people: JSON */
+    {"/livez", 1, serve_live},      /* liveness: for balancers */
+    {"/readyz", 1, serve_ready},    /* readiness: for rollouts */
+    {"/metrics", 1, serve_metrics}, /* Prometheus */
+    {"/events", 0, events_serve},   /* EventSource */
+    {"/ws", 0, ws_serve},           /* WebSocket */
 };
 
 enum door_next

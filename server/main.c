@@ -2,6 +2,7 @@
 #include "app.h"
 #include "config.h"
 #include "fanout.h"
+#include "feed.h"
 #include "guard.h"
 #include "history.h"
 #include "http.h"
@@ -139,6 +140,7 @@ on_signal(uv_signal_t *s, int signum)
 	app.listener = NULL;
 	sub_stop(app.sub);
 	changelog_stop(app.log);
+	feed_stop(app.feed);
 	uv_timer_stop(&sweep_timer);
 	ws_shutdown(&app);
 	shutdown_deadline = uv_now(&app.loop) + SHUTDOWN_GRACE_MS;
@@ -251,6 +253,7 @@ make_app(void)
 	                             .log = app.log,
 	                             .prefix = app.cfg.prefix,
 	                             .now = wall_clock};
+	app.feed = feed_new(&app.loop, app.sub, app.log, app.fan);
 	app.guard = guard_new(&app.cfg);
 	http_csp_build(&app);
 	app.door = door_new(&app);
@@ -258,8 +261,8 @@ make_app(void)
 		log_warn("web directory %s not found: / will answer 404",
 		         app.cfg.web_dir);
 	app.files = files_load(app.cfg.web_dir);
-	if (!app.history || !app.fan || !app.sub || !app.log || !app.guard ||
-	    !app.door || !app.files) {
+	if (!app.history || !app.fan || !app.sub || !app.log || !app.feed ||
+	    !app.guard || !app.door || !app.files) {
 		log_err("out of memory");
 		return -1;
 	}
@@ -293,7 +296,8 @@ serve(void)
 	return 0;
 }
 
-/* Signals, the once-a-second sweep, the end-of-turn flush; Redis starts. */
+/* Signals, the once-a-second sweep, the end-of-turn flush; Redis starts,
+ * and the feed's state is checked. */
 static void
 start_loop_handles(void)
 {
@@ -310,6 +314,7 @@ start_loop_handles(void)
 	uv_unref((uv_handle_t *)&flush_check);
 	sub_start(app.sub);
 	changelog_start(app.log);
+	feed_start(app.feed);
 }
 
 /* After the loop ended: close what is left, free everything. */
@@ -323,6 +328,7 @@ finish(void)
 		log_warn("event loop closed with handles still open");
 	sub_free(app.sub);
 	changelog_free(app.log);
+	feed_free(app.feed);
 	fan_free(app.fan);
 	history_free(app.history);
 	files_free(app.files);

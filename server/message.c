@@ -127,10 +127,27 @@ msg_new_retract(const char *id, const char *topic, struct seq seq)
 	return m;
 }
 
-struct msg *
-msg_new_hello(const struct topic_filter *f, time_t now, const char *epoch)
+int
+msg_feed_fields(json_t *o, const struct msg_feed *feed)
 {
-	json_t *o = json_object(), *topics = json_array();
+	char since[ISOTIME_LEN];
+
+	isotime_format(feed->since, since);
+	if (json_object_set_new(
+	        o, "state", json_string(feed->degraded ? "degraded" : "ok")) ||
+	    json_object_set_new(o, "since", json_string(since)))
+		return -1;
+	if (feed->degraded && feed->reason &&
+	    json_object_set_new(o, "reason", json_string(feed->reason)))
+		return -1;
+	return 0;
+}
+
+struct msg *
+msg_new_hello(const struct topic_filter *f, time_t now, const char *epoch,
+              const struct msg_feed *feed)
+{
+	json_t *o = json_object(), *topics = json_array(), *fo;
 	char when[ISOTIME_LEN];
 	struct msg *m;
 
@@ -143,8 +160,28 @@ msg_new_hello(const struct topic_filter *f, time_t now, const char *epoch)
 	json_object_set_new(o, "topics", topics);
 	json_object_set_new(o, "epoch",
 	                    epoch ? json_string(epoch) : json_null());
+	if (feed && (fo = json_object())) {
+		msg_feed_fields(fo, feed);
+		json_object_set_new(o, "feed", fo);
+	}
 	m = msg_from_json("hello", NULL, "", o, "");
 	json_decref(o);
+	return m;
+}
+
+struct msg *
+msg_new_feed(const struct msg_feed *feed)
+{
+	json_t *o = json_object();
+	struct msg *m = NULL;
+
+	/* Whole or not at all: a screen acts on it. */
+	if (!json_object_set_new(o, "type", json_string("feed")) &&
+	    !msg_feed_fields(o, feed))
+		m = msg_from_json("feed", NULL, "", o, "");
+	json_decref(o);
+	if (m)
+		m->item_off = m->item_len = 0;
 	return m;
 }
 

@@ -131,6 +131,13 @@ static const struct {
     {"redis_data_lost_total",
      "Times Redis was found to have lost its data (new epoch).", NULL,
      &metrics.epoch_changes},
+    {"feed_degraded_total",
+     "Times clients were told the feed is degraded (Redis away for 2 s "
+     "or more: headlines may be out of date).",
+     "degradations", &metrics.feed_degradations},
+    {"feed_degraded_seconds_total",
+     "Seconds clients were told the feed is degraded, in all.", "degraded_s",
+     &metrics.feed_degraded_s},
 };
 
 int
@@ -199,6 +206,9 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 	add_metric(&t, "redis_up", "gauge",
 	           "1 when every Redis connection answers.",
 	           (unsigned long long)redis_ok);
+	add_metric(&t, "feed_degraded", "gauge",
+	           "1 while clients are told the feed is degraded.",
+	           (unsigned long long)metrics.feed_degraded);
 	add_metric(&t, "clients", "gauge",
 	           "WebSocket and EventSource clients connected.",
 	           (unsigned long long)metrics.clients);

@@ -5,6 +5,7 @@
 #include "app.h"
 #include "changelog.h"
 #include "fanout.h"
+#include "feed.h"
 #include "history.h"
 #include "keepalive.h"
 #include "log.h"
@@ -40,7 +41,8 @@ greeting_prepare(struct app *app, const struct topic_filter *f,
 			log_info("resume point not held: resync");
 		}
 	}
-	out[0] = msg_new_hello(f, time(NULL), changelog_epoch(app->log));
+	out[0] = msg_new_hello(f, time(NULL), changelog_epoch(app->log),
+	                       feed_told(app->feed));
 	if (!out[0])
 		return -1;
 	if (pos) {

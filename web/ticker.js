@@ -1,7 +1,7 @@
 // ticker.js: the <news-ticker> element, the one script a site loads (it
 // imports ticker/*.js beside it). Its attributes, properties and events: README.
 
-import { DEFAULT_SRC, TickerFeed, itemKey, newestFirst } from './ticker/feed.js';
+import { TickerFeed, itemKey, newestFirst } from './ticker/feed.js';
 import { dirOf } from './ticker/format.js';
 import { h, refreshTimes, renderItem, spoken } from './ticker/item.js';
 import { stateText } from './ticker/state.js';
@@ -111,8 +111,8 @@ class NewsTicker extends HTMLElement {
   // Connect (again), with the items starting over.
   #open() {
     this.#close();
-    const feed = (this.#feed = new TickerFeed(this.src || DEFAULT_SRC, { topics: this.topics, max: this.maxItems }));
-    feed.onitem = (item, old, snap) => this.#onItem(item, old, snap);
+    const feed = (this.#feed = new TickerFeed(this.src || undefined, { topics: this.topics, max: this.maxItems }));
+    feed.onitem = (...a) => this.#onItem(...a);
     feed.onremove = (item) => this.#onRemove(itemKey(item));
     feed.onretract = (m) => this.#emit('retract', m);
     feed.onstate = () => this.#onState();
@@ -174,7 +174,7 @@ class NewsTicker extends HTMLElement {
 
   // The state on the bar, and an event unless only the words changed.
   #onState(tell = true) {
-    const { state, offlineSince: since } = this.#feed;
+    const { state, since } = this.#feed;
     this.#bar.dataset.state = state;
     this.#stateEl.textContent = stateText(state, since, this.#lang);
     if (tell) this.#emit('state', { state, since });
@@ -211,10 +211,10 @@ class NewsTicker extends HTMLElement {
   #hold(why, on) {
     if (why) on ? this.#holds.add(why) : this.#holds.delete(why);
     const user = this.#holds.has('user');
-    const w = words(this.#lang);
+    const label = words(this.#lang)[user ? 'play' : 'pause'];
     this.#toggle.toggleAttribute('data-paused', user);
-    this.#toggle.setAttribute('aria-label', user ? w.play : w.pause);
-    this.#toggle.title = user ? w.play : w.pause;
+    this.#toggle.setAttribute('aria-label', label);
+    this.#toggle.title = label;
     const a = this.#anim;
     if (a && this.#holds.size) a.pause();
     else if (a?.playState === 'paused') a.play();

@@ -7,7 +7,7 @@
 import { TickerFeed, itemKey } from './ticker/feed.js';
 import { dirOf } from './ticker/format.js';
 import { h, refreshTimes, renderItem } from './ticker/item.js';
-import { stateText, staleText } from './ticker/state.js';
+import { stateText } from './ticker/state.js';
 import { words } from './ticker/words.js';
 
 const q = new URLSearchParams(location.search);
@@ -81,11 +81,16 @@ feed.onremove = (item) => {
   if (flashKey === itemKey(item)) flash(null);
   later();
 };
+// The state in the corner; and a banner while headlines may be out of date: offline
+// ("Offline since 09:30: headlines may be out of date"), or connected while tickerd
+// says its feed is degraded (Redis away: "Headlines may be out of date").
 feed.onstate = (state) => {
+  const stale = stateText('stale', null, lang);
   document.body.dataset.state = state;
-  $('.state').textContent = stateText(state, feed.offlineSince, lang);
-  $('.stale').hidden = state !== 'offline';
-  $('.stale').textContent = staleText(feed.offlineSince, lang);
+  $('.state').textContent = stateText(state === 'stale' ? 'live' : state, feed.since, lang);
+  $('.stale').hidden = state !== 'offline' && state !== 'stale';
+  $('.stale').textContent = state === 'offline' ? `${stateText(state, feed.since, lang)}: ${stale}`
+    : stale[0].toUpperCase() + stale.slice(1);
 };
 feed.onstate(feed.state);
 feed.connect();

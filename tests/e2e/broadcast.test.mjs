@@ -132,7 +132,10 @@ test('hello then snapshot on connect: earlier items, oldest first, filtered by t
 
   // First message: hello.
   assert.equal(cw.messages[0].json.type, 'hello');
-  assert.deepEqual(Object.keys(hello), ['type', 'server', 'time', 'topics', 'epoch']);
+  assert.deepEqual(Object.keys(hello), ['type', 'server', 'time', 'topics', 'epoch', 'feed']);
+  assert.deepEqual(Object.keys(hello.feed), ['state', 'since'], 'the feed is ok: no reason');
+  assert.equal(hello.feed.state, 'ok');
+  assert.match(hello.feed.since, TIME_RE);
   assert.match(hello.epoch, /^[0-9a-f]{16}$/);
   assert.match(hello.server, /^tickerd\/\d+\.\d+\.\d+/);
   assert.match(hello.time, TIME_RE);

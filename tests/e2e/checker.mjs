@@ -257,6 +257,10 @@ export function checkStream(stream, log, { allowResync = false } = {}) {
       const j = ms[k].json;
       if (j.type === 'item' || j.type === 'retract') {
         cur.delivered.push(delivered(ms[k], ci));
+      } else if (j.type === 'feed') {
+        // The feed's state (ok, or degraded while Redis is away): no seq, not in the log.
+        assert.ok(['ok', 'degraded'].includes(j.state) && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(j.since ?? ''),
+          `${name}[${ci}]: malformed feed message ${ms[k].text}`);
       } else if (j.type === 'snapshot' && allowResync && j.resync === true) {
         resyncs++;
         startSegment(j.seq, `mid-stream resync snapshot on connection ${ci}`);

@@ -1,11 +1,7 @@
 // feed.js: the connection to tickerd, the client side of the wire protocol.
 
 /** The default URL: /ws on the host that served this script. */
-export const DEFAULT_SRC = (() => {
-  const u = new URL('/ws', import.meta.url);
-  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-  return u.href;
-})();
+const DEFAULT_SRC = new URL('/ws', import.meta.url).href.replace(/^http/, 'ws');
 
 // A seq is a stream entry id "<ms>-<n>": compare part by part, as numbers.
 const seqKey = (s = '') => s.split('-').map((p) => p.padStart(20, '0')).join('-');
@@ -20,21 +16,22 @@ export const itemKey = ({ topic, id }) => `${topic}/${id}`;
  * TickerFeed: one WebSocket to tickerd and the items it sent (max per topic,
  * none expired). Reconnects with backoff and jitter, resuming with since=.
  * Callbacks: onitem(item, previous, fromSnapshot), onremove(item),
- * onretract({ id, topic }), onstate(connecting | live | reconnecting | offline).
+ * onretract({ id, topic }), onstate(connecting | live | stale | reconnecting |
+ * offline); stale: the server says its feed is degraded.
  */
 export class TickerFeed {
   items = new Map(); // itemKey -> item
   state = 'connecting';
-  offlineSince = null;
+  since = null; // when the connection was lost, or the feed degraded
   #ws = null;
   #retry = null;
   #stale = null;
   #sweep = null;
   #tries = 0;
   #seq = '';
-  // The network is back: try now.
+  // The network is back: try now (if the connection was lost).
   #wake = () => {
-    if (this.state === 'live') return;
+    if (!this.#stale) return;
     this.#tries = 0;
     this.#reconnect(0);
   };
@@ -51,8 +48,7 @@ export class TickerFeed {
     clearTimeout(this.#retry);
     this.#sweep ??= setInterval(() => this.#expire(), 15000);
     addEventListener('online', this.#wake);
-    const q = [this.topics.length && 'topics=' + this.topics.join(','), this.#seq && 'since=' + this.#seq];
-    const query = q.filter(Boolean).join('&');
+    const query = [this.topics.length && 'topics=' + this.topics, this.#seq && 'since=' + this.#seq].filter(Boolean).join('&');
     const old = this.#ws;
     const ws = (this.#ws = new WebSocket(this.url + (query ? (this.url.includes('?') ? '&' : '?') + query : '')));
     ws.onmessage = (e) => ws === this.#ws && this.#receive(e.data);
@@ -67,9 +63,8 @@ export class TickerFeed {
     clearInterval(this.#sweep);
     this.#sweep = null;
     removeEventListener('online', this.#wake);
-    const ws = this.#ws;
+    this.#ws?.close();
     this.#ws = null;
-    ws?.close();
   }
 
   /** All items, newest first. */
@@ -88,9 +83,13 @@ export class TickerFeed {
     try { m = JSON.parse(text); } catch { return; }
     if (m.type === 'hello') {
       this.#tries = 0;
-      this.offlineSince = null;
       clearTimeout(this.#stale);
-      this.#setState('live');
+      this.#stale = 0;
+      m = { state: 'ok', ...m.feed }; // then as a feed message
+    }
+    if (m.state) {
+      this.since = m.state === 'degraded' ? new Date(m.since) : null;
+      this.#setState(this.since ? 'stale' : 'live');
     } else if (m.type === 'snapshot') {
       const keys = new Set(m.items.map(itemKey));
       if (m.resync) for (const key of this.items.keys()) if (!keys.has(key)) this.#remove(key);
@@ -144,8 +143,8 @@ export class TickerFeed {
   }
 
   #lost() {
-    if (!this.offlineSince) { // the first failure since we were live: stale in staleAfter ms
-      this.offlineSince = new Date();
+    if (!this.#stale) { // the first failure since we were connected: offline in staleAfter ms
+      this.since = new Date();
       this.#setState('reconnecting');
       this.#stale = setTimeout(() => this.#setState('offline'), this.staleAfter);
     }

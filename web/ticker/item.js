@@ -8,11 +8,11 @@ import { words } from './words.js';
 export function h(tag, attrs = {}, ...kids) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) if (v != null && v !== false) el.setAttribute(k, v === true ? '' : v);
-  el.append(...kids.filter((k) => k != null && k !== false && k !== ''));
+  el.append(...kids.filter((k) => k || k === 0));
   return el;
 }
 
-const safeUrl = (u) => (/^https?:\/\//i.test(u || '') ? u : null);
+const safeUrl = (u) => (/^https?:\/\//i.test(u) ? u : null);
 const link = (text, url, cls) => h(safeUrl(url) ? 'a' : 'span', { class: cls, href: safeUrl(url) }, text);
 
 /** The highlighted label of a flash, bulletin or urgent item (none for routine). */

@@ -1,5 +1,6 @@
 // state.js: the connection state in words (live, reconnecting, offline since
-// HH:MM), in the interface languages, for the ticker and the wall.
+// HH:MM, headlines may be out of date), in the interface languages, for the
+// ticker and the wall.
 
 import { clock } from './format.js';
 import { pick } from './words.js';
@@ -22,6 +23,3 @@ export function stateText(state, since, lang) {
   const w = pick(WORDS, lang);
   return state === 'offline' ? `${w.offline} ${clock(since ?? new Date(), lang)}` : w[state];
 }
-
-/** The wall's warning: "Offline since 09:30: headlines may be out of date". */
-export const staleText = (since, lang) => `${stateText('offline', since, lang)}: ${pick(WORDS, lang).stale}`;

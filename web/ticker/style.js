@@ -1,6 +1,8 @@
 // style.js: the ticker's styles, one constructed stylesheet: not inline style,
 // so a strict Content-Security-Policy allows it. Safari < 16.4 gets a <style>.
 
+import { h } from './item.js';
+
 const CSS = `
 :host{display:block;contain:content;
 --bg:var(--ticker-bg,#0b1726);--fg:var(--ticker-fg,#f3f6fa);--muted:var(--ticker-muted,#9fb1c7);
@@ -8,20 +10,20 @@ const CSS = `
 --flash:var(--ticker-flash-bg,#c8102e);--flash-fg:var(--ticker-flash-fg,#fff);
 font:var(--ticker-font-size,15px)/1.2 var(--ticker-font,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif)}
 [hidden]{display:none!important}
-.bar{position:relative;display:flex;align-items:center;height:var(--ticker-height,46px);background:var(--bg);
+.bar{position:relative;display:flex;height:var(--ticker-height,46px);background:var(--bg);
 color:var(--fg);border-radius:var(--ticker-radius,0);overflow:hidden}
-.state{flex:none;display:flex;align-items:center;gap:.5em;align-self:stretch;padding:0 1em;background:#3b4a5e;
+.state{flex:none;display:flex;align-items:center;gap:.5em;padding:0 1em;background:#3b4a5e;
 color:#fff;font-size:.75em;font-weight:800;letter-spacing:.08em;text-transform:uppercase;white-space:nowrap}
 .state::before{content:"";width:.6em;height:.6em;border-radius:50%;background:currentColor}
 [data-state=live] .state{background:var(--flash)}
-[data-state$=connecting] .state{background:#9a6b00}
+[data-state$=connecting] .state,[data-state=stale] .state{background:#9a6b00}
 [data-state=offline] .view{opacity:.55}
 .toggle,.ack{flex:none;border:0;background:none;color:inherit;font:inherit;cursor:pointer}
-.toggle{align-self:stretch;width:2.6em;border-inline-end:1px solid #ffffff22}
+.toggle{width:2.6em;border-inline-end:1px solid #fff2}
 .toggle span{display:inline-block;width:.7em;height:.8em;box-sizing:border-box;border-inline:.24em solid}
 .toggle[data-paused] span{border:0;background:currentColor;clip-path:polygon(0 0,100% 50%,0 100%)}
 :focus-visible{outline:2px solid var(--accent);outline-offset:-2px}
-.view{position:relative;flex:1;align-self:stretch;overflow:clip;
+.view{position:relative;flex:1;overflow:clip;
 mask-image:linear-gradient(90deg,#0000,#000 1.5em,#000 calc(100% - 1.5em),#0000)}
 ul{position:absolute;inset-block:0;inset-inline-start:0;display:flex;margin:0;padding:0;list-style:none;white-space:nowrap}
 li,.item{position:relative;display:flex;align-items:center;gap:.6em;padding-inline:1.4em;unicode-bidi:isolate}
@@ -54,7 +56,7 @@ let sheet = null;
 
 /** Style a shadow root. */
 export function styleRoot(root) {
-  if (!root.adoptedStyleSheets) return root.append(Object.assign(document.createElement('style'), { textContent: CSS }));
+  if (!root.adoptedStyleSheets) return root.append(h('style', {}, CSS));
   if (!sheet) (sheet = new CSSStyleSheet()).replaceSync(CSS);
   root.adoptedStyleSheets = [sheet];
 }
