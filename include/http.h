@@ -43,6 +43,13 @@ int http_csp(const struct cfg *c, char *buf, size_t len);
 void http_csp_build(struct app *app);
 
 /*
+ * http_redis_state() - Redis as /healthz and systemd's STATUS= word it:
+ * "connected" when every connection answers, "connecting" when some do,
+ * "down" when none; *ok: all of them do.
+ */
+const char *http_redis_state(struct app *app, int *ok);
+
+/*
  * The lws protocol every connection lws is handed starts on (protocols[0]):
  * lws serves no HTTP itself, so a request reaching it is refused.
  */

@@ -26,9 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* "connected" when every Redis connection answers, "down" when none is up. */
-static const char *
-redis_state(struct app *app, int *ok)
+const char *
+http_redis_state(struct app *app, int *ok)
 {
 	int sub = sub_subscribed(app->sub), log = changelog_healthy(app->log);
 
@@ -64,7 +63,7 @@ render_health(struct app *app, int *ok)
 	const char *why = feed_trouble(app->sub, app->log);
 	char last[SEQ_STR_LEN];
 	json_t *o = json_object();
-	const char *state = redis_state(app, ok);
+	const char *state = http_redis_state(app, ok);
 	char *text = NULL;
 
 	if (newest)
@@ -161,7 +160,7 @@ serve_metrics(struct door_conn *c, const struct request *r)
 	char *body;
 	int ok, len;
 
-	redis_state(app, &ok);
+	http_redis_state(app, &ok);
 	body = metrics_prometheus(0, &len, ok, history_count(app->history),
 	                          fan_used(app->fan), fan_capacity(app->fan));
 	if (!body)

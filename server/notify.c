@@ -6,6 +6,7 @@
 #include "changelog.h"
 #include "guard.h"
 #include "history.h"
+#include "http.h"
 #include "log.h"
 #include "subscriber.h"
 
@@ -43,24 +44,17 @@ send_state(const char *state)
 	}
 }
 
-/* Redis as /healthz words it: every connection up, some, or none. */
-static const char *
-redis_word(struct app *app)
-{
-	int sub = sub_subscribed(app->sub), log = changelog_healthy(app->log);
-
-	return sub && log ? "connected" : sub || log ? "connecting" : "down";
-}
-
 /* The STATUS= text for app now, into buf; returns its Redis word. */
 static const char *
 make_status(struct app *app, char *buf, size_t len)
 {
-	const char *redis = redis_word(app);
+	int ok;
+	const char *redis = http_redis_state(app, &ok);
 	unsigned clients = guard_clients(app->guard);
+	size_t items = history_count(app->history);
 
-	snprintf(buf, len, "%u client%s, %zu items, Redis %s", clients,
-	         clients == 1 ? "" : "s", history_count(app->history), redis);
+	snprintf(buf, len, "%u client%s, %zu item%s, Redis %s", clients,
+	         clients == 1 ? "" : "s", items, items == 1 ? "" : "s", redis);
 	return redis;
 }
 
