@@ -35,10 +35,14 @@ LIB_OBJS    := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all run test unit e2e browser sanitize fuzz fuzz-replay bench bench-smoke install uninstall clean deps format help
+.PHONY: print-pkgs all run test unit e2e browser sanitize fuzz fuzz-replay bench bench-smoke install uninstall clean deps format help
 .PHONY: man install-test deb package-test FORCE
 
 all: $(BUILD)/tickerd $(BUILD)/tickerd.8
+
+# The pkg-config packages the server links (tests/fuzz/*.sh ask for them).
+print-pkgs:
+	@echo $(PKGS)
 
 help:
 	@echo "make            build $(BUILD)/tickerd"

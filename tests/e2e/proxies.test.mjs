@@ -126,7 +126,8 @@ function httpGetHead(port, urlPath) {
 /** Everything a test through nginx needs: Redis, two tickerd, nginx, a CA. */
 async function site(h) {
   const redis = await h.redis();
-  const tds = [await h.tickerd({ redisUrl: redis.url }), await h.tickerd({ redisUrl: redis.url })];
+  const args = ['--trusted-proxy', '127.0.0.1'];
+  const tds = [await h.tickerd({ redisUrl: redis.url, args }), await h.tickerd({ redisUrl: redis.url, args })];
   const dir = makeTmpDir('tickerd-nginx-');
   h.defer(() => removeTmpDir(dir));
   const tls = makeCertificate(dir);

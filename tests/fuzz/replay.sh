@@ -18,7 +18,8 @@ root=$(cd "$here/../.." && pwd)
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
 case $1 in /*) build=$1 ;; *) build=$root/$1 ;; esac
 cc=${CC:-cc}
-pkgs="libwebsockets hiredis jansson libuv zlib libsystemd"
+# The libraries: the Makefile's list (PKGS), asked for, not copied.
+pkgs=$(make -s --no-print-directory -C "$root" print-pkgs)
 
 # The library objects: one per server source but main.c (stale objects of
 # removed sources stay out), plus the compiled-in Redis function library.

@@ -21,7 +21,8 @@ out=$root/build-fuzz
 secs=${1:-60}
 shift || true
 cc=${FUZZ_CC:-clang}
-pkgs="libwebsockets hiredis jansson libuv zlib libsystemd"
+# The libraries: the Makefile's list (PKGS), asked for, not copied.
+pkgs=$(make -s --no-print-directory -C "$root" print-pkgs)
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=gnu11 -O1 -g -Wall -Wextra -fno-omit-frame-pointer $san -I$root/include
 	$(pkg-config --cflags $pkgs)"
