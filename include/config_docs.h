@@ -1,5 +1,4 @@
-/* config_docs.h: the manual page and the example --config file, from config.c's
- * table. */
+/* config_docs.h: what is printed from config.c's table of settings. */
 #ifndef TICKERD_CONFIG_DOCS_H
 #define TICKERD_CONFIG_DOCS_H
 
@@ -22,5 +21,21 @@ void cfg_print_man(const struct cfg_setting *s, size_t n, const char *data_dir,
  * (or, when the build or nothing sets one, what it takes).
  */
 void cfg_print_example(const struct cfg_setting *s, size_t n);
+
+/* cfg_env_name() - a setting's variable, into buf: TICKERD_LOG_LEVEL. */
+const char *cfg_env_name(const struct cfg_setting *s, char *buf, size_t len);
+
+/* cfg_setting_text() - a setting's description, with its range if any. */
+void cfg_setting_text(const struct cfg_setting *s, char *buf, size_t len);
+
+/*
+ * cfg_print_entry() - one option's --help entry on stdout: its flags, then
+ * text, wrapped (`quotes` left out).
+ */
+void cfg_print_entry(char flag, const char *name, const char *arg,
+                     const char *text);
+
+/* cfg_print_markdown() - the README's table of the n settings of s. */
+void cfg_print_markdown(const struct cfg_setting *s, size_t n);
 
 #endif

@@ -21,9 +21,7 @@
 #endif
 #define TICKERD_WEB_DIR TICKERD_DATA_DIR "/web"
 
-#define HELP_WIDTH  79 /* --help wraps its lines here */
-#define HELP_COLUMN 29 /* and starts each description here */
-#define LOG_VALUE   60 /* a longer value is cut in log lines */
+#define LOG_VALUE 60 /* a longer value is cut in log lines */
 
 /* The bytes of struct cfg one field takes, or fields a to b together. */
 #define AT(f) offsetof(struct cfg, f), sizeof(((struct cfg *)0)->f)
@@ -171,16 +169,6 @@ struct parse {
 	unsigned char set[N_SETTINGS]; /* given somewhere, not defaulted */
 };
 
-/* The environment variable of a setting: TICKERD_LOG_LEVEL etc. */
-static const char *
-env_name(const struct cfg_setting *s, char *buf, size_t len)
-{
-	snprintf(buf, len, "TICKERD_%s", s->name);
-	for (size_t i = 8; buf[i]; i++)
-		buf[i] = buf[i] == '-' ? '_' : (char)(buf[i] & ~0x20);
-	return buf;
-}
-
 /* Where a value came from, for its error message. */
 enum from { FROM_FLAG, FROM_DEFAULT, FROM_FILE, FROM_ENV };
 
@@ -261,7 +249,7 @@ read_config_file(struct parse *p, size_t src)
 
 	if (src == N_SETTINGS) /* no setting names one */
 		return 0;
-	env = getenv(env_name(&settings[src], var, sizeof(var)));
+	env = getenv(cfg_env_name(&settings[src], var, sizeof(var)));
 	if (p->config && apply(p, src, p->config, FROM_FLAG, NULL))
 		return -1;
 	if (!p->config && env && *env && apply(p, src, env, FROM_ENV, var))
@@ -303,7 +291,7 @@ read_layers(struct parse *p)
 	for (size_t i = 0; i < N_SETTINGS; i++) {
 		if (settings[i].flags & CFG_SOURCE)
 			continue;
-		value = getenv(env_name(&settings[i], var, sizeof(var)));
+		value = getenv(cfg_env_name(&settings[i], var, sizeof(var)));
 		if (value && apply(p, i, value, FROM_ENV, var))
 			return -1;
 	}
@@ -350,7 +338,6 @@ option_index(const struct option *o, int opt)
 }
 
 static void print_help(void);
-static void print_markdown(void);
 static void print_config(const struct parse *p);
 
 /* Do what an action flag asks: CFG_EXIT_OK once it printed, or CFG_RUN. */
@@ -375,7 +362,7 @@ act(struct parse *p, enum action a)
 		cfg_print_example(settings, N_SETTINGS);
 		break;
 	default:
-		print_markdown();
+		cfg_print_markdown(settings, N_SETTINGS);
 	}
 	return CFG_EXIT_OK;
 }
@@ -481,59 +468,6 @@ cfg_describe(const struct cfg *c, int reloadable, char *buf, size_t len)
 	}
 }
 
-/* Print text from column col, wrapped at HELP_WIDTH, `quotes` left out. */
-static void
-print_wrapped(const char *text, size_t col)
-{
-	while (*text) {
-		size_t word = strcspn(text, " "), shown = word;
-
-		for (size_t k = 0; k < word; k++)
-			shown -= text[k] == '`';
-		if (col > HELP_COLUMN && col + 1 + shown > HELP_WIDTH) {
-			printf("\n%*s", HELP_COLUMN, "");
-			col = HELP_COLUMN;
-		} else if (col > HELP_COLUMN) {
-			putchar(' ');
-			col++;
-		}
-		for (size_t k = 0; k < word; k++)
-			if (text[k] != '`')
-				putchar(text[k]);
-		col += shown;
-		text += word + strspn(text + word, " ");
-	}
-	putchar('\n');
-}
-
-/* One option's --help entry: flags, then what it is, wrapped. */
-static void
-print_entry(char flag, const char *name, const char *arg, const char *text)
-{
-	int col;
-
-	col = flag ? printf("  -%c, --%s", flag, name)
-	           : printf("      --%s", name);
-	if (arg) /* a switch's "[=no]" follows its name */
-		col += printf(*arg == '[' ? "%s" : " %s", arg);
-	if (col + 2 > HELP_COLUMN) {
-		printf("\n");
-		col = 0;
-	}
-	printf("%*s", HELP_COLUMN - col, "");
-	print_wrapped(text, HELP_COLUMN);
-}
-
-/* A setting's description, with its range if it has one. */
-static void
-describe(const struct cfg_setting *s, char *buf, size_t len)
-{
-	if (s->max)
-		snprintf(buf, len, "%s; %ld to %ld", s->help, s->min, s->max);
-	else
-		snprintf(buf, len, "%s", s->help);
-}
-
 /* The --help text: the settings from the table, SIGHUP's last. */
 static void
 print_help(void)
@@ -550,57 +484,20 @@ print_help(void)
 
 			if (!(s->flags & CFG_RELOAD) != !reload)
 				continue;
-			describe(s, more, sizeof(more));
+			cfg_setting_text(s, more, sizeof(more));
 			snprintf(text, sizeof(text), "%s (%s%s%s)", more,
-			         env_name(s, var, sizeof(var)),
+			         cfg_env_name(s, var, sizeof(var)),
 			         s->def ? ", default " : "",
 			         s->def ? s->def : "");
-			print_entry(s->flag, s->name, s->arg, text);
+			cfg_print_entry(s->flag, s->name, s->arg, text);
 		}
 	}
 	printf("\n");
 	for (size_t i = 0; i < N_ACTIONS; i++)
 		if (actions[i].help)
-			print_entry(actions[i].flag, actions[i].name, NULL,
-			            actions[i].help);
+			cfg_print_entry(actions[i].flag, actions[i].name, NULL,
+			                actions[i].help);
 	fputs(help_tail, stdout);
-}
-
-/* Text for a Markdown table cell: | escaped. */
-static void
-print_cell(const char *text)
-{
-	for (; *text; text++) {
-		if (*text == '|')
-			putchar('\\');
-		putchar(*text);
-	}
-}
-
-/* The README's table of settings, from the same table as --help. */
-static void
-print_markdown(void)
-{
-	char var[40], text[1024];
-
-	printf("| flag | variable | default | SIGHUP | |\n"
-	       "|---|---|---|---|---|\n");
-	for (size_t i = 0; i < N_SETTINGS; i++) {
-		const struct cfg_setting *s = &settings[i];
-		const char *def = s->doc_def ? s->doc_def : s->def;
-
-		printf("| ");
-		if (s->flag)
-			printf("`-%c`, ", s->flag);
-		printf(*s->arg == '[' ? "`--%s%s` | `%s` | "
-		                      : "`--%s %s` | `%s` | ",
-		       s->name, s->arg, env_name(s, var, sizeof(var)));
-		printf(def ? "`%s`" : "%s", def ? def : "none");
-		printf(" | %s | ", s->flags & CFG_RELOAD ? "yes" : "restart");
-		describe(s, text, sizeof(text));
-		print_cell(text);
-		printf(" |\n");
-	}
 }
 
 /* The settings in effect as a --config file, defaults commented out. */

@@ -1,5 +1,6 @@
-/* config_docs.c: the manual page and the example --config file, from config.c's
- * table. */
+/* config_docs.c: what is printed from config.c's table of settings: --help's
+ * entries, the README's table, the manual page and the example --config file.
+ */
 #include "config_docs.h"
 
 #include "config_kinds.h"
@@ -8,11 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#define WIDTH 79 /* the example file wraps its comments here */
+#define WIDTH       79 /* the example file wraps its comments here */
+#define HELP_WIDTH  79 /* --help wraps its lines here */
+#define HELP_COLUMN 29 /* and starts each description here */
 
-/* The variable of a setting, as config.c names it: TICKERD_LOG_LEVEL. */
-static const char *
-env_var(const struct cfg_setting *s, char *buf, size_t len)
+/* The environment variable of a setting: TICKERD_LOG_LEVEL etc. */
+const char *
+cfg_env_name(const struct cfg_setting *s, char *buf, size_t len)
 {
 	snprintf(buf, len, "TICKERD_%s", s->name);
 	for (size_t i = 8; buf[i]; i++)
@@ -20,14 +23,94 @@ env_var(const struct cfg_setting *s, char *buf, size_t len)
 	return buf;
 }
 
-/* A setting's description, with its range if it has one. */
+/* Print text from column col, wrapped at HELP_WIDTH, `quotes` left out. */
 static void
-describe(const struct cfg_setting *s, char *buf, size_t len)
+print_wrapped(const char *text, size_t col)
+{
+	while (*text) {
+		size_t word = strcspn(text, " "), shown = word;
+
+		for (size_t k = 0; k < word; k++)
+			shown -= text[k] == '`';
+		if (col > HELP_COLUMN && col + 1 + shown > HELP_WIDTH) {
+			printf("\n%*s", HELP_COLUMN, "");
+			col = HELP_COLUMN;
+		} else if (col > HELP_COLUMN) {
+			putchar(' ');
+			col++;
+		}
+		for (size_t k = 0; k < word; k++)
+			if (text[k] != '`')
+				putchar(text[k]);
+		col += shown;
+		text += word + strspn(text + word, " ");
+	}
+	putchar('\n');
+}
+
+/* One option's --help entry: flags, then what it is, wrapped. */
+void
+cfg_print_entry(char flag, const char *name, const char *arg, const char *text)
+{
+	int col;
+
+	col = flag ? printf("  -%c, --%s", flag, name)
+	           : printf("      --%s", name);
+	if (arg) /* a switch's "[=no]" follows its name */
+		col += printf(*arg == '[' ? "%s" : " %s", arg);
+	if (col + 2 > HELP_COLUMN) {
+		printf("\n");
+		col = 0;
+	}
+	printf("%*s", HELP_COLUMN - col, "");
+	print_wrapped(text, HELP_COLUMN);
+}
+
+/* A setting's description, with its range if it has one. */
+void
+cfg_setting_text(const struct cfg_setting *s, char *buf, size_t len)
 {
 	if (s->max)
 		snprintf(buf, len, "%s; %ld to %ld", s->help, s->min, s->max);
 	else
 		snprintf(buf, len, "%s", s->help);
+}
+
+/* Text for a Markdown table cell: | escaped. */
+static void
+print_cell(const char *text)
+{
+	for (; *text; text++) {
+		if (*text == '|')
+			putchar('\\');
+		putchar(*text);
+	}
+}
+
+/* The README's table of settings, from the same table as --help. */
+void
+cfg_print_markdown(const struct cfg_setting *settings, size_t n)
+{
+	char var[40], text[1024];
+
+	printf("| flag | variable | default | SIGHUP | |\n"
+	       "|---|---|---|---|---|\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct cfg_setting *s = &settings[i];
+		const char *def = s->doc_def ? s->doc_def : s->def;
+
+		printf("| ");
+		if (s->flag)
+			printf("`-%c`, ", s->flag);
+		printf(*s->arg == '[' ? "`--%s%s` | `%s` | "
+		                      : "`--%s %s` | `%s` | ",
+		       s->name, s->arg, cfg_env_name(s, var, sizeof(var)));
+		printf(def ? "`%s`" : "%s", def ? def : "none");
+		printf(" | %s | ", s->flags & CFG_RELOAD ? "yes" : "restart");
+		cfg_setting_text(s, text, sizeof(text));
+		print_cell(text);
+		printf(" |\n");
+	}
 }
 
 /*
@@ -197,10 +280,10 @@ cfg_print_man(const struct cfg_setting *s, size_t n, const char *data_dir,
 				else
 					putchar(*c);
 			printf("\\fR \\fI%s\\fR\n", s[i].arg);
-			describe(&s[i], text, sizeof(text));
+			cfg_setting_text(&s[i], text, sizeof(text));
 			roff(text, 0);
 			printf(".\n.br\nVariable ");
-			roff(env_var(&s[i], var, sizeof(var)), 1);
+			roff(cfg_env_name(&s[i], var, sizeof(var)), 1);
 			if (s[i].def) {
 				printf("; default ");
 				roff(s[i].def, 1);
@@ -282,9 +365,9 @@ cfg_print_example(const struct cfg_setting *s, size_t n)
 
 		if (s[i].flags & CFG_SOURCE)
 			continue;
-		describe(&s[i], more, sizeof(more));
+		cfg_setting_text(&s[i], more, sizeof(more));
 		snprintf(text, sizeof(text), "%s: %s. %s; default %s; %s.",
-		         s[i].name, more, env_var(&s[i], var, sizeof(var)),
+		         s[i].name, more, cfg_env_name(&s[i], var, sizeof(var)),
 		         def ? def : "none",
 		         s[i].flags & CFG_RELOAD ? "SIGHUP applies it at once"
 		                                 : "needs a restart");

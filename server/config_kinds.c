@@ -408,10 +408,43 @@ origins_len(const struct cfg *c)
 	return n;
 }
 
+/* One item of a comma-separated list: len bytes at p, trimmed, not empty. */
+typedef int (*item_fn)(struct cfg *c, const struct cfg_setting *s,
+                       const char *p, size_t len, struct cfg_error *err);
+
+/*
+ * Call add for each item of list ("a, b,c": split at commas, spaces around
+ * an item dropped, empty items skipped).  0, or add's -1 (err).
+ */
+static int
+for_each_item(struct cfg *c, const struct cfg_setting *s, const char *list,
+              item_fn add, struct cfg_error *err)
+{
+	while (*list) {
+		const char *end = strchr(list, ',');
+		size_t len = end ? (size_t)(end - list) : strlen(list);
+
+		while (len && *list == ' ') {
+			list++;
+			len--;
+		}
+		while (len && list[len - 1] == ' ')
+			len--;
+		if (len && add(c, s, list, len, err))
+			return -1;
+		if (!end)
+			break;
+		list = end + 1;
+	}
+	return 0;
+}
+
 /* Add one origin of len bytes (not NUL-terminated); 0 or -1 with err. */
 static int
-add_origin(struct cfg *c, const char *o, size_t len, struct cfg_error *err)
+add_origin(struct cfg *c, const struct cfg_setting *s, const char *o,
+           size_t len, struct cfg_error *err)
 {
+	(void)s;
 	if (len == 1 && *o == '*') {
 		c->any_origin = 1;
 		return 0;
@@ -442,24 +475,7 @@ static int
 parse_origins(struct cfg *c, const struct cfg_setting *s, const char *list,
               struct cfg_error *err)
 {
-	(void)s;
-	while (*list) {
-		const char *end = strchr(list, ',');
-		size_t len = end ? (size_t)(end - list) : strlen(list);
-
-		while (len && *list == ' ') {
-			list++;
-			len--;
-		}
-		while (len && list[len - 1] == ' ')
-			len--;
-		if (len && add_origin(c, list, len, err))
-			return -1;
-		if (!end)
-			break;
-		list = end + 1;
-	}
-	return 0;
+	return for_each_item(c, s, list, add_origin, err);
 }
 
 /* "*, a, b" as listed; for logs "a,b", or "*", "none", a count if long. */
@@ -532,37 +548,29 @@ parse_cidr(const char *s, size_t len, struct cfg_cidr *r)
 	return 0;
 }
 
+/* Add one range (len bytes at p) to c's trusted proxies; 0 or -1 (err). */
+static int
+add_cidr(struct cfg *c, const struct cfg_setting *s, const char *p, size_t len,
+         struct cfg_error *err)
+{
+	if (c->n_proxies == CFG_MAX_PROXIES)
+		return cfg_fail(err, "--%s: more than %d ranges", s->name,
+		                CFG_MAX_PROXIES);
+	if (parse_cidr(p, len, &c->proxies[c->n_proxies]))
+		return cfg_fail(err,
+		                "--%s: \"%.*s\" is not an address or "
+		                "ADDRESS/BITS (IPv4 or IPv6)",
+		                s->name, (int)(len > 60 ? 60 : len), p);
+	c->n_proxies++;
+	return 0;
+}
+
 /* Add "a, b/n,c" to the trusted proxies. */
 static int
 parse_cidrs(struct cfg *c, const struct cfg_setting *s, const char *list,
             struct cfg_error *err)
 {
-	while (*list) {
-		const char *end = strchr(list, ',');
-		size_t len = end ? (size_t)(end - list) : strlen(list);
-
-		while (len && *list == ' ') {
-			list++;
-			len--;
-		}
-		while (len && list[len - 1] == ' ')
-			len--;
-		if (len && c->n_proxies == CFG_MAX_PROXIES)
-			return cfg_fail(err, "--%s: more than %d ranges",
-			                s->name, CFG_MAX_PROXIES);
-		if (len && parse_cidr(list, len, &c->proxies[c->n_proxies]))
-			return cfg_fail(err,
-			                "--%s: \"%.*s\" is not an address or "
-			                "ADDRESS/BITS (IPv4 or IPv6)",
-			                s->name, (int)(len > 60 ? 60 : len),
-			                list);
-		if (len)
-			c->n_proxies++;
-		if (!end)
-			break;
-		list = end + 1;
-	}
-	return 0;
+	return for_each_item(c, s, list, add_cidr, err);
 }
 
 /* "a/n, b/m" (exact) or "a/n,b/m" for logs; "" or "none" when empty. */
