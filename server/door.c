@@ -14,7 +14,7 @@
  * each request's client is the one its forwarding headers name
  * (forwarded.c): limits, logs and metrics count that address.
  */
-#include "door.h"
+#include "door_private.h"
 
 #include "app.h"
 #include "forwarded.h"
@@ -36,41 +36,7 @@
 #include <unistd.h>
 
 #define IN_FIRST  1024 /* first read buffer; doubles up to the head's max */
-#define TICK_MS   100  /* how often deadlines are looked at */
 #define LINGER_MS 2000 /* reading what follows a last answer, at most */
-
-/* One connection at the door: from accept until handed on or closed. */
-struct door_conn {
-	struct door *door;
-	struct door_conn *prev, *next; /* the door's list, by deadline */
-	uv_poll_t poll;
-	int fd;
-	unsigned polling : 1;     /* poll initialised (closed when freed) */
-	unsigned listed : 1;      /* in the door's list */
-	unsigned lingering : 1;   /* answered for the last time: draining */
-	unsigned peer_done : 1;   /* the client will send nothing more */
-	unsigned close_after : 1; /* close once out is written */
-	unsigned want_proxy : 1;  /* --proxy-protocol: its header is to come */
-	unsigned trusted : 1;     /* ip is a --trusted-proxy: not counted */
-	unsigned served;          /* requests answered */
-	struct guard_addr *addr;  /* counted at the door for its address */
-	uint64_t deadline;        /* loop ms */
-	char *in;
-	size_t in_len, in_cap;
-	char *out; /* what the socket has not taken yet */
-	size_t out_len, out_off;
-	/* While a request is routed: its client (fwd_resolve()). */
-	const struct fwd_client *who;
-	char ip[48]; /* the peer's, or the one its PROXY header named */
-};
-
-struct door {
-	struct app *app;
-	struct door_conn *first, *last; /* by deadline, soonest first */
-	size_t count;
-	uv_timer_t tick;
-	int ticking;
-};
 
 static void on_poll(uv_poll_t *p, int status, int events);
 static void process(struct door_conn *c);
@@ -112,66 +78,6 @@ door_app(const struct door_conn *c)
 	return c->door->app;
 }
 
-/* Take c out of the deadline list. */
-static void
-unlist(struct door_conn *c)
-{
-	struct door *d = c->door;
-
-	if (!c->listed)
-		return;
-	c->listed = 0;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		d->first = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		d->last = c->prev;
-	c->prev = c->next = NULL;
-}
-
-static void on_tick(uv_timer_t *t);
-
-/* Give c until now + ms, keeping the list in order. */
-static void
-set_deadline_in(struct door_conn *c, uint64_t ms)
-{
-	struct door *d = c->door;
-	struct door_conn *after;
-
-	unlist(c);
-	c->deadline = uv_now(&d->app->loop) + ms;
-	/* Deadlines grow with time: the right place is nearly always last. */
-	for (after = d->last; after && after->deadline > c->deadline;
-	     after = after->prev)
-		;
-	c->prev = after;
-	c->next = after ? after->next : d->first;
-	if (c->next)
-		c->next->prev = c;
-	else
-		d->last = c;
-	if (after)
-		after->next = c;
-	else
-		d->first = c;
-	c->listed = 1;
-	if (!d->ticking) {
-		uv_timer_start(&d->tick, on_tick, TICK_MS, TICK_MS);
-		d->ticking = 1;
-	}
-}
-
-/* Give c until now + --handshake-timeout for its (next) request. */
-static void
-set_deadline(struct door_conn *c)
-{
-	set_deadline_in(c,
-	                1000 * (uint64_t)c->door->app->cfg.handshake_timeout);
-}
-
 static void
 conn_free(struct door_conn *c)
 {
@@ -196,7 +102,7 @@ conn_end(struct door_conn *c, int keep_fd)
 {
 	struct door *d = c->door;
 
-	unlist(c);
+	door_unlist(c);
 	d->count--;
 	guard_depart(d->app->guard, c->addr);
 	c->addr = NULL;
@@ -337,7 +243,7 @@ linger(struct door_conn *c)
 	/* Answered for good: no longer an unfinished request. */
 	guard_depart(c->door->app->guard, c->addr);
 	c->addr = NULL;
-	set_deadline_in(c, LINGER_MS);
+	door_deadline_in(c, LINGER_MS);
 	if (watch(c, UV_READABLE))
 		conn_end(c, 0);
 }
@@ -486,7 +392,7 @@ process(struct door_conn *c)
 		}
 		memmove(c->in, c->in + r.head_len, c->in_len - r.head_len);
 		c->in_len -= r.head_len;
-		set_deadline(c); /* the next request's time starts now */
+		door_deadline(c); /* the next request's time starts now */
 	}
 	rewatch(c);
 }
@@ -583,8 +489,8 @@ on_poll(uv_poll_t *p, int status, int events)
 }
 
 /* Past its deadline: 408 if it began a request, then closed. */
-static void
-expire(struct door_conn *c)
+void
+door_expire(struct door_conn *c)
 {
 	if (!c->lingering && (c->in_len || !c->served)) {
 		guard_refused(GUARD_TIMEOUT, c->ip);
@@ -594,16 +500,6 @@ expire(struct door_conn *c)
 		}
 	}
 	conn_end(c, 0);
-}
-
-static void
-on_tick(uv_timer_t *t)
-{
-	struct door *d = t->data;
-	uint64_t now = uv_now(&d->app->loop);
-
-	while (d->first && d->first->deadline <= now)
-		expire(d->first);
 }
 
 /* The peer's address as text ("" if unknown). */
@@ -643,7 +539,7 @@ door_accept(struct door *d, int fd, const struct sockaddr *peer)
 		return;
 	}
 	d->count++;
-	set_deadline(c);
+	door_deadline(c);
 	/* Usually the request is already here: no poll needed for it. */
 	if (read_in(c)) {
 		conn_end(c, 0);

@@ -1,0 +1,58 @@
+/* door_private.h: the front door's state, shared by door.c (reading
+ * requests, answering, handing on) and door_deadline.c (the deadlines).
+ * Nothing else includes it. */
+#ifndef TICKERD_DOOR_PRIVATE_H
+#define TICKERD_DOOR_PRIVATE_H
+
+#include "door.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define DOOR_TICK_MS 100 /* how often deadlines are looked at */
+
+/* One connection at the door: from accept until handed on or closed. */
+struct door_conn {
+	struct door *door;
+	struct door_conn *prev, *next; /* the door's list, by deadline */
+	uv_poll_t poll;
+	int fd;
+	unsigned polling : 1;     /* poll initialised (closed when freed) */
+	unsigned listed : 1;      /* in the door's list */
+	unsigned lingering : 1;   /* answered for the last time: draining */
+	unsigned peer_done : 1;   /* the client will send nothing more */
+	unsigned close_after : 1; /* close once out is written */
+	unsigned want_proxy : 1;  /* --proxy-protocol: its header is to come */
+	unsigned trusted : 1;     /* ip is a --trusted-proxy: not counted */
+	unsigned served;          /* requests answered */
+	struct guard_addr *addr;  /* counted at the door for its address */
+	uint64_t deadline;        /* loop ms */
+	char *in;
+	size_t in_len, in_cap;
+	char *out; /* what the socket has not taken yet */
+	size_t out_len, out_off;
+	/* While a request is routed: its client (fwd_resolve()). */
+	const struct fwd_client *who;
+	char ip[48]; /* the peer's, or the one its PROXY header named */
+};
+
+struct door {
+	struct app *app;
+	struct door_conn *first, *last; /* by deadline, soonest first */
+	size_t count;
+	uv_timer_t tick;
+	int ticking;
+};
+
+/* door_deadline.c's: c out of the deadline list; c given until now + ms
+ * (the list kept in order, the timer started); until now +
+ * --handshake-timeout for its (next) request. */
+void door_unlist(struct door_conn *c);
+void door_deadline_in(struct door_conn *c, uint64_t ms);
+void door_deadline(struct door_conn *c);
+
+/* door.c's: c is past its deadline (408 if it began a request; closed). */
+void door_expire(struct door_conn *c);
+
+#endif
