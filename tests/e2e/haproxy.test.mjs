@@ -9,11 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { scenario, httpGet, freePort, makeTmpDir, removeTmpDir, spawnTracked, stopTracked, rawRequest, buildRequest, REPO } from './harness.mjs';
+import { scenario, httpGet, freePort, rawRequest, buildRequest, REPO } from './harness.mjs';
 import { SeqPublisher, Stream, settleAndCheck, waitUntil } from './checker.mjs';
-import { binary } from './lib/proxy-servers.mjs';
+import { startHaproxyWith } from './lib/proxy-servers.mjs';
 
 const CFG = path.join(REPO, 'deploy', 'haproxy', 'haproxy.cfg');
 
@@ -38,26 +37,12 @@ function render(port, upstreams) {
   return cfg;
 }
 
-/** HAProxy in the foreground with the rendered configuration. */
+/** HAProxy with deploy/'s configuration in front of upstreams. */
 async function startHaproxy(h, upstreams) {
-  const bin = binary('haproxy');
-  assert.ok(bin, 'haproxy is not installed (deploy/install-deps.sh installs it)');
-  const dir = makeTmpDir('tickerd-e2e-haproxy-');
   const port = await freePort();
-  fs.writeFileSync(path.join(dir, 'haproxy.cfg'), render(port, upstreams));
-  const proc = spawnTracked(bin, ['-db', '-f', path.join(dir, 'haproxy.cfg')], { cwd: dir });
-  h.defer(async () => { await stopTracked(proc, 'SIGTERM', 3000); removeTmpDir(dir); });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const up = await new Promise((r) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
-      s.on('error', () => r(false));
-    });
-    if (up) break;
-    assert.ok(proc.isRunning() && Date.now() < deadline, `haproxy did not start: ${proc.stderr()}`);
-    await sleep(25);
-  }
-  return { port, log: () => proc.stdout() + proc.stderr() };
+  const ha = await startHaproxyWith(render(port, upstreams), port);
+  h.defer(() => ha.stop());
+  return ha;
 }
 
 test('Redis frozen 8 s behind HAProxy (deploy/haproxy/haproxy.cfg, checks on /livez): the site keeps serving, readers are told degraded then ok, nothing recorded meanwhile is lost', { timeout: 60_000 }, scenario(async (t, h) => {

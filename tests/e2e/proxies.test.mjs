@@ -8,14 +8,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import https from 'node:https';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { scenario, publish, uniq, freePort, makeTmpDir, removeTmpDir, connectSSE, REPO, WEB_DIR } from './harness.mjs';
+import { startNginxWith } from './lib/proxy-servers.mjs';
 
-const NGINX = process.env.NGINX_BIN || '/usr/sbin/nginx';
 const SITE = path.join(REPO, 'deploy', 'nginx', 'tickerd.conf');
 
 /** A self-signed certificate for 127.0.0.1 in dir: { cert, key, pem }. */
@@ -47,56 +46,17 @@ function renderSite({ upstreams, httpPort, tlsPort, cert, key }) {
   return site;
 }
 
-/** Start nginx with the site in dir; resolves { httpPort, tlsPort, stop() }. */
-async function startNginx(h, dir, upstreams, tls) {
+/** nginx serving deploy/'s site (rendered) in front of upstreams. */
+async function startSite(h, upstreams, tls) {
   const httpPort = await freePort();
   const tlsPort = await freePort();
-  fs.writeFileSync(path.join(dir, 'site.conf'), renderSite({ upstreams, httpPort, tlsPort, ...tls }));
-  const isRoot = process.getuid && process.getuid() === 0;
-  fs.writeFileSync(path.join(dir, 'nginx.conf'), `
-${isRoot ? 'user root root;' : ''}
-daemon off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log notice;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  include ${dir}/site.conf;
-}
-`);
-  const child = spawn(NGINX, ['-p', dir, '-e', `${dir}/error.log`, '-c', `${dir}/nginx.conf`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
-  const exited = new Promise((r) => child.once('exit', (code, sig) => r({ code, sig })));
-  const stop = async () => {
-    try { child.kill('SIGQUIT'); } catch { /* gone */ }
-    const t = setTimeout(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } }, 3000);
-    await exited;
-    clearTimeout(t);
-  };
-  h.defer(stop);
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const up = await new Promise((r) => {
-      const s = net.connect(tlsPort, '127.0.0.1', () => { s.destroy(); r(true); });
-      s.on('error', () => r(false));
-    });
-    if (up) break;
-    if (child.exitCode !== null || Date.now() > deadline) {
-      let log = '';
-      try { log = fs.readFileSync(`${dir}/error.log`, 'utf8'); } catch { /* none */ }
-      throw new Error(`nginx did not start: ${out}\n${log}`);
-    }
-    await sleep(50);
-  }
-  return { httpPort, tlsPort, stop };
+  const site = renderSite({ upstreams, httpPort, tlsPort, ...tls });
+  const nginx = await startNginxWith((dir) => {
+    fs.writeFileSync(path.join(dir, 'site.conf'), site);
+    return `  include ${dir}/site.conf;`;
+  }, tlsPort);
+  h.defer(() => nginx.stop());
+  return { httpPort, tlsPort };
 }
 
 /** A GET over TLS (ca: the PEM to trust); { status, headers, body }. */
@@ -131,7 +91,7 @@ async function site(h) {
   const dir = makeTmpDir('tickerd-nginx-');
   h.defer(() => removeTmpDir(dir));
   const tls = makeCertificate(dir);
-  const nginx = await startNginx(h, dir, tds.map((td) => td.port), tls);
+  const nginx = await startSite(h, tds.map((td) => td.port), tls);
   return { redis, tds, nginx, ca: tls.pem };
 }
 

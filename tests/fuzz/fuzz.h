@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /*
  * LLVMFuzzerTestOneInput() - run one input through the code under test.
@@ -28,5 +29,26 @@ fuzz_fail(const char *file, int line, const char *what)
 		if (!(cond))                                                   \
 			fuzz_fail(__FILE__, __LINE__, #cond);                  \
 	} while (0)
+
+/*
+ * fuzz_split() - an input whose first byte picks where the rest is cut in
+ * two (its value modulo the rest's length + 1): the rest, copied into
+ * exactly *len bytes of its own (so a sanitizer sees any read past them;
+ * the caller frees it), and the cut in *cut.  NULL for an empty input.
+ */
+static inline char *
+fuzz_split(const uint8_t *data, size_t size, size_t *len, size_t *cut)
+{
+	char *buf;
+
+	if (!size)
+		return NULL;
+	*len = size - 1;
+	*cut = data[0] % (*len + 1);
+	buf = malloc(*len ? *len : 1);
+	CHECK(buf);
+	memcpy(buf, data + 1, *len);
+	return buf;
+}
 
 #endif

@@ -55,16 +55,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t len, cut;
-	char *buf;
+	char *buf = fuzz_split(data, size, &len, &cut);
 
-	if (!size)
+	if (!buf)
 		return 0;
-	len = size - 1;
-	cut = data[0] % (len + 1);
-	/* Exactly len bytes, so a sanitizer sees any read past them. */
-	buf = malloc(len ? len : 1);
-	CHECK(buf);
-	memcpy(buf, data + 1, len);
 	fuzz_proxy(buf, len, cut);
 	free(buf);
 	return 0;

@@ -58,16 +58,26 @@ async function startProxy(what, bin, args, dir, port, logFile) {
 }
 
 /**
+ * HAProxy in the foreground (one process, stopped by its pid) in a temp
+ * folder, with the configuration text given; ready once 127.0.0.1:port
+ * accepts. Returns { port, pid, dir, log(), stop() }.
+ */
+export async function startHaproxyWith(config, port) {
+  const bin = binary('haproxy');
+  if (!bin) throw new Error('haproxy is not installed (deploy/install-deps.sh installs it)');
+  const dir = makeTmpDir('tickerd-e2e-haproxy-');
+  const cfg = path.join(dir, 'haproxy.cfg');
+  fs.writeFileSync(cfg, config);
+  return startProxy('haproxy', bin, ['-db', '-f', cfg], dir, port);
+}
+
+/**
  * HAProxy in TCP mode on a spare port in front of 127.0.0.1:backendPort,
  * sending it a PROXY header: send = 'send-proxy' (v1) or 'send-proxy-v2'.
  */
 export async function startHaproxy(backendPort, { send = 'send-proxy' } = {}) {
-  const bin = binary('haproxy');
-  if (!bin) throw new Error('haproxy is not installed (deploy/install-deps.sh installs it)');
-  const dir = makeTmpDir('tickerd-e2e-haproxy-');
   const port = await freePort();
-  const cfg = path.join(dir, 'haproxy.cfg');
-  fs.writeFileSync(cfg, `global
+  return startHaproxyWith(`global
   maxconn 4096
 
 defaults
@@ -82,25 +92,23 @@ frontend readers
 
 backend tickerd
   server t1 127.0.0.1:${backendPort} ${send}
-`);
-  // -db: in the foreground, one process, stopped by its pid.
-  return startProxy('haproxy', bin, ['-db', '-f', cfg], dir, port);
+`, port);
 }
 
 /**
- * nginx on a spare port in front of 127.0.0.1:backendPort, as the usual
- * WebSocket guide configures it: HTTP/1.1, Upgrade and Connection passed
- * on, `Host $host` (which drops the port) and X-Forwarded-For appended.
- * extra: more lines for the location (e.g. an X-Forwarded-Host).
+ * nginx in the foreground, in a temp folder of its own (pid, logs, temp
+ * files), serving the http {} contents http(dir) returns; ready once
+ * 127.0.0.1:port accepts. Returns { port, pid, dir, log(), stop() }.
  */
-export async function startNginx(backendPort, { extra = '' } = {}) {
+export async function startNginxWith(http, port) {
   const bin = binary('nginx');
   if (!bin) throw new Error('nginx is not installed (deploy/install-deps.sh installs it)');
   const dir = makeTmpDir('tickerd-e2e-nginx-');
-  const port = await freePort();
   const conf = path.join(dir, 'nginx.conf');
   const errorLog = path.join(dir, 'error.log');
-  fs.writeFileSync(conf, `daemon off;
+  const isRoot = process.getuid && process.getuid() === 0;
+  fs.writeFileSync(conf, `${isRoot ? 'user root root;' : ''}
+daemon off;
 master_process off;
 worker_processes 1;
 pid ${dir}/nginx.pid;
@@ -117,7 +125,21 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
+${http(dir)}
+}
+`);
+  return startProxy('nginx', bin, ['-p', `${dir}/`, '-c', conf, '-e', errorLog], dir, port, errorLog);
+}
 
+/**
+ * nginx on a spare port in front of 127.0.0.1:backendPort, as the usual
+ * WebSocket guide configures it: HTTP/1.1, Upgrade and Connection passed
+ * on, `Host $host` (which drops the port) and X-Forwarded-For appended.
+ * extra: more lines for the location (e.g. an X-Forwarded-Host).
+ */
+export async function startNginx(backendPort, { extra = '' } = {}) {
+  const port = await freePort();
+  return startNginxWith(() => `
   map $http_upgrade $connection_upgrade {
     default upgrade;
     '' close;
@@ -135,8 +157,5 @@ http {
       proxy_read_timeout 1h;
       ${extra}
     }
-  }
-}
-`);
-  return startProxy('nginx', bin, ['-p', `${dir}/`, '-c', conf, '-e', errorLog], dir, port, errorLog);
+  }`, port);
 }
