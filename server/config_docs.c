@@ -23,19 +23,26 @@ cfg_env_name(const struct cfg_setting *s, char *buf, size_t len)
 	return buf;
 }
 
-/* Print text from column col, wrapped at HELP_WIDTH, `quotes` left out. */
+/*
+ * Print text's words from column col, `quotes` left out, wrapped at width:
+ * each further line starts with prefix, padded to column indent.  A word
+ * at column indent (a line's first) has no space before it, others one.
+ */
 static void
-print_wrapped(const char *text, size_t col)
+wrap(const char *text, size_t col, const char *prefix, size_t indent,
+     size_t width)
 {
 	while (*text) {
 		size_t word = strcspn(text, " "), shown = word;
 
 		for (size_t k = 0; k < word; k++)
 			shown -= text[k] == '`';
-		if (col > HELP_COLUMN && col + 1 + shown > HELP_WIDTH) {
-			printf("\n%*s", HELP_COLUMN, "");
-			col = HELP_COLUMN;
-		} else if (col > HELP_COLUMN) {
+		if (col > indent && col + 1 + shown > width) {
+			printf("\n%s%*s", prefix,
+			       (int)(indent - strlen(prefix)), "");
+			col = indent;
+		}
+		if (col != indent) {
 			putchar(' ');
 			col++;
 		}
@@ -63,7 +70,7 @@ cfg_print_entry(char flag, const char *name, const char *arg, const char *text)
 		col = 0;
 	}
 	printf("%*s", HELP_COLUMN - col, "");
-	print_wrapped(text, HELP_COLUMN);
+	wrap(text, HELP_COLUMN, "", HELP_COLUMN, HELP_WIDTH);
 }
 
 /* A setting's description, with its range if it has one. */
@@ -322,25 +329,7 @@ cfg_print_man(const struct cfg_setting *s, size_t n, const char *data_dir,
 static void
 comment(const char *text)
 {
-	size_t col = printf("#");
-
-	while (*text) {
-		size_t word = strcspn(text, " "), shown = word;
-
-		for (size_t k = 0; k < word; k++)
-			shown -= text[k] == '`';
-		if (col > 4 && col + 1 + shown > WIDTH) {
-			printf("\n#  ");
-			col = 3;
-		}
-		col += printf(" ");
-		for (size_t k = 0; k < word; k++)
-			if (text[k] != '`')
-				putchar(text[k]);
-		col += shown;
-		text += word + strspn(text + word, " ");
-	}
-	putchar('\n');
+	wrap(text, (size_t)printf("#"), "#", 4, WIDTH);
 }
 
 void
