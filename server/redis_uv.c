@@ -24,9 +24,19 @@ on_poll(uv_poll_t *handle, int status, int events)
 		redisAsyncHandleWrite(r->ac);
 }
 
+/*
+ * Watch for events from now on.  Asked again for what it already watches
+ * (hiredis asks for writability with every command), nothing is done:
+ * uv_poll_start() on a started handle drops the events libuv already has
+ * for it in this loop turn, so while another connection's replies (a
+ * burst of pmessages, each recorded with a command here) kept asking, this
+ * one never got to write: for seconds, its commands and PING unsent.
+ */
 static void
 update(struct redis_uv *r, int events)
 {
+	if (events == r->events)
+		return;
 	r->events = events;
 	if (events)
 		uv_poll_start(&r->poll, events, on_poll);
