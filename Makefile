@@ -8,6 +8,7 @@ MANDIR	?= $(PREFIX)/share/man
 # /usr/lib/systemd/system and /usr/local/lib/systemd/system.
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSCTLDIR ?= $(PREFIX)/lib/sysctl.d
 DESTDIR	?=
 
 CC	?= cc
@@ -171,6 +172,7 @@ install: $(BUILD)/tickerd $(BUILD)/tickerd.8
 	install -D -m 644 deploy/redis/tickerd.lua $(DESTDIR)$(DATADIR)/redis/tickerd.lua
 	cp -R web/. $(DESTDIR)$(DATADIR)/web/
 	install -D -m 644 $(BUILD)/tickerd.8 $(DESTDIR)$(MANDIR)/man8/tickerd.8
+	install -D -m 644 deploy/sysctl/60-tickerd.conf $(DESTDIR)$(SYSCTLDIR)/60-tickerd.conf
 	for u in tickerd.service tickerd@.service; do \
 	  sed $(UNIT_SED) deploy/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
 	  chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
@@ -179,6 +181,7 @@ install: $(BUILD)/tickerd $(BUILD)/tickerd.8
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tickerd $(DESTDIR)$(MANDIR)/man8/tickerd.8
+	rm -f $(DESTDIR)$(SYSCTLDIR)/60-tickerd.conf
 	rm -f $(DESTDIR)$(UNITDIR)/tickerd.service $(DESTDIR)$(UNITDIR)/tickerd@.service
 	rm -rf $(DESTDIR)$(DATADIR)
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/tickerd/ (your configuration)"

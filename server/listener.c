@@ -112,7 +112,8 @@ check_migrate_req(void)
 		    "--reuse-port: net.ipv4.tcp_migrate_req is 0, so "
 		    "connections waiting in a stopping process's queue "
 		    "are reset (their clients reconnect); set it to 1 to "
-		    "have the kernel hand them to a sibling");
+		    "have the kernel hand them to a sibling (make install "
+		    "and the package install sysctl.d/60-tickerd.conf)");
 	else if (on < 0)
 		log_notice("--reuse-port: this kernel has no "
 		           "net.ipv4.tcp_migrate_req: connections waiting in a "

@@ -112,7 +112,8 @@ step "apt-get install ./${deb##*/}"
 files=$(in_root dpkg -L tickerd)
 for f in /usr/bin/tickerd /usr/share/tickerd/web/index.html /usr/share/tickerd/web/ticker.js \
 	/usr/share/tickerd/redis/tickerd.lua /usr/share/man/man8/tickerd.8.gz \
-	/lib/systemd/system/tickerd.service /lib/systemd/system/tickerd@.service /etc/tickerd/tickerd.conf; do
+	/lib/systemd/system/tickerd.service /lib/systemd/system/tickerd@.service /etc/tickerd/tickerd.conf \
+	/usr/lib/sysctl.d/60-tickerd.conf; do
 	grep -qxF "$f" <<<"$files" || die "the package does not install $f"
 done
 in_root dpkg-query -W -f='${Conffiles}\n' tickerd | grep -q '^ /etc/tickerd/tickerd.conf ' ||

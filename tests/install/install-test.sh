@@ -29,7 +29,7 @@ bin=$dest/usr/bin/tickerd
 for f in usr/share/tickerd/web/index.html usr/share/tickerd/web/ticker.js \
 	usr/share/tickerd/redis/tickerd.lua usr/share/man/man8/tickerd.8 \
 	usr/lib/systemd/system/tickerd.service usr/lib/systemd/system/tickerd@.service \
-	etc/tickerd/tickerd.conf; do
+	usr/lib/sysctl.d/60-tickerd.conf etc/tickerd/tickerd.conf; do
 	[[ -f $dest/$f ]] || fail "make install PREFIX=/usr did not install /$f"
 done
 cmp -s "$dest/usr/share/man/man8/tickerd.8" <("$bin" --help-man) ||
