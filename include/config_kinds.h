@@ -53,6 +53,22 @@ extern const struct cfg_kind cfg_kind_origins; /* a list of origins */
 extern const struct cfg_kind cfg_kind_switch;  /* yes or no; a bare flag: yes */
 extern const struct cfg_kind cfg_kind_cidrs;   /* a list of IP ranges */
 
+/* cfg_parse_number() - a decimal in [min, max] filling all of s; 0 or -1. */
+int cfg_parse_number(const char *s, long min, long max, long *out);
+
+/* One item of a comma-separated list: len bytes at p, trimmed, not empty;
+ * 0, or -1 with err. */
+typedef int (*cfg_item_fn)(struct cfg *c, const struct cfg_setting *s,
+                           const char *p, size_t len, struct cfg_error *err);
+
+/*
+ * cfg_for_each_item() - call add for each item of list ("a, b,c": split at
+ * commas, spaces around an item dropped, empty items skipped).  0, or
+ * add's -1 (err).
+ */
+int cfg_for_each_item(struct cfg *c, const struct cfg_setting *s,
+                      const char *list, cfg_item_fn add, struct cfg_error *err);
+
 /* cfg_fail() - print fmt into err; returns -1. */
 int cfg_fail(struct cfg_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -38,9 +38,8 @@ cfield(const struct cfg *c, const struct cfg_setting *s)
 	return (const char *)c + s->offset;
 }
 
-/* Parse a decimal in [min, max] filling the whole string; 0 or -1. */
-static int
-parse_number(const char *s, long min, long max, long *out)
+int
+cfg_parse_number(const char *s, long min, long max, long *out)
 {
 	char *end;
 	long v;
@@ -64,7 +63,7 @@ cfg_parse_listen(const char *s, struct cfg *c, struct cfg_error *err)
 	size_t hlen;
 	long port;
 
-	if (!colon || parse_number(colon + 1, 1, 65535, &port))
+	if (!colon || cfg_parse_number(colon + 1, 1, 65535, &port))
 		return cfg_fail(err, "--listen: expected HOST:PORT, got \"%s\"",
 		                s);
 	hlen = (size_t)(colon - s);
@@ -147,7 +146,7 @@ parse_tcp_target(const char *rest, struct redis_target *t,
 	snprintf(hostport, sizeof(hostport), "%.*s",
 	         (int)(slash ? (size_t)(slash - hp) : strlen(hp)), hp);
 	if (slash && slash[1]) {
-		if (parse_number(slash + 1, 0, 1000000, &v))
+		if (cfg_parse_number(slash + 1, 0, 1000000, &v))
 			return cfg_fail(err,
 			                "--redis: database \"%s\" is not a "
 			                "number",
@@ -173,7 +172,7 @@ parse_tcp_target(const char *rest, struct redis_target *t,
 		return cfg_fail(err, "--redis: no host in URL");
 	t->port = 6379;
 	if (colon) {
-		if (parse_number(colon + 1, 1, 65535, &v))
+		if (cfg_parse_number(colon + 1, 1, 65535, &v))
 			return cfg_fail(err, "--redis: bad port \"%s\"",
 			                colon + 1);
 		t->port = (int)v;
@@ -292,7 +291,7 @@ parse_uint(struct cfg *c, const struct cfg_setting *s, const char *text,
 	unsigned u;
 	long v;
 
-	if (parse_number(text, s->min, s->max, &v))
+	if (cfg_parse_number(text, s->min, s->max, &v))
 		return cfg_fail(err,
 		                "--%s: \"%s\" is not a number from %ld to %ld",
 		                s->name, text, s->min, s->max);
@@ -408,17 +407,9 @@ origins_len(const struct cfg *c)
 	return n;
 }
 
-/* One item of a comma-separated list: len bytes at p, trimmed, not empty. */
-typedef int (*item_fn)(struct cfg *c, const struct cfg_setting *s,
-                       const char *p, size_t len, struct cfg_error *err);
-
-/*
- * Call add for each item of list ("a, b,c": split at commas, spaces around
- * an item dropped, empty items skipped).  0, or add's -1 (err).
- */
-static int
-for_each_item(struct cfg *c, const struct cfg_setting *s, const char *list,
-              item_fn add, struct cfg_error *err)
+int
+cfg_for_each_item(struct cfg *c, const struct cfg_setting *s, const char *list,
+                  cfg_item_fn add, struct cfg_error *err)
 {
 	while (*list) {
 		const char *end = strchr(list, ',');
@@ -475,7 +466,7 @@ static int
 parse_origins(struct cfg *c, const struct cfg_setting *s, const char *list,
               struct cfg_error *err)
 {
-	return for_each_item(c, s, list, add_origin, err);
+	return cfg_for_each_item(c, s, list, add_origin, err);
 }
 
 /* "*, a, b" as listed; for logs "a,b", or "*", "none", a count if long. */
@@ -516,87 +507,6 @@ cfg_origin_allowed(const struct cfg *c, const char *origin)
 	return 0;
 }
 
-/* "ADDR" or "ADDR/BITS", IPv4 or IPv6, into r; host bits cleared. */
-static int
-parse_cidr(const char *s, size_t len, struct cfg_cidr *r)
-{
-	char text[INET6_ADDRSTRLEN + 8], *slash;
-	long bits;
-
-	if (len >= sizeof(text))
-		return -1;
-	memcpy(text, s, len);
-	text[len] = '\0';
-	memset(r, 0, sizeof(*r));
-	slash = strchr(text, '/');
-	if (slash)
-		*slash++ = '\0';
-	r->v6 = strchr(text, ':') != NULL;
-	if (inet_pton(r->v6 ? AF_INET6 : AF_INET, text, r->addr) != 1)
-		return -1;
-	if (!slash)
-		bits = r->v6 ? 128 : 32;
-	else if (parse_number(slash, 0, r->v6 ? 128 : 32, &bits))
-		return -1;
-	r->bits = (unsigned char)bits;
-	for (int i = 0; i < 16; i++) {
-		int keep = bits > 8 * i ? (int)bits - 8 * i : 0;
-
-		if (keep < 8)
-			r->addr[i] &= (unsigned char)(0xff00 >> keep);
-	}
-	return 0;
-}
-
-/* Add one range (len bytes at p) to c's trusted proxies; 0 or -1 (err). */
-static int
-add_cidr(struct cfg *c, const struct cfg_setting *s, const char *p, size_t len,
-         struct cfg_error *err)
-{
-	if (c->n_proxies == CFG_MAX_PROXIES)
-		return cfg_fail(err, "--%s: more than %d ranges", s->name,
-		                CFG_MAX_PROXIES);
-	if (parse_cidr(p, len, &c->proxies[c->n_proxies]))
-		return cfg_fail(err,
-		                "--%s: \"%.*s\" is not an address or "
-		                "ADDRESS/BITS (IPv4 or IPv6)",
-		                s->name, (int)(len > 60 ? 60 : len), p);
-	c->n_proxies++;
-	return 0;
-}
-
-/* Add "a, b/n,c" to the trusted proxies. */
-static int
-parse_cidrs(struct cfg *c, const struct cfg_setting *s, const char *list,
-            struct cfg_error *err)
-{
-	return for_each_item(c, s, list, add_cidr, err);
-}
-
-/* "a/n, b/m" (exact) or "a/n,b/m" for logs; "" or "none" when empty. */
-static void
-show_cidrs(const struct cfg *c, const struct cfg_setting *s, char *buf,
-           size_t len, int exact)
-{
-	size_t n = 0;
-
-	(void)s;
-	buf[0] = '\0';
-	if (!exact && !c->n_proxies)
-		snprintf(buf, len, "none");
-	for (int i = 0; i < c->n_proxies && n < len; i++) {
-		const struct cfg_cidr *r = &c->proxies[i];
-		char a[INET6_ADDRSTRLEN];
-
-		inet_ntop(r->v6 ? AF_INET6 : AF_INET, r->addr, a, sizeof(a));
-		n += (size_t)snprintf(buf + n, len - n, "%s%s/%d",
-		                      !n      ? ""
-		                      : exact ? ", "
-		                              : ",",
-		                      a, r->bits);
-	}
-}
-
 const struct cfg_kind cfg_kind_listen = {parse_listen, show_listen};
 const struct cfg_kind cfg_kind_redis = {parse_redis, show_redis};
 const struct cfg_kind cfg_kind_name = {parse_name, show_string};
@@ -605,4 +515,3 @@ const struct cfg_kind cfg_kind_uint = {parse_uint, show_uint};
 const struct cfg_kind cfg_kind_level = {parse_level, show_level};
 const struct cfg_kind cfg_kind_switch = {parse_switch, show_switch};
 const struct cfg_kind cfg_kind_origins = {parse_origins, show_origins};
-const struct cfg_kind cfg_kind_cidrs = {parse_cidrs, show_cidrs};
