@@ -73,6 +73,13 @@ int history_changed(const struct history *h, const struct topic_filter *f,
 long history_collect(struct history *h, const struct topic_filter *f,
                      struct msg ***out);
 
+/*
+ * history_generation() - how many times h was cleared (history_clear(): the
+ * log read anew): what history_changed() says is comparable only within one
+ * generation.
+ */
+uint64_t history_generation(const struct history *h);
+
 /* history_count() - how many items are kept across all topics. */
 size_t history_count(const struct history *h);
 

@@ -29,6 +29,7 @@ struct history {
 	struct hist_topic *topics;
 	unsigned per_topic;
 	uint64_t next_order;
+	uint64_t generation; /* history_clear()s so far */
 	size_t count;
 };
 
@@ -67,6 +68,7 @@ history_clear(struct history *h)
 	}
 	h->topics = NULL;
 	h->count = 0;
+	h->generation++;
 }
 
 void
@@ -243,6 +245,12 @@ history_collect(struct history *h, const struct topic_filter *f,
 	free(entries);
 	*out = msgs;
 	return (long)n;
+}
+
+uint64_t
+history_generation(const struct history *h)
+{
+	return h->generation;
 }
 
 size_t

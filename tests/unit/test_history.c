@@ -287,6 +287,11 @@ test_changed_per_topic(void **state)
 	CHECK_INT("s after a correction", at.n, next_seq);
 	assert_int_equal(history_changed(h, &w, &at), 1);
 	CHECK_INT("w untouched by s", at.n, w_kill);
+	/* Cleared (the log read anew): a new generation, no change kept. */
+	CHECK_INT("generation", history_generation(h), 0);
+	history_clear(h);
+	CHECK_INT("generation after a clear", history_generation(h), 1);
+	assert_int_equal(history_changed(h, &all, &at), 0);
 	history_free(h);
 }
 
