@@ -118,7 +118,9 @@ cache_keep(const struct answer *a)
  * (the history still holds it, and WebSocket snapshots still carry it,
  * until expiry is built into the history).  Embargoed items are refused at
  * ingest, so the history holds none.  When the history drops expired
- * items and holds embargoed ones itself, ask it here.
+ * items and holds embargoed ones itself, ask it here; an item hidden until
+ * a time to come (an embargo) must then bring collect()'s s->until forward
+ * to that time, or a kept answer would go on leaving it out.
  */
 static int
 item_shown(const struct atom_entry *e, time_t now)
