@@ -318,7 +318,7 @@ test('topics= as /ws reads it: a filter, all topics without it, the same 400 for
 test('a kill and an expiry take an item out of both outputs', T, scenario(async (t, h) => {
   const { redis, tickerd } = await h.env();
   const past = new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
-  const soon = new Date(Date.now() + 3_000);
+  const soon = new Date(Date.now() + 5_000);
   await publishAll(h, redis, tickerd, [
     ['world', { id: 'doomed', headline: 'to be killed' }],
     ['world', { id: 'stays', headline: 'stays', expires: '2999-01-01T00:00:00Z' }],
