@@ -21,6 +21,7 @@ PACKAGES=(
 	chromium                                            # browser tests
 	clang libclang-rt-14-dev                            # make fuzz (libFuzzer)
 	nginx openssl                                       # e2e: tickerd behind nginx, with TLS
+	python3-feedparser                                  # e2e: /feed.atom read by a real feed parser
 )
 NODE_MIN_MAJOR=18 # Debian 12 ships nodejs 18.20; tests/package.json pins playwright-core 1.61.1 for it (1.62+ need 20)
 

@@ -33,6 +33,20 @@ struct file {
 };
 
 /*
+ * files_etag() - a strong ETag for the bytes p[0..len): the first 64 bits
+ * of their SHA-1 (lws's) in hex, quoted, then suffix ("" or "-gz").  The
+ * same bytes get the same ETag in every process.
+ */
+void files_etag(const char *p, size_t len, const char *suffix,
+                char out[FILES_ETAG_LEN]);
+
+/*
+ * files_http_date() - t as an HTTP date (IMF-fixdate: "Sun, 06 Nov 1994
+ * 08:49:37 GMT"); "" if its year has not four digits.
+ */
+void files_http_date(time_t t, char out[FILES_DATE_LEN]);
+
+/*
  * files_load() - read every regular file under dir (not dot-files, at most
  * FILES_MAX of them and FILES_BYTES_MAX bytes in all) into memory, with a
  * gzip copy of each text file that compresses, and each one's validators

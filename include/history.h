@@ -2,6 +2,8 @@
 #ifndef TICKERD_HISTORY_H
 #define TICKERD_HISTORY_H
 
+#include "seq.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,11 +50,20 @@ int history_put(struct history *h, const char *topic, const char *id,
                 long version, struct msg *m);
 
 /*
- * history_remove() - forget id in topic; 1 if it was kept, else 0.  An item
- * is its topic and id: the same id in another topic is another item and
- * stays.
+ * history_remove() - forget id in topic (seq: the log entry that retracts
+ * it); 1 if it was kept, else 0.  An item is its topic and id: the same id
+ * in another topic is another item and stays.
  */
-int history_remove(struct history *h, const char *topic, const char *id);
+int history_remove(struct history *h, const char *topic, const char *id,
+                   struct seq seq);
+
+/*
+ * history_changed() - the log entry that last changed the items of the
+ * topics f selects (a new item, a correction, one pushed out, a
+ * retraction) in *out: 1, or 0 when none of those topics has had any.
+ */
+int history_changed(const struct history *h, const struct topic_filter *f,
+                    struct seq *out);
 
 /*
  * history_collect() - the kept item messages of the topics f selects,
@@ -61,6 +72,13 @@ int history_remove(struct history *h, const char *topic, const char *id);
  */
 long history_collect(struct history *h, const struct topic_filter *f,
                      struct msg ***out);
+
+/*
+ * history_generation() - how many times h was cleared (history_clear(): the
+ * log read anew): what history_changed() says is comparable only within one
+ * generation.
+ */
+uint64_t history_generation(const struct history *h);
 
 /* history_count() - how many items are kept across all topics. */
 size_t history_count(const struct history *h);

@@ -6,6 +6,7 @@
 
 #include <libwebsockets.h>
 #include <stddef.h>
+#include <time.h>
 
 struct app;
 struct cfg;
@@ -14,9 +15,9 @@ struct topic_filter;
 
 /*
  * http_route() - answer (or hand on) one whole request that came to the
- * door: the route list (/healthz, /livez, /readyz, /metrics, /events,
- * /ws) first, then the web folder's files, else 404.  Only GET and HEAD
- * are served.
+ * door: the route list (/healthz, /livez, /readyz, /metrics,
+ * /items.json, /feed.atom, /events, /ws) first, then the web folder's files,
+ * else 404.  Only GET and HEAD are served.
  */
 enum door_next http_route(struct door_conn *c, const struct request *r);
 
@@ -28,6 +29,24 @@ enum door_next http_route(struct door_conn *c, const struct request *r);
  */
 int http_admit(struct door_conn *c, const struct request *r,
                struct topic_filter *f);
+
+/*
+ * http_topics() - r's topics= into f, read as every route reads it (absent
+ * or empty: all topics): 0; or -1 when it is not a valid list, answered
+ * with the one 400 every route gives (counted as bad_topics; the route
+ * returns DOOR_CLOSE).
+ */
+int http_topics(struct door_conn *c, const struct request *r,
+                struct topic_filter *f);
+
+/*
+ * http_not_modified() - 1 if the client's copy is current (RFC 9110
+ * 13.2.2) when the answer's ETag is etag and it last changed at mtime:
+ * If-None-Match lists etag (compared weakly); or, without If-None-Match,
+ * If-Modified-Since is no earlier than mtime.  A header sent twice is not
+ * acted on.  For every answer with validators: files, the outputs.
+ */
+int http_not_modified(const struct request *r, const char *etag, time_t mtime);
 
 /*
  * http_csp() - the Content-Security-Policy of everything tickerd serves,

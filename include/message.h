@@ -12,6 +12,7 @@
  * most: RFC 6455 5.2, an unmasked frame of 64 KiB or more). */
 #define MSG_HEADROOM 10
 
+struct atom_entry;
 struct item;
 struct topic_filter;
 
@@ -38,6 +39,9 @@ struct msg {
 	size_t frame_len;
 	unsigned char *sse; /* sse_len bytes, or NULL until asked for */
 	size_t sse_len;
+	/* An item's Atom entry and expiry (atom.c), made on first use: one
+	 * block, freed with the message. */
+	struct atom_entry *atom;
 };
 
 /* msg_new_item() - {"type":"item","item":…}; it's seq must be set. */

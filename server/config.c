@@ -164,7 +164,9 @@ static const char help_tail[] =
     "\"Headline\"\n"
     "HTTP: / (front-end), /healthz (JSON status), /metrics (Prometheus),\n"
     "  /ws?topics=a,b&since=SEQ (WebSocket), /events?topics=a,b "
-    "(EventSource).\n"
+    "(EventSource),\n"
+    "  /items.json?topics=a,b (the items, JSON), /feed.atom?topics=a,b "
+    "(Atom).\n"
     "Exit status: 0 on SIGINT/SIGTERM, 1 if serving fails, 2 for bad "
     "usage.\n";
 

@@ -231,6 +231,8 @@ static const char man_rest[] =
     "\\fB/metrics\\fR (Prometheus),\n"
     "\\fB/ws?topics=\\fIa,b\\fB&since=\\fISEQ\\fR (WebSocket),\n"
     "\\fB/events?topics=\\fIa,b\\fR (EventSource),\n"
+    "\\fB/items.json?topics=\\fIa,b\\fR (the items, JSON),\n"
+    "\\fB/feed.atom?topics=\\fIa,b\\fR (the items, Atom 1.0),\n"
     "then the files of \\fB\\-\\-web\\fR.\n"
     ".SH SYSTEMD\n"
     "Started by systemd with \\fBType=notify\\fR, tickerd says "

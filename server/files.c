@@ -122,12 +122,9 @@ done:
 	return gz;
 }
 
-/*
- * A strong ETag for the bytes p[0..len): the first 64 bits of their SHA-1
- * (lws's) in hex, quoted, then suffix ("" or "-gz").
- */
-static void
-etag_of(const char *p, size_t len, const char *suffix, char out[FILES_ETAG_LEN])
+void
+files_etag(const char *p, size_t len, const char *suffix,
+           char out[FILES_ETAG_LEN])
 {
 	unsigned char md[20];
 
@@ -137,9 +134,8 @@ etag_of(const char *p, size_t len, const char *suffix, char out[FILES_ETAG_LEN])
 	         md[2], md[3], md[4], md[5], md[6], md[7], suffix);
 }
 
-/* t as an HTTP date (IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"). */
-static void
-http_date(time_t t, char out[FILES_DATE_LEN])
+void
+files_http_date(time_t t, char out[FILES_DATE_LEN])
 {
 	static const char days[] = "SunMonTueWedThuFriSat",
 	                  months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -234,10 +230,10 @@ visit(const char *path, const struct stat *st, int kind, struct FTW *ftw)
 	f->mtime = st->st_mtime < loaded_at ? st->st_mtime : loaded_at;
 	if (f->mtime < 0)
 		f->mtime = 0;
-	http_date(f->mtime, f->last_modified);
-	etag_of(f->body, f->len, "", f->etag);
+	files_http_date(f->mtime, f->last_modified);
+	files_etag(f->body, f->len, "", f->etag);
 	if (what->text && (f->gz = gzip_copy(f->body, f->len, &f->gz_len))) {
-		etag_of(f->gz, f->gz_len, "-gz", f->etag_gz);
+		files_etag(f->gz, f->gz_len, "-gz", f->etag_gz);
 		loading->gz_bytes += f->gz_len;
 		loading->gz_of += f->len;
 	}

@@ -22,12 +22,14 @@ struct hist_topic {
 	char *name;
 	struct hist_entry *oldest, *newest;
 	unsigned count;
+	struct seq changed; /* the last entry that changed its items */
 };
 
 struct history {
 	struct hist_topic *topics;
 	unsigned per_topic;
 	uint64_t next_order;
+	uint64_t generation; /* history_clear()s so far */
 	size_t count;
 };
 
@@ -66,6 +68,7 @@ history_clear(struct history *h)
 	}
 	h->topics = NULL;
 	h->count = 0;
+	h->generation++;
 }
 
 void
@@ -142,6 +145,7 @@ history_put(struct history *h, const char *topic, const char *id, long version,
 		msg_unref(e->msg);
 		e->msg = msg_ref(m);
 		e->version = version;
+		t->changed = m->seq;
 		return 0;
 	}
 	if (!t) {
@@ -169,13 +173,15 @@ history_put(struct history *h, const char *topic, const char *id, long version,
 	t->newest = e;
 	t->count++;
 	h->count++;
+	t->changed = m->seq;
 	while (t->count > h->per_topic)
 		unlink_entry(h, t, t->oldest);
 	return 0;
 }
 
 int
-history_remove(struct history *h, const char *topic, const char *id)
+history_remove(struct history *h, const char *topic, const char *id,
+               struct seq seq)
 {
 	struct hist_topic *t = find_topic(h, topic);
 	struct hist_entry *e = find_entry(t, id);
@@ -183,7 +189,23 @@ history_remove(struct history *h, const char *topic, const char *id)
 	if (!e)
 		return 0;
 	unlink_entry(h, t, e);
+	t->changed = seq;
 	return 1;
+}
+
+int
+history_changed(const struct history *h, const struct topic_filter *f,
+                struct seq *out)
+{
+	int found = 0;
+
+	for (const struct hist_topic *t = h->topics; t; t = t->next)
+		if (topic_filter_match(f, t->name) &&
+		    (!found || seq_cmp(t->changed, *out) > 0)) {
+			*out = t->changed;
+			found = 1;
+		}
+	return found;
 }
 
 static int
@@ -223,6 +245,12 @@ history_collect(struct history *h, const struct topic_filter *f,
 	free(entries);
 	*out = msgs;
 	return (long)n;
+}
+
+uint64_t
+history_generation(const struct history *h)
+{
+	return h->generation;
 }
 
 size_t

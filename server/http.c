@@ -15,6 +15,7 @@
 #include "log.h"
 #include "message.h"
 #include "metrics.h"
+#include "outputs.h"
 #include "redis_where.h"
 #include "request.h"
 #include "seq.h"
@@ -180,13 +181,8 @@ serve_metrics(struct door_conn *c, const struct request *r)
 	return next;
 }
 
-/*
- * 1 if the client's copy of f, the one with etag, is current (RFC 9110
- * 13.2.2): If-None-Match lists etag; or, without If-None-Match, f has not
- * changed since If-Modified-Since.  A header sent twice is not acted on.
- */
-static int
-not_modified(const struct request *r, const struct file *f, const char *etag)
+int
+http_not_modified(const struct request *r, const char *etag, time_t mtime)
 {
 	time_t since;
 
@@ -194,8 +190,7 @@ not_modified(const struct request *r, const struct file *f, const char *etag)
 		return !r->if_none_match_twice &&
 		       req_etag_listed(r->if_none_match, etag);
 	return r->if_modified_since.p && !r->if_modified_since_twice &&
-	       !req_http_date(r->if_modified_since, &since) &&
-	       f->mtime <= since;
+	       !req_http_date(r->if_modified_since, &since) && mtime <= since;
 }
 
 /*
@@ -227,7 +222,7 @@ serve_file(struct door_conn *c, const struct request *r)
 	             "Access-Control-Allow-Origin: *\r\n",
 	             etag, f->last_modified,
 	             f->gz ? "Vary: Accept-Encoding\r\n" : "");
-	if (not_modified(r, f, etag))
+	if (http_not_modified(r, etag, f->mtime))
 		return door_respond_cached(c, r, 304, NULL, NULL, 0, f->cache,
 		                           extra);
 	if (gz && n > 0 && (size_t)n < sizeof(extra))
@@ -243,12 +238,14 @@ static const struct route {
 	int head; /* HEAD is served as well as GET */
 	enum door_next (*serve)(struct door_conn *c, const struct request *r);
 } routes[] = {
-    {"/healthz", 1, serve_health},  /* detail for people: JSON */
-    {"/livez", 1, serve_live},      /* liveness: for balancers */
-    {"/readyz", 1, serve_ready},    /* readiness: for rollouts */
-    {"/metrics", 1, serve_metrics}, /* Prometheus */
-    {"/events", 0, events_serve},   /* EventSource */
-    {"/ws", 0, ws_serve},           /* WebSocket */
+    {"/healthz", 1, serve_health},          /* detail for people: JSON */
+    {"/livez", 1, serve_live},              /* liveness: for balancers */
+    {"/readyz", 1, serve_ready},            /* readiness: for rollouts */
+    {"/metrics", 1, serve_metrics},         /* Prometheus */
+    {"/items.json", 1, outputs_items_json}, /* the items, as JSON */
+    {"/feed.atom", 1, outputs_feed_atom},   /* the items, as Atom */
+    {"/events", 0, events_serve},           /* EventSource */
+    {"/ws", 0, ws_serve},                   /* WebSocket */
 };
 
 enum door_next
@@ -289,8 +286,6 @@ int
 http_admit(struct door_conn *c, const struct request *r, struct topic_filter *f)
 {
 	struct app *app = door_app(c);
-	char list[TOPIC_FILTER_MAX * (TOPIC_MAX_LEN + 1) + 1], why[128];
-	long n;
 	int status;
 
 	if (app->shutting_down) {
@@ -307,7 +302,16 @@ http_admit(struct door_conn *c, const struct request *r, struct topic_filter *f)
 		            NULL);
 		return -1;
 	}
-	n = request_arg(r, "topics", list, sizeof(list));
+	return http_topics(c, r, f);
+}
+
+int
+http_topics(struct door_conn *c, const struct request *r,
+            struct topic_filter *f)
+{
+	char list[TOPIC_FILTER_MAX * (TOPIC_MAX_LEN + 1) + 1], why[128];
+	long n = request_arg(r, "topics", list, sizeof(list));
+
 	if (n == -2 ||
 	    topic_filter_parse(f, n >= 0 ? list : NULL, why, sizeof(why))) {
 		guard_refused(GUARD_BAD_TOPICS, door_ip(c));

@@ -86,7 +86,7 @@ retract(struct ingest *in, const struct item *it, struct seq seq)
 {
 	struct msg *m;
 
-	history_remove(in->history, it->topic, it->id);
+	history_remove(in->history, it->topic, it->id, seq);
 	if (in->quiet)
 		return;
 	m = msg_new_retract(it->id, it->topic, seq);

@@ -268,6 +268,7 @@ msg_unref(struct msg *m)
 		return;
 	free(m->buf);
 	free(m->sse);
+	free(m->atom);
 	free(m->topic);
 	free(m);
 }

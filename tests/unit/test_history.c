@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "history.h"
 #include "item.h"
 #include "message.h"
@@ -46,6 +48,14 @@ offer(struct history *h, const char *topic, const char *payload)
 	}
 	item_free(&it);
 	return r;
+}
+
+/* A kill of id on topic, read from the log as the next entry. */
+static int
+kill_item(struct history *h, const char *topic, const char *id)
+{
+	return history_remove(h, topic, id,
+	                      (struct seq){.ms = 1000, .n = ++next_seq});
 }
 
 /* The snapshot the filter would get, as one string. */
@@ -161,9 +171,9 @@ test_retract_removes(void **state)
 	(void)state;
 	offer(h, "w", "{\"id\":\"a\",\"headline\":\"doomed\"}");
 	offer(h, "w", "{\"id\":\"b\",\"headline\":\"stays\"}");
-	assert_int_equal(history_remove(h, "w", "a"), 1);
-	assert_int_equal(history_remove(h, "w", "a"), 0);
-	assert_int_equal(history_remove(h, "other", "b"), 0);
+	assert_int_equal(kill_item(h, "w", "a"), 1);
+	assert_int_equal(kill_item(h, "w", "a"), 0);
+	assert_int_equal(kill_item(h, "other", "b"), 0);
 	assert_int_equal(history_count(h), 1);
 	static const char *const gone[] = {"doomed", NULL};
 	static const char *const kept[] = {"stays", NULL};
@@ -189,13 +199,13 @@ test_same_id_on_two_topics(void **state)
 	                 HIST_UPDATED);
 	assert_int_equal(history_count(h), 2);
 	/* A kill on b takes b's item only, and again nothing. */
-	assert_int_equal(history_remove(h, "b", "x"), 1);
-	assert_int_equal(history_remove(h, "b", "x"), 0);
+	assert_int_equal(kill_item(h, "b", "x"), 1);
+	assert_int_equal(kill_item(h, "b", "x"), 0);
 	static const char *const kept[] = {"\"headline\":\"on a\"", NULL};
 	static const char *const gone[] = {"on b", "b fixed", NULL};
 	assert_snapshot_has(h, NULL, kept, 1);
 	assert_snapshot_has(h, NULL, gone, 0);
-	assert_int_equal(history_remove(h, "a", "x"), 1);
+	assert_int_equal(kill_item(h, "a", "x"), 1);
 	assert_int_equal(history_count(h), 0);
 	history_free(h);
 }
@@ -239,6 +249,52 @@ test_cap_and_topic_filter(void **state)
 	history_free(h);
 }
 
+/* The entry that last changed a set of topics' items: puts and kills. */
+static void
+test_changed_per_topic(void **state)
+{
+	struct history *h = history_new(2);
+	struct topic_filter all, w, s, none;
+	struct seq at;
+	uint64_t w_put, w_kill;
+	char why[64];
+
+	(void)state;
+	assert_int_equal(topic_filter_parse(&all, NULL, why, sizeof(why)), 0);
+	assert_int_equal(topic_filter_parse(&w, "w", why, sizeof(why)), 0);
+	assert_int_equal(topic_filter_parse(&s, "s", why, sizeof(why)), 0);
+	assert_int_equal(topic_filter_parse(&none, "x", why, sizeof(why)), 0);
+	assert_int_equal(history_changed(h, &all, &at), 0);
+	offer(h, "w", "{\"id\":\"a\",\"headline\":\"one\"}");
+	w_put = next_seq;
+	offer(h, "s", "{\"id\":\"a\",\"headline\":\"sport\"}");
+	assert_int_equal(history_changed(h, &w, &at), 1);
+	CHECK_INT("w after its put", at.n, w_put);
+	assert_int_equal(history_changed(h, &all, &at), 1);
+	CHECK_INT("all after s's put", at.n, next_seq);
+	assert_int_equal(history_changed(h, &none, &at), 0);
+	/* A kill of what is not kept changes nothing; of what is, it does. */
+	assert_int_equal(kill_item(h, "w", "nope"), 0);
+	assert_int_equal(history_changed(h, &w, &at), 1);
+	CHECK_INT("w after a kill of nothing", at.n, w_put);
+	assert_int_equal(kill_item(h, "w", "a"), 1);
+	w_kill = next_seq;
+	assert_int_equal(history_changed(h, &w, &at), 1);
+	CHECK_INT("w after its kill", at.n, w_kill);
+	/* A correction changes its topic too. */
+	offer(h, "s", "{\"id\":\"a\",\"headline\":\"fixed\"}");
+	assert_int_equal(history_changed(h, &s, &at), 1);
+	CHECK_INT("s after a correction", at.n, next_seq);
+	assert_int_equal(history_changed(h, &w, &at), 1);
+	CHECK_INT("w untouched by s", at.n, w_kill);
+	/* Cleared (the log read anew): a new generation, no change kept. */
+	CHECK_INT("generation", history_generation(h), 0);
+	history_clear(h);
+	CHECK_INT("generation after a clear", history_generation(h), 1);
+	assert_int_equal(history_changed(h, &all, &at), 0);
+	history_free(h);
+}
+
 int
 main(void)
 {
@@ -249,6 +305,7 @@ main(void)
 	    cmocka_unit_test(test_retract_removes),
 	    cmocka_unit_test(test_same_id_on_two_topics),
 	    cmocka_unit_test(test_cap_and_topic_filter),
+	    cmocka_unit_test(test_changed_per_topic),
 	};
 	return cmocka_run_group_tests_name("history", tests, NULL, NULL);
 }
