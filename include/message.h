@@ -29,6 +29,8 @@ struct msg {
 	unsigned refs;
 	struct seq seq;   /* log position; {0,0} for hello */
 	int has_seq;      /* item, retract, non-empty snapshot */
+	int resync;       /* a snapshot marked resync: for one client, not to
+	                   * be shared with newcomers */
 	uint64_t pos;     /* ring position, set by fan_publish() */
 	const char *type; /* "item", "retract", "hello", "snapshot", "feed" */
 	char *topic; /* NULL for per-client messages (hello, snapshot), feed */

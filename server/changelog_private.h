@@ -22,6 +22,7 @@
  * replicas must have a record before it is let go. */
 #define WAIT_MS       50
 #define WAIT_REPLICAS 1
+#define ALONE_MS      60000
 
 /* How Redis 7 answers FCALL once the library is gone (FUNCTION DELETE/FLUSH).
  */
@@ -65,6 +66,11 @@ struct changelog {
 	 */
 	struct record *unconfirmed, *unconfirmed_tail;
 	int replicas;           /* the master's, as ROLE last said */
+	/* This master had replicas: records wait for one even while it has
+	 * none (it may have just been promoted in a failover), until it has
+	 * had none for ALONE_MS (since alone_since, loop ms). */
+	int had_replicas;
+	uint64_t alone_since;
 	unsigned long wait_gen; /* WAITs sent on this connection */
 	int waiting;            /* a WAIT is out */
 	int moving; /* told "not the master": the connection is dropped */

@@ -67,7 +67,7 @@ static void send_wait(struct changelog *cl, redisAsyncContext *ac);
 static void
 recorded(struct changelog *cl, redisAsyncContext *ac, struct record *r)
 {
-	if (!cl->replicas) {
+	if (!cl->had_replicas) {
 		free_record(r);
 		return;
 	}
@@ -116,8 +116,8 @@ send_wait(struct changelog *cl, redisAsyncContext *ac)
 }
 
 /*
- * The master has no replica (any more): what waits for one is as safe as
- * it can be.
+ * The master has had no replica for ALONE_MS (or never had one): what
+ * waits for one is as safe as it can be.
  */
 static void
 confirm_all(struct changelog *cl)
@@ -336,6 +336,38 @@ on_epoch(redisAsyncContext *ac, void *reply, void *privdata)
 }
 
 /*
+ * ROLE says the master has replicas now.  Losing them all is what a
+ * failover looks like from the old master (its replica was promoted):
+ * records keep waiting, to be sent again to the new master, unless it
+ * stays so for ALONE_MS (the replica is gone for good).
+ */
+static void
+note_replicas(struct changelog *cl, int replicas)
+{
+	uint64_t now = uv_now(cl->loop);
+
+	cl->replicas = replicas;
+	if (replicas) {
+		cl->had_replicas = 1;
+		cl->alone_since = 0;
+		return;
+	}
+	if (!cl->had_replicas)
+		return;
+	if (!cl->alone_since) {
+		cl->alone_since = now;
+		return;
+	}
+	if (now - cl->alone_since < ALONE_MS)
+		return;
+	log_notice("Redis at %s has had no replica for %d s: records no "
+	           "longer wait for one",
+	           rconn_addr(cl->cmd), ALONE_MS / 1000);
+	cl->had_replicas = 0;
+	cl->alone_since = 0;
+}
+
+/*
  * The once-a-second ROLE (tickerd's PING): the node answers, is still the
  * master (a failover may have made it a replica without closing
  * connections), and has so many replicas.
@@ -360,8 +392,8 @@ on_pong(redisAsyncContext *ac, void *reply, void *privdata)
 		return;
 	}
 	if (role == 1)
-		cl->replicas = replicas;
-	if (!cl->replicas)
+		note_replicas(cl, replicas);
+	if (!cl->had_replicas)
 		confirm_all(cl);
 	else if (cl->unconfirmed && !cl->waiting)
 		send_wait(cl, ac);
@@ -438,6 +470,8 @@ on_cmd_up(struct rconn *rc, redisAsyncContext *ac, void *arg)
 	cl->waiting = 0;
 	cl->moving = 0;
 	cl->replicas = rconn_replicas(rc);
+	cl->had_replicas = cl->replicas > 0;
+	cl->alone_since = 0;
 	raise_log_id(cl, ac);
 	/* The unconfirmed go first (they are older): a failover may have
 	 * lost them; if not, their tokens make them count once. */

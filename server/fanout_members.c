@@ -70,14 +70,16 @@ fan_idle_remove(struct fan_client *c)
 /*
  * A new member of a is greeted with *snap: if it is byte for byte the
  * snapshot the previous newcomer got (nothing happened in between, as when
- * many connect at once), it is dropped for that one, which a keeps.
+ * many connect at once), it is dropped for that one, which a keeps.  A
+ * resync snapshot (for one that resumed from a point not held) is not kept:
+ * a newcomer must not be told "resync".
  */
 static void
 share_greeting(const struct fan *f, struct fan_audience *a, struct msg **snap)
 {
 	struct msg *g = a->greeting, *m = *snap;
 
-	if (!m)
+	if (!m || m->resync)
 		return;
 	if (g && g->frame_len == m->frame_len &&
 	    !memcmp(g->frame, m->frame, m->frame_len)) {

@@ -210,6 +210,7 @@ msg_new_snapshot(struct msg *const *items, size_t n, const struct seq *at,
 	m = msg_alloc("snapshot", NULL, prefix, body, suffix, &off);
 	if (!m)
 		return NULL;
+	m->resync = resync;
 	if (at) {
 		m->seq = *at;
 		m->has_seq = 1;

@@ -101,6 +101,31 @@ test_resume_from_rebase_point(void **state)
 	fan_free(f);
 }
 
+/* A snapshot a newcomer got is shared with the next ones; a resync one
+ * (for a client that resumed from a point not held) is not. */
+static void
+test_resync_snapshot_not_shared(void **state)
+{
+	struct fan *f = fan_new(4, &fake_ops);
+	struct topic_filter all = filter(NULL);
+	struct peer resumer, newcomer;
+	struct msg *shared;
+
+	(void)state;
+	join(f, &resumer, NULL, fan_head(f) + 1, NULL,
+	     msg_new_snapshot(NULL, 0, NULL, 1));
+	assert_null(fan_snapshot(f, &all));
+	join(f, &newcomer, NULL, fan_head(f) + 1, NULL,
+	     msg_new_snapshot(NULL, 0, NULL, 0));
+	shared = fan_snapshot(f, &all);
+	assert_non_null(shared);
+	assert_false(shared->resync);
+	msg_unref(shared);
+	leave(f, &resumer);
+	leave(f, &newcomer);
+	fan_free(f);
+}
+
 /* More than a ring's worth in one turn: a caught-up client missed some,
  * and is culled rather than sent a stream with a hole in it. */
 static void
@@ -372,6 +397,7 @@ main(void)
 	    cmocka_unit_test(test_wrap_in_one_turn_culls),
 	    cmocka_unit_test(test_find_time),
 	    cmocka_unit_test(test_resume_from_rebase_point),
+	    cmocka_unit_test(test_resync_snapshot_not_shared),
 	    cmocka_unit_test(test_exactly_one_ring_behind),
 	    cmocka_unit_test(test_partial_writes_keep_order),
 	    cmocka_unit_test(test_resync_while_pending),
