@@ -195,12 +195,16 @@ test('sentinel 1: master killed with kill -9 mid-stream: deliveries resume withi
   }
 }));
 
-test('sentinel 2: lossy failover (replica frozen, master takes FCALLs and PUBLISHes, is killed, the replica is promoted): rollback, resync, heard PUBLISHes recorded once', { timeout: 60_000 }, ha(async (t, h, ctx) => {
+test('sentinel 2: lossy failover (replica frozen and its link stalled, master takes FCALLs and PUBLISHes, is killed, the replica is promoted): rollback, resync, heard PUBLISHes recorded once', { timeout: 60_000 }, ha(async (t, h, ctx) => {
   const s = await setup(t, h, ctx);
   const { g, tickerd, health, A, R } = s;
   const [m0, r0] = g.nodes;
 
+  // The replica frozen, and its link stalled: the master keeps counting it
+  // as connected (so WAIT is asked and times out), but nothing it takes from
+  // now on gets to the replica.
   r0.freeze();
+  const stall = await g.stallReplication(m0);
   const frozenAt = Date.now();
   await sleep(1500);
   const during = await countersOf(tickerd);
@@ -221,7 +225,8 @@ test('sentinel 2: lossy failover (replica frozen, master takes FCALLs and PUBLIS
   const seen = await health.waitMaster(sw.to, { after: faultAt, timeoutMs: 10_000 });
   t.diagnostic(`kill -9 -> +switch-master ${sw.at - faultAt} ms; +switch-master -> /healthz redis_master ${seen.at - sw.at} ms; `
     + `+switch-master -> first delivery on the new master ${first.at - sw.at} ms; while frozen: ${heardFrozen.length} PUBLISH heard, `
-    + `${ackedFrozen.length} FCALL acknowledged, tickerd_records_unconfirmed ${during.unconfirmed}; old log ${oldLog.length} entries`);
+    + `${ackedFrozen.length} FCALL acknowledged, tickerd_records_unconfirmed ${during.unconfirmed}; old log ${oldLog.length} entries; `
+    + `replication stalled with ${stall.bytes >> 20} MiB of junk`);
   await sleep(1500);
 
   const { results, log, lostAcked } = await finish(h, s);

@@ -377,6 +377,28 @@ export async function startSentinelGroup(h, opts = {}) {
     await sleep(50);
   }
 
+  /**
+   * With `replica` frozen (SIGSTOP), the master still sends it the
+   * replication stream, and the kernel keeps what fits in the socket buffers
+   * for it: all of it would reach the replica once it is thawed. Fill those
+   * buffers with junk (SET <prefix>junk:<i> of 4 MiB) until the master
+   * holds output for the replica itself (CLIENT LIST omem >= 1 MiB): what the
+   * master takes from then on is not on the replica when the master dies.
+   * Resolves { bytes, omem }.
+   */
+  group.stallReplication = async (master, { maxBytes = 256 * 1024 * 1024 } = {}) => {
+    const chunk = Buffer.alloc(4 * 1024 * 1024, 'j');
+    let bytes = 0;
+    for (let i = 0; ; i++) {
+      const list = String(await master.call(['CLIENT', 'LIST', 'TYPE', 'replica']));
+      const omem = Math.max(0, ...list.split('\n').map((l) => Number((/ omem=(\d+)/.exec(l) || [])[1] || 0)));
+      if (omem >= 1024 * 1024) return { bytes, omem };
+      if (bytes >= maxBytes) throw new Error(`replication to the frozen replica not stalled after ${bytes} bytes of junk: ${list}`);
+      await master.call(['SET', `junk:${i}`, chunk], 10_000);
+      bytes += chunk.length;
+    }
+  };
+
   /** Load deploy/redis/tickerd.lua on the master (tickerd does it too when it connects). */
   group.loadFunctions = async () => {
     const lua = fs.readFileSync(REPO_LUA, 'utf8');
