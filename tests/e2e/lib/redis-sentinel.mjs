@@ -608,7 +608,8 @@ export function resyncsOf(stream) {
  * increasing (nothing twice, nothing out of order).
  * Returns { lost (items it got that the log lacks), resyncs, checked }.
  */
-export function checkFinal(stream, log) {
+/** The items/retracts a stream got whose seq the log lacks: [{ ci, k, seq }]. */
+export function lostOf(stream, log) {
   const inLog = new Set(log.map((e) => e.seq));
   const lost = [];
   stream.connections.forEach(({ client }, ci) => client.messages.forEach((m, k) => {
@@ -617,6 +618,12 @@ export function checkFinal(stream, log) {
     const seq = j.type === 'item' && j.item ? j.item.seq : j.type === 'retract' ? j.seq : undefined;
     if (seq !== undefined && !inLog.has(seq)) lost.push({ ci, k, seq });
   }));
+  return lost;
+}
+
+export function checkFinal(stream, log) {
+  const inLog = new Set(log.map((e) => e.seq));
+  const lost = lostOf(stream, log);
   const resyncs = resyncsOf(stream);
   if (!lost.length) {
     const r = checkStream(stream, log, { allowResync: false });
