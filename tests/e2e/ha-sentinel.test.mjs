@@ -12,7 +12,9 @@
 // Every scenario prints its timings with t.diagnostic: kill/failover ->
 // +switch-master, +switch-master -> tickerd's /healthz redis_master,
 // +switch-master -> first delivery of an item recorded on the new master,
-// records resent, rollbacks.
+// records resent, rollbacks. A scenario collects every failed check before
+// failing, so that its figures are printed anyway. HA_DUMP=<file> writes the
+// messages clients A and R got to <file> when a scenario fails.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -412,7 +414,8 @@ test('sentinel 6: the killed master comes back as a replica of the new one: no e
   const added = lines().slice(before);
   const c1 = await countersOf(tickerd);
   t.diagnostic(`old master back as a replica, synchronised in ${syncedMs} ms; tickerd wrote ${added.length} stderr line(s) in the 10 s after; `
-    + `record errors ${c0.recordErrors} -> ${c1.recordErrors}; switches ${c0.switches} -> ${c1.switches}`);
+    + `record errors ${c0.recordErrors} -> ${c1.recordErrors}; switches ${c0.switches} -> ${c1.switches}`
+    + (added.length && added.length <= 5 ? `; the lines: ${added.map((l) => l.replace(/^\[[^\]]*\] /, '')).join(' | ')}` : ''));
   const early = [];
   for (const check of [
     () => assert.ok(added.length < 20, `tickerd wrote ${added.length} stderr lines in 10 s after the old master came back:\n${added.slice(0, 30).join('\n')}`),
