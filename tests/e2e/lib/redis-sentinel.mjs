@@ -423,7 +423,7 @@ export async function startSentinelGroup(h, opts = {}) {
 export async function subscribedSentinels(group, pid) {
   const out = [];
   for (const s of group.sentinels) {
-    if (!s.isRunning()) continue;
+    if (!s.isRunning() || s.frozen) continue;
     const mine = new Set(tcpConnections(pid, s.port));
     if (!mine.size) continue;
     const list = String(await s.call(['CLIENT', 'LIST']));
