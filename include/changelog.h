@@ -28,9 +28,9 @@ struct changelog;
  * Called when the log was found to have rolled back (a failover lost
  * entries this instance had read): with done 0 before the log is read anew
  * from its start (forget what was read: the entries come again), with done
- * 1 once it has been.
+ * 1 once it has been, last its last entry's id (NULL: it is empty).
  */
-typedef void (*log_rebase_fn)(void *arg, int done);
+typedef void (*log_rebase_fn)(void *arg, int done, const struct seq *last);
 
 /* What the log hands its reader: each entry, in order, gaps, rollbacks. */
 struct changelog_ops {

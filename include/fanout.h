@@ -157,14 +157,21 @@ int fan_writeable(struct fan *f, struct fan_client *c);
 
 /*
  * fan_resync() - the ring no longer tells what happened (entries were lost
- * before they reached it): forget its contents for resuming, and send
- * every client, next, the snapshot snapshot_for() makes for its topics
- * (made once per audience, shared by its clients), then live messages.
+ * before they reached it, or the log rolled back): forget its contents for
+ * resuming, and send every client, next, the snapshot snapshot_for() makes
+ * for its topics (made once per audience, shared by its clients), then
+ * live messages.  The snapshot stands for position at (NULL: the newest
+ * message in the ring), fan_resync_point() from now on: a client resuming
+ * from it goes on with the messages after the snapshot.
  */
-void fan_resync(struct fan *f,
+void fan_resync(struct fan *f, const struct seq *at,
                 struct msg *(*snapshot_for)(void *arg,
                                             const struct topic_filter *filter),
                 void *arg);
+
+/* fan_resync_point() - the seq the last resync snapshot stands for, or
+ * NULL before any. */
+const struct seq *fan_resync_point(const struct fan *f);
 
 /*
  * fan_sweep() - cull every client that fell behind the ring, whether or
@@ -203,6 +210,14 @@ struct msg *fan_newest(const struct fan *f);
  * or 0 if the ring does not hold it (trimmed away, or never seen here).
  */
 uint64_t fan_find(const struct fan *f, const struct seq *s);
+
+/*
+ * fan_find_time() - the ring position of the last message logged at or
+ * before ms (ms since the epoch: its seq's time), so that what follows it
+ * is exactly what was logged after; 0 if the ring does not reach back to
+ * ms (its oldest message is later: earlier ones may be gone).
+ */
+uint64_t fan_find_time(const struct fan *f, uint64_t ms);
 
 /* fan_kill() - close c soon (asynchronously); nothing more is written. */
 void fan_kill(struct fan *f, struct fan_client *c);

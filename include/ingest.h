@@ -52,8 +52,9 @@ void ingest_gap(void *ingest, unsigned long long missing);
  * ingest_rebase() - a log_rebase_fn: the log rolled back.  Before it is
  * read anew (done 0) history is forgotten and entries only rebuild it;
  * after (done 1) every client gets a resync snapshot of the new history,
- * and entries reach the screens again.
+ * standing for last (the new log's last entry; NULL if it is empty), and
+ * entries reach the screens again.
  */
-void ingest_rebase(void *ingest, int done);
+void ingest_rebase(void *ingest, int done, const struct seq *last);
 
 #endif

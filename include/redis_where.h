@@ -30,6 +30,15 @@ void where_start(struct redis_where *w);
 const struct rconn_dest *where_dest(const struct redis_where *w);
 
 /*
+ * where_pubsub_dest() - where a subscriber connects: the master, but on a
+ * cluster the nodes given, in turn, whatever their role (every node hears
+ * every PUBLISH), so that the failover of the master does not interrupt
+ * it; where_pubsub_follows() says whether it must move with the master.
+ */
+const struct rconn_dest *where_pubsub_dest(const struct redis_where *w);
+int where_pubsub_follows(const struct redis_where *w);
+
+/*
  * where_follow() - rc moves (rconn_retarget) whenever the master does.
  * At most WHERE_MAX_FOLLOWERS; rc must outlive w's use of it.
  */

@@ -63,10 +63,12 @@ void session_close(struct app *app, struct session *s);
 
 /*
  * greeting_prepare() - for a client of the topics f selects that resumes
- * after since (NULL or "" for a new client): out[0] is the hello (with
+ * after since (NULL or "" for a new client; a seq, a duration such as
+ * "30m", or an ISO 8601 time: since_parse()): out[0] is the hello (with
  * what clients are told of the feed now); out[1] the snapshot of recent
- * items, or NULL when since is in the ring and the client just goes on
- * after it; a since that is not (trimmed away, Redis lost its data, never
+ * items, or NULL when the ring holds since and the client just goes on
+ * after it (after a time: with what was logged after it); a since that is
+ * not held (trimmed away, older than the ring, Redis lost its data, never
  * seen here) gets a snapshot marked resync.  *next is the ring position to
  * continue from.  The caller owns out[].  0, or -1 on ENOMEM (nothing to
  * free).

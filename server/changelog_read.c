@@ -115,7 +115,7 @@ on_backlog(redisAsyncContext *ac, void *reply, void *privdata)
 	log_notice("history rebuilt from %zu log entries", r->elements);
 	if (cl->rebasing) {
 		cl->rebasing = 0;
-		cl->ops->rebase(cl->arg, 1);
+		cl->ops->rebase(cl->arg, 1, r->elements ? &cl->last : NULL);
 	}
 	rconn_ready(cl->reader);
 	read_more(cl, ac);
@@ -261,7 +261,7 @@ on_top(redisAsyncContext *ac, void *reply, void *privdata)
 	cl->rebasing = 1;
 	cl->positioned = 0;
 	cl->last_n = 0;
-	cl->ops->rebase(cl->arg, 0);
+	cl->ops->rebase(cl->arg, 0, NULL);
 	read_backlog(cl, ac);
 }
 

@@ -50,6 +50,12 @@ fan_ring_tail(const struct fan *f)
 	return tail > f->floor ? tail : f->floor;
 }
 
+const struct seq *
+fan_resync_point(const struct fan *f)
+{
+	return f->has_floor_seq ? &f->floor_seq : NULL;
+}
+
 uint64_t
 fan_head(const struct fan *f)
 {
@@ -81,6 +87,11 @@ fan_find(const struct fan *f, const struct seq *s)
 
 	if (!f->head)
 		return 0;
+	/* What the last resync snapshot stood for, while it is in reach. */
+	if (f->has_floor_seq && !seq_cmp(*s, f->floor_seq) && f->floor > 1 &&
+	    f->floor >= fan_ring_tail(f) &&
+	    (f->head < f->capacity || f->head - f->capacity + 1 < f->floor))
+		return f->floor - 1;
 	/* Positions tail..head hold increasing seqs: binary search. */
 	lo = fan_ring_tail(f);
 	hi = f->head;
@@ -96,6 +107,28 @@ fan_find(const struct fan *f, const struct seq *s)
 			hi = mid - 1;
 	}
 	return 0;
+}
+
+uint64_t
+fan_find_time(const struct fan *f, uint64_t ms)
+{
+	uint64_t lo = fan_ring_tail(f), hi = f->head, found = 0;
+
+	/* The oldest held must be no later than ms: else older ones that
+	 * came after ms may be gone. */
+	if (!f->head || lo > hi || f->ring[lo % f->capacity]->seq.ms > ms)
+		return 0;
+	while (lo <= hi) { /* the last position logged at or before ms */
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (f->ring[mid % f->capacity]->seq.ms <= ms) {
+			found = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	return found;
 }
 
 /* m's bytes on the wire for a client written to as kind (NULL: ENOMEM). */
@@ -408,16 +441,21 @@ fan_send_raw(struct fan *f, struct fan_client *c, const unsigned char *bytes,
 }
 
 void
-fan_resync(struct fan *f,
+fan_resync(struct fan *f, const struct seq *at,
            struct msg *(*snapshot_for)(void *arg,
                                        const struct topic_filter *filter),
            void *arg)
 {
 	struct fan_audience *a;
+	struct msg *newest;
 
 	fan_flush(f);         /* what came before the gap is good */
 	fan_sweep_some(f, 0); /* those already behind go, as they would have */
 	f->floor = f->head + 1;
+	newest = fan_newest(f);
+	f->has_floor_seq = at || newest;
+	if (f->has_floor_seq)
+		f->floor_seq = at ? *at : newest->seq;
 	for (a = f->audiences; a; a = a->next)
 		a->resync = snapshot_for(arg, &a->filter);
 	for (a = f->audiences; a; a = a->next) {

@@ -7,6 +7,7 @@
 #define TICKERD_FANOUT_PRIVATE_H
 
 #include "fanout.h"
+#include "seq.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -90,6 +91,10 @@ struct fan {
 	uint64_t head;    /* newest position in the ring; 0 = empty */
 	uint64_t flushed; /* newest position sent to the idle clients */
 	uint64_t floor;   /* positions below it can't be resumed from */
+	/* The position the last resync snapshot stands for (floor - 1): a
+	 * client resuming from it goes on at floor. */
+	struct seq floor_seq;
+	int has_floor_seq;
 	struct fan_audience *audiences;
 	struct fan_buf batch[2]; /* fan_flush()'s, per fan_kind */
 	struct fan_end *ends[2]; /* fan_flush()'s message ends, per fan_kind */

@@ -172,12 +172,12 @@ static struct msg *
 resync_snapshot(void *arg, const struct topic_filter *filter)
 {
 	struct ingest *in = arg;
-	struct msg **items, *newest = fan_newest(in->fan), *m = NULL;
+	struct msg **items, *m = NULL;
 	long n = history_collect(in->history, filter, &items);
 
 	if (n >= 0) {
 		m = msg_new_snapshot(items, (size_t)n,
-		                     newest ? &newest->seq : NULL, 1);
+		                     fan_resync_point(in->fan), 1);
 		free(items);
 	}
 	return m;
@@ -190,11 +190,11 @@ ingest_gap(void *arg, unsigned long long missing)
 
 	metrics.log_gaps++;
 	metrics.lost_entries += missing;
-	fan_resync(in->fan, resync_snapshot, in);
+	fan_resync(in->fan, NULL, resync_snapshot, in);
 }
 
 void
-ingest_rebase(void *arg, int done)
+ingest_rebase(void *arg, int done, const struct seq *last)
 {
 	struct ingest *in = arg;
 
@@ -203,5 +203,5 @@ ingest_rebase(void *arg, int done)
 		history_clear(in->history);
 		return;
 	}
-	fan_resync(in->fan, resync_snapshot, in);
+	fan_resync(in->fan, last, resync_snapshot, in);
 }

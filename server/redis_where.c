@@ -13,6 +13,8 @@ struct redis_where {
 	uv_loop_t *loop;
 	const struct redis_target *t;
 	struct rconn_dest dest;
+	struct rconn_dest any_dest; /* a cluster's subscriber: any node */
+	int any_next;
 	struct redis_addr master;
 	int known;
 	char master_text[280];
@@ -107,6 +109,28 @@ where_dest(const struct redis_where *w)
 	return &w->dest;
 }
 
+/* A cluster subscriber's rconn_dest next(): the nodes given, in turn. */
+static int
+any_next(void *arg, struct redis_addr *a)
+{
+	struct redis_where *w = arg;
+
+	where_next_node(w->t, &w->any_next, a);
+	return 0;
+}
+
+const struct rconn_dest *
+where_pubsub_dest(const struct redis_where *w)
+{
+	return w->t->mode == REDIS_CLUSTER ? &w->any_dest : &w->dest;
+}
+
+int
+where_pubsub_follows(const struct redis_where *w)
+{
+	return w->t->mode != REDIS_CLUSTER;
+}
+
 void
 where_follow(struct redis_where *w, struct rconn *rc)
 {
@@ -144,6 +168,8 @@ where_new(uv_loop_t *loop, const struct redis_target *t,
 	                              .password = t->password,
 	                              .db = t->db,
 	                              .want_master = 1};
+	w->any_dest = (struct rconn_dest){
+	    .next = any_next, .arg = w, .password = t->password};
 	if (t->mode == REDIS_DIRECT) {
 		w->master = t->nodes[0];
 		describe(&w->master, w->master_text, sizeof(w->master_text));

@@ -12,18 +12,28 @@
 #include "message.h"
 #include "metrics.h"
 #include "seq.h"
+#include "since.h"
 #include "wire.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* Now, in ms since the epoch (seqs are logged in Redis's). */
+static uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int
 greeting_prepare(struct app *app, const struct topic_filter *f,
                  const char *since, struct msg *out[2], uint64_t *next)
 {
 	struct msg **items, *newest;
-	struct seq at;
 	uint64_t pos = 0;
 	int resync = 0;
 	long n;
@@ -33,8 +43,13 @@ greeting_prepare(struct app *app, const struct topic_filter *f,
 	fan_flush(app->fan);
 	newest = fan_newest(app->fan);
 	if (since && *since) {
-		if (!seq_parse(since, strlen(since), &at))
-			pos = fan_find(app->fan, &at);
+		struct since at;
+
+		since_parse(since, wall_ms(), &at);
+		if (at.kind == SINCE_SEQ)
+			pos = fan_find(app->fan, &at.seq);
+		else if (at.kind == SINCE_TIME)
+			pos = fan_find_time(app->fan, at.ms);
 		resync = !pos;
 		if (resync) {
 			metrics.resyncs++;

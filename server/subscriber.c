@@ -186,7 +186,7 @@ sub_new(uv_loop_t *loop, struct redis_where *where, const char *pattern,
 
 	if (!s || !(s->pattern = strdup(pattern)) ||
 	    !(s->probe_channel = strdup(probe_channel)) ||
-	    !(s->rc = rconn_new(loop, where_dest(where), "subscriber",
+	    !(s->rc = rconn_new(loop, where_pubsub_dest(where), "subscriber",
 	                        &conn_ops, s))) {
 		if (s) {
 			free(s->pattern);
@@ -195,7 +195,8 @@ sub_new(uv_loop_t *loop, struct redis_where *where, const char *pattern,
 		free(s);
 		return NULL;
 	}
-	where_follow(where, s->rc);
+	if (where_pubsub_follows(where))
+		where_follow(where, s->rc);
 	s->ops = ops;
 	s->arg = arg;
 	uv_timer_init(loop, &s->watchdog);

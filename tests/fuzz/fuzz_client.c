@@ -101,13 +101,22 @@ fuzz_redis_url(const char *url)
 		return;
 	}
 	CHECK(memchr(t.password, '\0', sizeof(t.password)));
-	if (t.is_unix) {
-		CHECK(memchr(t.path, '\0', sizeof(t.path)) && t.path[0] == '/');
-		return;
-	}
-	CHECK(memchr(t.host, '\0', sizeof(t.host)) && t.host[0]);
-	CHECK(t.port >= 1 && t.port <= 65535);
+	CHECK(memchr(t.master_name, '\0', sizeof(t.master_name)));
+	CHECK(t.n_nodes >= 1 && t.n_nodes <= REDIS_MAX_NODES);
+	CHECK(t.mode != REDIS_SENTINEL || t.master_name[0]);
+	CHECK(t.mode == REDIS_DIRECT || !t.nodes[0].is_unix);
 	CHECK(t.db >= 0);
+	for (int i = 0; i < t.n_nodes; i++) {
+		const struct redis_addr *a = &t.nodes[i];
+
+		if (a->is_unix) {
+			CHECK(memchr(a->path, '\0', sizeof(a->path)) &&
+			      a->path[0] == '/');
+			continue;
+		}
+		CHECK(memchr(a->host, '\0', sizeof(a->host)) && a->host[0]);
+		CHECK(a->port >= 1 && a->port <= 65535);
+	}
 }
 
 /* --listen HOST:PORT: a result is NUL-terminated and in range. */

@@ -34,6 +34,73 @@ test_wrap_around_at_capacity(void **state)
 	fan_free(f);
 }
 
+/* Publish a message logged at ms (its seq's time). */
+static void
+publish_at(struct fan *f, uint64_t ms, uint64_t n)
+{
+	struct msg *m =
+	    msg_new_retract("x", "t", (struct seq){.ms = ms, .n = n});
+
+	assert_non_null(m);
+	fan_publish(f, m);
+	msg_unref(m);
+}
+
+/* Resuming from a time: the position of the last message logged at or
+ * before it; 0 when the ring does not reach back that far. */
+static void
+test_find_time(void **state)
+{
+	struct fan *f = fan_new(4, &fake_ops);
+
+	(void)state;
+	assert_int_equal(fan_find_time(f, 5000), 0); /* nothing yet */
+	publish_at(f, 1000, 0);                      /* position 1 */
+	publish_at(f, 2000, 0);                      /* 2 */
+	publish_at(f, 2000, 1);                      /* 3 */
+	publish_at(f, 3000, 0);                      /* 4 */
+	assert_int_equal(fan_find_time(f, 999), 0);
+	assert_int_equal(fan_find_time(f, 1000), 1);
+	assert_int_equal(fan_find_time(f, 1999), 1);
+	assert_int_equal(fan_find_time(f, 2000), 3);
+	assert_int_equal(fan_find_time(f, 2999), 3);
+	assert_int_equal(fan_find_time(f, 9999), 4); /* nothing after */
+	publish_at(f, 4000, 0); /* 5: position 1 is overwritten */
+	assert_int_equal(fan_find_time(f, 1500), 0);
+	assert_int_equal(fan_find_time(f, 2000), 3);
+	fan_free(f);
+}
+
+static struct msg *same_snapshot(void *arg, const struct topic_filter *f);
+
+/* After a rollback the snapshot stands for the new log's last entry, which
+ * the ring never held: resuming from it goes on after the snapshot, until
+ * the ring has moved past it. */
+static void
+test_resume_from_rebase_point(void **state)
+{
+	struct fan *f = fan_new(4, &fake_ops);
+	struct seq at = {.ms = 1500, .n = 0};
+	struct msg *snap;
+
+	(void)state;
+	publish_at(f, 1000, 0);
+	publish_at(f, 2000, 0); /* read, then lost in a failover */
+	snap = msg_new_retract("s", "t", at);
+	fan_resync(f, &at, same_snapshot, snap);
+	msg_unref(snap);
+	assert_int_equal(seq_cmp(*fan_resync_point(f), at), 0);
+	assert_int_equal(fan_find(f, &at), 2); /* go on at 3 */
+	assert_int_equal(fan_find(f, &(struct seq){.ms = 2000}), 0);
+	publish_at(f, 2100, 0); /* 3 */
+	publish_at(f, 2200, 0); /* 4 */
+	publish_at(f, 2300, 0); /* 5 */
+	assert_int_equal(fan_find(f, &at), 2);
+	publish_at(f, 2400, 0); /* 6: position 3 is gone */
+	assert_int_equal(fan_find(f, &at), 0);
+	fan_free(f);
+}
+
 /* More than a ring's worth in one turn: a caught-up client missed some,
  * and is culled rather than sent a stream with a hole in it. */
 static void
@@ -179,7 +246,7 @@ test_resync_while_pending(void **state)
 	{
 		struct msg *snap = message("w", "resync-snapshot");
 
-		fan_resync(f, same_snapshot, snap);
+		fan_resync(f, NULL, same_snapshot, snap);
 		msg_unref(snap);
 	}
 	publish(f, "w", "after");
@@ -190,8 +257,12 @@ test_resync_while_pending(void **state)
 	assert_received(&halfway, "<g x 614400>\nresync-snapshot\nafter\n");
 	assert_received(&unhelloed, "<hello>\nresync-snapshot\nafter\n");
 	assert_received(&idle, "lost-in-gap\nresync-snapshot\nafter\n");
-	/* The ring before the gap can't be resumed from any more. */
+	/* The ring before the gap can't be resumed from any more, but the
+	 * point the snapshot stands for can: "after" comes next. */
 	assert_int_equal(fan_find(f, &(struct seq){.ms = 1000, .n = 1}), 0);
+	assert_int_equal(fan_resync_point(f)->n, seq_n - 2);
+	assert_int_equal(fan_find(f, fan_resync_point(f)), 2);
+	assert_int_equal(fan_head(f), 3);
 	leave(f, &halfway);
 	leave(f, &unhelloed);
 	leave(f, &idle);
@@ -299,6 +370,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_wrap_around_at_capacity),
 	    cmocka_unit_test(test_wrap_in_one_turn_culls),
+	    cmocka_unit_test(test_find_time),
+	    cmocka_unit_test(test_resume_from_rebase_point),
 	    cmocka_unit_test(test_exactly_one_ring_behind),
 	    cmocka_unit_test(test_partial_writes_keep_order),
 	    cmocka_unit_test(test_resync_while_pending),
