@@ -248,6 +248,12 @@ test('slot owner killed with SIGKILL mid-stream: replica promoted, deliveries re
     const switches0 = await metric(tickerd, 'tickerd_redis_master_switches_total');
 
     const killAt = await cluster.node(owner.master).kill('SIGKILL');
+    const resubscribed = subscriberOn.includes(owner.master) ? (async () => {
+      await waitUntil(async () => Object.values(await cluster.pubsubClients()).some((l) => l.length), 15_000,
+        'tickerd to subscribe again on a live node');
+      return Date.now();
+    })() : Promise.resolve(null);
+    resubscribed.catch(() => {});
     await R.resume(conn(h, tickerd), 'R resumed right after the kill');
     const p = await cluster.waitPromotion(owner.slot, owner.master, { timeoutMs: 15_000 });
     assert.ok(owner.replicas.includes(p.newMaster), `promoted ${p.newMaster}, not the replica of ${owner.master} (${owner.replicas})`);
@@ -276,16 +282,8 @@ test('slot owner killed with SIGKILL mid-stream: replica promoted, deliveries re
     const healthyAt = Date.now();
     assert.match(tickerd.log(), new RegExp(`master is now 127\\.0\\.0\\.1:${p.newMaster}\\b`), 'log line on the switch');
 
-    // When was tickerd subscribed again (if its subscription was on the killed node)?
-    let resubscribedAt = killAt;
-    if (subscriberOn.includes(owner.master)) {
-      await waitUntil(async () => {
-        const s = await cluster.pubsubClients();
-        return Object.values(s).some((l) => l.length);
-      }, 10_000, 'tickerd to subscribe again on a live node');
-      resubscribedAt = Date.now();
-    }
-
+    // If tickerd's subscription died with the node: when was it subscribed again?
+    const resubscribedAt = await resubscribed;
     await sleep(1500);
     await R.resume(conn(h, tickerd), 'R resumed after the promotion');
     const L = new Stream('L (fresh after the promotion)');
@@ -296,12 +294,11 @@ test('slot owner killed with SIGKILL mid-stream: replica promoted, deliveries re
     // (less 500 ms for asynchronous replication) or acknowledged by the new
     // owner; every acknowledged PUBLISH (tickerd heard it, kept it, recorded
     // it), except, if its subscription died with the node, those published
-    // while it was not subscribed.
+    // from 500 ms before the kill until it was subscribed again.
     const must = [
       ...fpub.received(0, killAt - 500),
       ...fpub.received().filter((a) => a.port === p.newMaster),
-      ...ppub.received(0, killAt - 500),
-      ...ppub.received(resubscribedAt),
+      ...(resubscribedAt === null ? ppub.received() : [...ppub.received(0, killAt - 500), ...ppub.received(resubscribedAt)]),
     ];
     const { log, results } = await settle({ cluster, fpub, ppub, streams: [A, R, L], must });
     const ids = new Set(log.map(entryItemId));
@@ -317,7 +314,8 @@ test('slot owner killed with SIGKILL mid-stream: replica promoted, deliveries re
     const resyncs = [...results.values()].reduce((k, r) => k + r.resyncs, 0);
     t.diagnostic(`resent ${resent}, rollbacks ${rollbacks}, master switches ${switches0} -> ${switches}, unconfirmed now ${unconfirmed}, `
       + `resync snapshots ${resyncs} (${[...results].map(([n, r]) => `${n.split(' ')[0]}: ${r.resyncs}${r.lost ? ` (${r.lost} rolled back)` : ''}`).join(', ')})`);
-    t.diagnostic(`tickerd subscribed on ${subscriberOn.join(',') || 'none'} before the kill (killed ${owner.master}); `
+    t.diagnostic(`tickerd subscribed on ${subscriberOn.join(',') || 'none'} before the kill (killed ${owner.master})`
+      + `${resubscribedAt === null ? '' : `, again ${resubscribedAt - killAt} ms after the kill`}; `
       + `acknowledged but not in the final log: ${fLost.length} FCALL(s) ${fLost.map((a) => a.id).slice(0, 5).join(' ')}, `
       + `${pLost.length} PUBLISH(es) ${pLost.map((a) => a.id).slice(0, 5).join(' ')}; log ${log.length} entries; ${fpub.summary()}; ${ppub.summary()}`);
     assert.ok(switches >= 1, `tickerd_redis_master_switches_total ${switches}`);
@@ -348,6 +346,15 @@ test('killed owner restarted (rejoins as a replica): no error loop, no PUBLISH d
     assert.equal(typeof errors0, 'number', 'tickerd_record_errors_total in /metrics');
     const lines0 = tickerd.log().split('\n').length;
     const restartAt = Date.now();
+    // /healthz every 100 ms over the 10 s: healthy on the new owner throughout.
+    const samples = [];
+    const poller = (async () => {
+      while (Date.now() < restartAt + 10_000) {
+        const hz = await getHealth(tickerd.port).catch((e) => ({ error: String(e) }));
+        samples.push({ at: Date.now(), ok: healthyOn(p.newMaster)(hz), text: hz.text || hz.error });
+        await sleep(100);
+      }
+    })();
     await old.start();
     const slots = await cluster.waitHealthy({ timeoutMs: 15_000 });
     const range = slots.find((s) => s.start <= owner.slot && owner.slot <= s.end);
@@ -356,7 +363,9 @@ test('killed owner restarted (rejoins as a replica): no error loop, no PUBLISH d
     t.diagnostic(`restarted node back as a replica in sync after ${Date.now() - restartAt} ms`);
     await R.resume(conn(h, tickerd), 'R resumed after the restart');
 
-    await sleep(Math.max(0, restartAt + 10_000 - Date.now()));
+    await poller;
+    const bad = samples.filter((x) => !x.ok);
+    t.diagnostic(`/healthz over the 10 s: ${samples.length} samples, ${bad.length} not 200/ok on ${p.newMaster}`);
     const newLines = tickerd.log().split('\n').slice(lines0 - 1).filter((l) => l.trim());
     t.diagnostic(`tickerd stderr over the 10 s after the restart: ${newLines.length} line(s)${newLines.length ? `: ${JSON.stringify(newLines.slice(0, 5))}` : ''}`);
     assert.ok(newLines.length < 20, `error loop? ${newLines.length} stderr lines in 10 s after the restart:\n${newLines.slice(0, 30).join('\n')}`);
@@ -365,8 +374,7 @@ test('killed owner restarted (rejoins as a replica): no error loop, no PUBLISH d
     const switches1 = m1.value('tickerd_redis_master_switches_total');
     t.diagnostic(`master switches across the restart: ${switches0} -> ${switches1}; resent ${m1.value('tickerd_records_resent_total')}, `
       + `rollbacks ${m1.value('tickerd_log_rollbacks_total')}, unconfirmed ${m1.value('tickerd_records_unconfirmed')}`);
-    const hz = await getHealth(tickerd.port);
-    assert.ok(healthyOn(p.newMaster)(hz), `/healthz 10 s after the restart: ${hz.text}`);
+    assert.deepEqual(bad.map((x) => `+${x.at - restartAt} ms: ${x.text}`).slice(0, 5), [], '/healthz not healthy on the new owner while the old one rejoined');
 
     const L = new Stream('L (fresh after the restart)');
     await L.open(conn(h, tickerd), 'L');
@@ -376,6 +384,11 @@ test('killed owner restarted (rejoins as a replica): no error loop, no PUBLISH d
     const must = [...fpub.received(restartAt - 1000), ...ppub.received(restartAt - 1000)];
     const { log, results } = await settle({ cluster, fpub, ppub, streams: [A, R, L], must });
     const resyncs = [...results.values()].reduce((k, r) => k + r.resyncs, 0);
-    if (resyncs > 0) assert.ok(m1.value('tickerd_log_rollbacks_total') >= 1, `${resyncs} resync snapshot(s) without a rollback`);
     t.diagnostic(`log ${log.length} entries; resync snapshots ${resyncs}; ${fpub.summary()}; ${ppub.summary()}`);
+    if (resyncs > 0) assert.ok(await metric(tickerd, 'tickerd_log_rollbacks_total') >= 1, `${resyncs} resync snapshot(s) without a rollback`);
+    // The new owner has a replica again: every record is confirmed (WAIT 1).
+    await waitUntil(async () => (await metric(tickerd, 'tickerd_records_unconfirmed')) === 0, 5000,
+      'tickerd_records_unconfirmed to be 0 with the replica back');
+    const hz = await getHealth(tickerd.port);
+    assert.ok(healthyOn(p.newMaster)(hz), `/healthz at the end: ${hz.text}`);
   }));
