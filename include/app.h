@@ -14,6 +14,7 @@ struct feed;
 struct files;
 struct guard;
 struct listener;
+struct redis_where;
 struct subscriber;
 
 /* Lives for the whole run; lws hands it back as the context's user data. */
@@ -28,9 +29,11 @@ struct app {
 	/* The Content-Security-Policy of every answer (http_csp_build()):
 	 * its fixed part, 'self' and up to CFG_ORIGINS_BYTES of origins. */
 	char csp[256 + CFG_ORIGINS_BYTES];
+	struct redis_where *where; /* the Redis master, followed */
 	struct subscriber *sub;
 	struct changelog *log;
-	struct feed *feed; /* what clients are told of the feed */
+	char key_prefix[68]; /* the keys': prefix, or {prefix} on a cluster */
+	struct feed *feed;   /* what clients are told of the feed */
 	struct guard *guard;
 	int argc; /* kept for SIGHUP's reload */
 	char **argv;

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 struct subscriber;
+struct redis_where;
 
 /* Called for each entry read from the log, in log order. */
 typedef void (*log_entry_fn)(void *arg, struct seq seq, const char *topic,
@@ -23,14 +24,23 @@ typedef void (*log_gap_fn)(void *arg, unsigned long long missing);
 
 struct changelog;
 
-/* What the log hands its reader: each entry, in order, and gaps. */
+/*
+ * Called when the log was found to have rolled back (a failover lost
+ * entries this instance had read): with done 0 before the log is read anew
+ * from its start (forget what was read: the entries come again), with done
+ * 1 once it has been.
+ */
+typedef void (*log_rebase_fn)(void *arg, int done);
+
+/* What the log hands its reader: each entry, in order, gaps, rollbacks. */
 struct changelog_ops {
 	log_entry_fn entry;
 	log_gap_fn gap;
+	log_rebase_fn rebase;
 };
 
 /*
- * changelog_new() - the log <prefix>:log on target, kept to max_len
+ * changelog_new() - the log <prefix>:log on where's master, kept to max_len
  * entries.  Two connections of its own: one for commands (recording, the
  * epoch, a PING every second) and one that reads the log: at first the
  * last max_len entries (so history survives a restart), then every new
@@ -40,8 +50,7 @@ struct changelog_ops {
  * this process (its records' resend tokens begin with it).  NULL on
  * ENOMEM.
  */
-struct changelog *changelog_new(uv_loop_t *loop,
-                                const struct redis_target *target,
+struct changelog *changelog_new(uv_loop_t *loop, struct redis_where *where,
                                 const char *prefix, unsigned max_len,
                                 const char *instance,
                                 const struct changelog_ops *ops, void *arg);

@@ -17,14 +17,36 @@ struct cfg_cidr {
 	unsigned char v6;
 };
 
-/* Where Redis is: redis://[:password@]host:port[/db] or unix:///path. */
-struct redis_target {
+/* One Redis node's address: TCP host and port, or a unix socket. */
+struct redis_addr {
 	int is_unix;
 	char host[256];
 	int port;
 	char path[108]; /* sun_path's size */
+};
+
+/* How tickerd finds the Redis master it works with. */
+enum redis_mode {
+	REDIS_DIRECT,   /* redis:// or unix://: the one address given */
+	REDIS_SENTINEL, /* sentinel://: ask the sentinels for master_name */
+	REDIS_CLUSTER,  /* cluster://: the node owning the slot of its keys */
+};
+
+#define REDIS_MAX_NODES 16
+
+/*
+ * Where Redis is: redis://[:password@]host:port[/db], unix:///path,
+ * sentinel://[:password@]host:port,host:port/name[/db] or
+ * cluster://[:password@]host:port,host:port.  nodes: the address
+ * (direct), the sentinels, or the cluster nodes to ask first.
+ */
+struct redis_target {
+	enum redis_mode mode;
+	struct redis_addr nodes[REDIS_MAX_NODES];
+	int n_nodes;
+	char master_name[128]; /* sentinel: the master's name */
 	int db;
-	char password[256];
+	char password[256]; /* Redis's, not the sentinels' */
 };
 
 /*
@@ -37,7 +59,8 @@ struct cfg {
 	int listen_port;
 	int reuse_port; /* SO_REUSEPORT: several processes on one port */
 	struct redis_target redis;
-	char redis_url[600]; /* as given, password hidden: for logs */
+	char redis_url[1200];        /* as given, password hidden: for logs */
+	char sentinel_password[256]; /* the sentinels' own, if they have one */
 	char prefix[65];
 	char web_dir[PATH_MAX];
 	unsigned history;

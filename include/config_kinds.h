@@ -45,6 +45,7 @@ struct cfg_setting {
 
 extern const struct cfg_kind cfg_kind_listen;  /* HOST:PORT */
 extern const struct cfg_kind cfg_kind_redis;   /* a Redis URL */
+extern const struct cfg_kind cfg_kind_secret;  /* a password */
 extern const struct cfg_kind cfg_kind_name;    /* 1-64 of A-Z a-z 0-9 _.- */
 extern const struct cfg_kind cfg_kind_path;    /* a file or folder name */
 extern const struct cfg_kind cfg_kind_uint;    /* a number in [min, max] */

@@ -24,7 +24,10 @@ struct history;
 /* history_new() - keep up to per_topic items per topic; NULL on ENOMEM. */
 struct history *history_new(unsigned per_topic);
 
-/* history_free() - drop every item and topic. */
+/* history_clear() - drop every item and topic; h stays usable. */
+void history_clear(struct history *h);
+
+/* history_free() - drop every item and topic, and h. */
 void history_free(struct history *h);
 
 /*

@@ -19,6 +19,7 @@ struct ingest {
 	struct changelog *log;
 	const char *prefix; /* channels are <prefix>:<topic> */
 	time_t (*now)(void);
+	int quiet; /* reading the log anew: keep, tell no screen yet */
 };
 
 /*
@@ -46,5 +47,13 @@ void ingest_entry(void *ingest, struct seq seq, const char *topic,
  * read; every client gets a resync snapshot of what is known now.
  */
 void ingest_gap(void *ingest, unsigned long long missing);
+
+/*
+ * ingest_rebase() - a log_rebase_fn: the log rolled back.  Before it is
+ * read anew (done 0) history is forgotten and entries only rebuild it;
+ * after (done 1) every client gets a resync snapshot of the new history,
+ * and entries reach the screens again.
+ */
+void ingest_rebase(void *ingest, int done);
 
 #endif

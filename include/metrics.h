@@ -44,9 +44,13 @@ struct metrics {
 	    record_errors; /* payloads Redis refused or we could not queue */
 	uint64_t
 	    epoch_changes; /* times Redis was found to have lost its data */
-	uint64_t feed_degraded;     /* 1 while readers are told so (feed.c) */
-	uint64_t feed_degradations; /* times they were told */
-	uint64_t feed_degraded_s;   /* seconds it lasted, in all */
+	uint64_t master_switches;     /* times the Redis master changed */
+	uint64_t records_resent;      /* records sent again (same token) */
+	uint64_t log_rollbacks;       /* the log found behind what was read */
+	uint64_t records_unconfirmed; /* recorded, no replica has them yet */
+	uint64_t feed_degraded;       /* 1 while readers are told so (feed.c) */
+	uint64_t feed_degradations;   /* times they were told */
+	uint64_t feed_degraded_s;     /* seconds it lasted, in all */
 };
 
 extern struct metrics metrics;

@@ -16,9 +16,29 @@ enum rconn_state {
 struct rconn;
 
 /*
- * What the owner hears: on_up when a connection is made (queue the
- * connection's own commands here), on_down when it is gone (every reply
- * callback still pending has been called with a NULL reply first).
+ * Where a connection goes: next() is asked before every attempt, so a
+ * connection follows the master when it moves.  The strings must outlive
+ * the connection.
+ */
+struct rconn_dest {
+	/* Fill *a with the address to try now; -1 when none is known yet
+	 * (the attempt fails and is retried with backoff). */
+	int (*next)(void *arg, struct redis_addr *a);
+	/* The node at a is not the master (ROLE said so), or could not be
+	 * reached (with want_master): look again. */
+	void (*not_master)(void *arg, const struct redis_addr *a,
+	                   const char *why);
+	void *arg;
+	const char *password; /* AUTH with it, if not empty */
+	int db;               /* SELECT it, if not 0 */
+	int want_master;      /* ROLE must say master before on_up */
+};
+
+/*
+ * What the owner hears: on_up when a connection is made (and, with
+ * want_master, ROLE said master; queue the connection's own commands
+ * here), on_down when it is gone (every reply callback still pending has
+ * been called with a NULL reply first).
  */
 struct rconn_ops {
 	void (*on_up)(struct rconn *rc, redisAsyncContext *ac, void *arg);
@@ -26,11 +46,11 @@ struct rconn_ops {
 };
 
 /*
- * rconn_new() - a connection named name (for logs) to target, reconnecting
- * with capped exponential backoff (100 ms doubling to 5 s) whenever it
- * fails or is dropped.  Nothing happens until rconn_start().
+ * rconn_new() - a connection named name (for logs) to where dest says,
+ * reconnecting with capped exponential backoff (100 ms doubling to 5 s)
+ * whenever it fails or is dropped.  Nothing happens until rconn_start().
  */
-struct rconn *rconn_new(uv_loop_t *loop, const struct redis_target *target,
+struct rconn *rconn_new(uv_loop_t *loop, const struct rconn_dest *dest,
                         const char *name, const struct rconn_ops *ops,
                         void *arg);
 
@@ -46,6 +66,20 @@ void rconn_fail(struct rconn *rc, const char *why);
 
 /* rconn_fail_later() - rconn_fail() from the loop's next turn. */
 void rconn_fail_later(struct rconn *rc, const char *why);
+
+/*
+ * rconn_retarget() - the master moved: drop the connection (or the wait
+ * for the next attempt) and connect again at once, asking dest anew.
+ */
+void rconn_retarget(struct rconn *rc, const char *why);
+
+/* rconn_replicas() - replicas the master had when ROLE was last asked on
+ * connecting (0 without want_master, or when unknown). */
+int rconn_replicas(const struct rconn *rc);
+
+/* rconn_addr() - where the connection is (or was last) made, as
+ * host:port or the socket's path. */
+const char *rconn_addr(const struct rconn *rc);
 
 /* rconn_ready() - the connection was proven to answer: reset the backoff. */
 void rconn_ready(struct rconn *rc);

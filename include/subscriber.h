@@ -36,8 +36,9 @@ struct sub_ops {
 struct subscriber;
 
 /*
- * sub_new() - a connection that PSUBSCRIBEs pattern on target and calls
- * ops->message(arg, ...) for every message, reconnecting (and subscribing
+ * sub_new() - a connection that PSUBSCRIBEs pattern on where's master (it
+ * moves when the master does; on a cluster any node hears every PUBLISH) and
+ * calls ops->message(arg, ...) for every message, reconnecting (and subscribing
  * again) whenever the connection fails.  It also SUBSCRIBEs probe_channel
  * and, every second, has ops->probe(arg, ...) publish a numbered probe
  * there, which never reaches ops->message.  A connection that does not
@@ -45,7 +46,9 @@ struct subscriber;
  * LIVENESS_SILENCE_MS is dropped as dead.  Nothing happens until
  * sub_start().
  */
-struct subscriber *sub_new(uv_loop_t *loop, const struct redis_target *target,
+struct redis_where;
+
+struct subscriber *sub_new(uv_loop_t *loop, struct redis_where *where,
                            const char *pattern, const char *probe_channel,
                            const struct sub_ops *ops, void *arg);
 

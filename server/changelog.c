@@ -61,8 +61,8 @@ on_tick(uv_timer_t *t)
 /* ---- life cycle ---- */
 
 struct changelog *
-changelog_new(uv_loop_t *loop, const struct redis_target *target,
-              const char *prefix, unsigned max_len, const char *instance,
+changelog_new(uv_loop_t *loop, struct redis_where *where, const char *prefix,
+              unsigned max_len, const char *instance,
               const struct changelog_ops *ops, void *arg)
 {
 	struct changelog *cl = calloc(1, sizeof(*cl));
@@ -77,14 +77,19 @@ changelog_new(uv_loop_t *loop, const struct redis_target *target,
 	snprintf(cl->seen_key, sizeof(cl->seen_key), "%s:seen", prefix);
 	snprintf(cl->epoch_key, sizeof(cl->epoch_key), "%s:epoch", prefix);
 	snprintf(cl->instance, sizeof(cl->instance), "%s", instance);
-	cl->cmd = rconn_new(loop, target, "commands", &record_conn_ops, cl);
-	cl->reader = rconn_new(loop, target, "log reader", &read_conn_ops, cl);
+	cl->where = where;
+	cl->cmd = rconn_new(loop, where_dest(where), "commands",
+	                    &record_conn_ops, cl);
+	cl->reader = rconn_new(loop, where_dest(where), "log reader",
+	                       &read_conn_ops, cl);
 	if (!cl->cmd || !cl->reader) {
 		rconn_free(cl->cmd);
 		rconn_free(cl->reader);
 		free(cl);
 		return NULL;
 	}
+	where_follow(where, cl->cmd);
+	where_follow(where, cl->reader);
 	uv_timer_init(loop, &cl->tick);
 	cl->tick.data = cl;
 	return cl;

@@ -8,6 +8,7 @@
 #include "changelog.h"
 #include "liveness.h"
 #include "rconn.h"
+#include "redis_where.h"
 
 #include <stdint.h>
 #include <uv.h>
@@ -16,6 +17,10 @@
 #define READ_COUNT    1000
 #define DEDUPE_TTL_S  10
 #define QUEUE_MAX     100000
+/* How long a WAIT may hold the command connection (ms), and how many
+ * replicas must have a record before it is let go. */
+#define WAIT_MS       50
+#define WAIT_REPLICAS 1
 
 /* How Redis 7 answers FCALL once the library is gone (FUNCTION DELETE/FLUSH).
  */
@@ -28,6 +33,8 @@ struct record {
 	char *topic;
 	char *payload;
 	size_t len;
+	unsigned sends;         /* times sent: more than once is a resend */
+	unsigned long wait_gen; /* WAITs sent before its FCALL */
 };
 
 /* One per process. */
@@ -39,6 +46,8 @@ struct changelog {
 	char log_key[96], seen_key[96], epoch_key[96];
 	char instance[96]; /* this process: its records' tokens begin with it */
 
+	struct redis_where *where; /* the master, and telling it moved */
+
 	/* The command connection and what it owes. */
 	struct rconn *cmd;
 	/*
@@ -48,6 +57,16 @@ struct changelog {
 	 */
 	struct record *queue, *queue_tail;
 	unsigned queued, inflight, kept;
+	/*
+	 * Recorded (the master answered) but not yet known to be on a
+	 * replica, oldest first: sent again, with their tokens, after a
+	 * failover.  Only while the master has replicas.
+	 */
+	struct record *unconfirmed, *unconfirmed_tail;
+	int replicas;           /* the master's, as ROLE last said */
+	unsigned long wait_gen; /* WAITs sent on this connection */
+	int waiting;            /* a WAIT is out */
+	int moving; /* told "not the master": the connection is dropped */
 	int lib_loaded; /* FUNCTION LOAD answered OK on this connection */
 	/* Records wait: the library was found missing and LOAD is sent, or
 	 * LOAD was refused and this connection is about to be dropped. */
@@ -63,6 +82,17 @@ struct changelog {
 	int positioned; /* last is meaningful */
 	struct seq last;
 	unsigned long long last_n;  /* the last entry's number; 0: unknown */
+	int rebasing; /* the log rolled back: history is being read anew */
+	struct seq highest;  /* the highest id ever read: ids stay above it */
+	char read_epoch[40]; /* the epoch when the reader last looked */
+	/* What a reconnected reader finds where it was (see on_top()). */
+	struct {
+		int epoch;              /* 1 same epoch, 0 another or none */
+		int found;              /* the last entry read is there */
+		unsigned long long n;   /* ... with this number */
+		int has_first, has_top; /* the log is not empty */
+		struct seq first, top;  /* its first and last ids */
+	} check;
 	uint64_t read_sent;         /* loop ms a read went out; 0 = none */
 	struct liveness_tick ticks; /* the loop turns: silence can be judged */
 
@@ -78,5 +108,8 @@ void record_free_all(struct changelog *cl);
 /* changelog_read.c: the reader connection's hooks, and its check. */
 extern const struct rconn_ops read_conn_ops;
 void read_tick(struct changelog *cl, uint64_t now);
+
+/* changelog_record.c: raise the log's ids past cl->highest, now. */
+void record_raise(struct changelog *cl);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "redis_node.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -67,6 +68,8 @@ apply_entry(struct changelog *cl, const redisReply *e)
 	}
 	check_numbering(cl, n);
 	cl->last = seq;
+	if (seq_cmp(seq, cl->highest) > 0)
+		cl->highest = seq;
 	cl->positioned = 1;
 	if (!topic || !payload || topic->type != REDIS_REPLY_STRING ||
 	    payload->type != REDIS_REPLY_STRING) {
@@ -77,6 +80,17 @@ apply_entry(struct changelog *cl, const redisReply *e)
 	cl->ops->entry(cl->arg, seq, topic->str, topic->len, payload->str,
 	               payload->len);
 	return 0;
+}
+
+/* A read refused: by a node that is no longer the master, look again. */
+static void
+read_failed(struct changelog *cl, const char *cmd, const char *err)
+{
+	log_err("reading the log at %s failed: %s", rconn_addr(cl->reader),
+	        err);
+	if (redis_error_moved(err))
+		where_suspect(cl->where, err);
+	rconn_fail_later(cl->reader, cmd);
 }
 
 /* XREVRANGE at start: the newest max_len entries, applied oldest first. */
@@ -90,15 +104,19 @@ on_backlog(redisAsyncContext *ac, void *reply, void *privdata)
 		return;
 	cl->read_sent = 0;
 	if (r->type != REDIS_REPLY_ARRAY) {
-		log_err("reading the log failed: %s",
-		        r->type == REDIS_REPLY_ERROR ? r->str : "odd reply");
-		rconn_fail_later(cl->reader, "XREVRANGE failed");
+		read_failed(cl, "XREVRANGE failed",
+		            r->type == REDIS_REPLY_ERROR ? r->str
+		                                         : "odd reply");
 		return;
 	}
 	for (size_t i = r->elements; i > 0; i--)
 		apply_entry(cl, r->element[i - 1]);
 	cl->positioned = 1;
 	log_notice("history rebuilt from %zu log entries", r->elements);
+	if (cl->rebasing) {
+		cl->rebasing = 0;
+		cl->ops->rebase(cl->arg, 1);
+	}
 	rconn_ready(cl->reader);
 	read_more(cl, ac);
 }
@@ -114,8 +132,7 @@ on_read(redisAsyncContext *ac, void *reply, void *privdata)
 		return;
 	cl->read_sent = 0;
 	if (r->type == REDIS_REPLY_ERROR) {
-		log_err("reading the log failed: %s", r->str);
-		rconn_fail_later(cl->reader, "XREAD failed");
+		read_failed(cl, "XREAD failed", r->str);
 		return;
 	}
 	rconn_ready(cl->reader);
@@ -146,19 +163,151 @@ read_more(struct changelog *cl, redisAsyncContext *ac)
 	                  READ_BLOCK_MS, cl->log_key, from);
 }
 
+/* The epoch's value, for the reader: at start, and when it comes back. */
+static void
+on_read_epoch(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct changelog *cl = privdata;
+	redisReply *r = reply;
+
+	if (!r || rconn_ctx(cl->reader) != ac)
+		return;
+	if (r->type != REDIS_REPLY_STRING) {
+		cl->check.epoch = 0; /* gone: Redis lost its data */
+		return;
+	}
+	cl->check.epoch = !cl->read_epoch[0] || !strcmp(cl->read_epoch, r->str);
+	snprintf(cl->read_epoch, sizeof(cl->read_epoch), "%s", r->str);
+}
+
+/* The id and number of the one entry of an XRANGE answer, if any. */
+static int
+one_entry(const redisReply *r, struct seq *id, unsigned long long *n)
+{
+	const redisReply *e, *f;
+
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 1)
+		return 0;
+	e = r->element[0];
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+	    e->element[0]->type != REDIS_REPLY_STRING ||
+	    seq_parse(e->element[0]->str, e->element[0]->len, id))
+		return 0;
+	f = e->element[1];
+	*n = 0;
+	for (size_t i = 0; f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements;
+	     i += 2)
+		if (f->element[i]->type == REDIS_REPLY_STRING &&
+		    !strcmp(f->element[i]->str, "n") &&
+		    f->element[i + 1]->type == REDIS_REPLY_STRING)
+			*n = strtoull(f->element[i + 1]->str, NULL, 10);
+	return 1;
+}
+
+static void
+on_at_last(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct changelog *cl = privdata;
+	struct seq id;
+
+	if (reply && rconn_ctx(cl->reader) == ac)
+		cl->check.found = one_entry(reply, &id, &cl->check.n);
+}
+
+static void
+on_first(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct changelog *cl = privdata;
+	unsigned long long n;
+
+	if (reply && rconn_ctx(cl->reader) == ac)
+		cl->check.has_first = one_entry(reply, &cl->check.first, &n);
+}
+
+/*
+ * Whether the log still holds what this instance read: the same epoch,
+ * and the last entry read where it was, with its number.  A log that ends
+ * before it, or holds another entry there, rolled back (a failover lost
+ * entries Redis had acknowledged); one that begins after it was trimmed
+ * (a gap, as before).
+ */
+static int
+rolled_back(const struct changelog *cl)
+{
+	if (!cl->check.epoch)
+		return 0; /* a new dataset: its entries come after ours */
+	if (cl->check.found)
+		return cl->last_n && cl->check.n && cl->check.n != cl->last_n;
+	if (!cl->check.has_top || seq_cmp(cl->check.top, cl->last) < 0)
+		return 1;
+	return !(cl->check.has_first && seq_cmp(cl->check.first, cl->last) > 0);
+}
+
+/* Read the whole log anew (at start, or after a rollback). */
+static void
+read_backlog(struct changelog *cl, redisAsyncContext *ac)
+{
+	redisAsyncCommand(ac, on_read_epoch, cl, "GET %s", cl->epoch_key);
+	redisAsyncCommand(ac, on_backlog, cl, "XREVRANGE %s + - COUNT %u",
+	                  cl->log_key, cl->max_len);
+}
+
+/* The log's last entry: the last answer of the check; decide. */
+static void
+on_top(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct changelog *cl = privdata;
+	char last[SEQ_STR_LEN], top[SEQ_STR_LEN] = "none";
+	unsigned long long n;
+
+	if (!reply || rconn_ctx(cl->reader) != ac)
+		return;
+	cl->check.has_top = one_entry(reply, &cl->check.top, &n);
+	if (!rolled_back(cl)) {
+		read_more(cl, ac);
+		return;
+	}
+	seq_format(cl->last, last);
+	if (cl->check.has_top)
+		seq_format(cl->check.top, top);
+	metrics.log_rollbacks++;
+	log_err("log rolled back: %s ends at %s, this instance had read up "
+	        "to %s (a failover lost entries): reading it anew, every "
+	        "client is resynced",
+	        rconn_addr(cl->reader), top, last);
+	record_raise(cl);
+	cl->rebasing = 1;
+	cl->positioned = 0;
+	cl->last_n = 0;
+	cl->ops->rebase(cl->arg, 0);
+	read_backlog(cl, ac);
+}
+
+/*
+ * Connected: at start read the log's last max_len entries; after a
+ * reconnect first check the log still holds what was read, then go on.
+ */
 static void
 on_reader_up(struct rconn *rc, redisAsyncContext *ac, void *arg)
 {
 	struct changelog *cl = arg;
+	char last[SEQ_STR_LEN];
 
 	(void)rc;
 	cl->read_sent = uv_now(cl->loop);
-	if (!cl->positioned)
-		redisAsyncCommand(ac, on_backlog, cl,
-		                  "XREVRANGE %s + - COUNT %u", cl->log_key,
-		                  cl->max_len);
-	else
-		read_more(cl, ac);
+	if (!cl->positioned) {
+		read_backlog(cl, ac);
+		return;
+	}
+	memset(&cl->check, 0, sizeof(cl->check));
+	seq_format(cl->last, last);
+	redisAsyncCommand(ac, on_read_epoch, cl, "GET %s", cl->epoch_key);
+	redisAsyncCommand(ac, on_at_last, cl, "XRANGE %s %s %s", cl->log_key,
+	                  last, last);
+	redisAsyncCommand(ac, on_first, cl, "XRANGE %s - + COUNT 1",
+	                  cl->log_key);
+	redisAsyncCommand(ac, on_top, cl, "XREVRANGE %s + - COUNT 1",
+	                  cl->log_key);
 }
 
 static void

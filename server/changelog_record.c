@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "redis_node.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -15,9 +16,17 @@
 
 static void send_record(struct changelog *cl, struct record *r);
 
-/* Unlink r (after prev, NULL for the head) from the queue and free it. */
 static void
-drop_record(struct changelog *cl, struct record *prev, struct record *r)
+free_record(struct record *r)
+{
+	free(r->topic);
+	free(r->payload);
+	free(r);
+}
+
+/* Unlink r (after prev, NULL for the head) from the queue. */
+static void
+unlink_record(struct changelog *cl, struct record *prev, struct record *r)
 {
 	if (prev)
 		prev->next = r->next;
@@ -26,9 +35,114 @@ drop_record(struct changelog *cl, struct record *prev, struct record *r)
 	if (cl->queue_tail == r)
 		cl->queue_tail = prev;
 	cl->queued--;
-	free(r->topic);
-	free(r->payload);
-	free(r);
+}
+
+/* Unlink r (after prev, NULL for the head) from the queue and free it. */
+static void
+drop_record(struct changelog *cl, struct record *prev, struct record *r)
+{
+	unlink_record(cl, prev, r);
+	free_record(r);
+}
+
+/* Let the oldest unconfirmed record go. */
+static void
+confirm_oldest(struct changelog *cl)
+{
+	struct record *r = cl->unconfirmed;
+
+	cl->unconfirmed = r->next;
+	if (!cl->unconfirmed)
+		cl->unconfirmed_tail = NULL;
+	metrics.records_unconfirmed--;
+	free_record(r);
+}
+
+static void send_wait(struct changelog *cl, redisAsyncContext *ac);
+
+/*
+ * r was recorded: with replicas, keep it until WAIT says one has it (and
+ * ask, unless a WAIT is out); without, it is done.
+ */
+static void
+recorded(struct changelog *cl, redisAsyncContext *ac, struct record *r)
+{
+	if (!cl->replicas) {
+		free_record(r);
+		return;
+	}
+	r->next = NULL;
+	if (cl->unconfirmed_tail)
+		cl->unconfirmed_tail->next = r;
+	else
+		cl->unconfirmed = r;
+	cl->unconfirmed_tail = r;
+	if (++metrics.records_unconfirmed > QUEUE_MAX) {
+		log_warn("%u records wait for a replica to confirm them: "
+		         "letting the oldest go",
+		         QUEUE_MAX);
+		confirm_oldest(cl);
+	}
+	if (!cl->waiting)
+		send_wait(cl, ac);
+}
+
+/* WAIT's answer: the records sent before it are on n replicas. */
+static void
+on_waited(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct changelog *cl = privdata;
+	redisReply *r = reply;
+
+	if (!r || rconn_ctx(cl->cmd) != ac)
+		return;
+	cl->waiting = 0;
+	if (r->type != REDIS_REPLY_INTEGER || r->integer < WAIT_REPLICAS)
+		return; /* asked again by the next record, or the tick */
+	while (cl->unconfirmed && cl->unconfirmed->wait_gen < cl->wait_gen)
+		confirm_oldest(cl);
+	if (cl->unconfirmed) /* recorded while this WAIT was out */
+		send_wait(cl, ac);
+}
+
+/* Ask whether a replica has every record sent so far (bounded wait). */
+static void
+send_wait(struct changelog *cl, redisAsyncContext *ac)
+{
+	cl->waiting = 1;
+	cl->wait_gen++;
+	redisAsyncCommand(ac, on_waited, cl, "WAIT %d %d", WAIT_REPLICAS,
+	                  WAIT_MS);
+}
+
+/*
+ * The master has no replica (any more): what waits for one is as safe as
+ * it can be.
+ */
+static void
+confirm_all(struct changelog *cl)
+{
+	while (cl->unconfirmed)
+		confirm_oldest(cl);
+}
+
+/*
+ * Redis answered a record with an error meaning "not the master" (READONLY,
+ * MOVED...): the record is kept, the master looked for again, and the
+ * connection dropped: on the next every kept record is sent again.
+ */
+static void
+not_the_master(struct changelog *cl, const char *why)
+{
+	cl->kept++;
+	if (cl->moving)
+		return;
+	cl->moving = 1;
+	log_warn("Redis at %s refused a record: %s; %u payloads wait for the "
+	         "master",
+	         rconn_addr(cl->cmd), why, cl->queued);
+	where_suspect(cl->where, why);
+	rconn_fail_later(cl->cmd, "not the master");
 }
 
 static void on_function_loaded(redisAsyncContext *ac, void *reply,
@@ -87,12 +201,20 @@ on_recorded(redisAsyncContext *ac, void *reply, void *privdata)
 		library_missing(cl, ac, r->str);
 		return;
 	}
+	if (r->type == REDIS_REPLY_ERROR && redis_error_moved(r->str)) {
+		not_the_master(cl, r->str);
+		return;
+	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		metrics.record_errors++;
 		log_err("Redis refused to record a %zu-byte payload on %s: %s",
 		        rec->len, rec->topic, r->str);
+		drop_record(cl, prev, rec);
+		return;
 	}
-	drop_record(cl, prev, rec);
+	rconn_ready(cl->cmd);
+	unlink_record(cl, prev, rec);
+	recorded(cl, ac, rec);
 }
 
 static void
@@ -105,6 +227,9 @@ send_record(struct changelog *cl, struct record *r)
 	snprintf(ttl, sizeof(ttl), "%d", DEDUPE_TTL_S);
 	/* Resent after a lost answer, the token makes it count once. */
 	snprintf(token, sizeof(token), "%s:%lu", cl->instance, r->token);
+	if (r->sends++)
+		metrics.records_resent++;
+	r->wait_gen = cl->wait_gen;
 	redisAsyncCommand(ac, on_recorded, cl,
 	                  "FCALL tickerd_record 2 %s %s %s %b %s %s %s",
 	                  cl->log_key, cl->seen_key, r->topic, r->payload,
@@ -201,16 +326,38 @@ on_epoch(redisAsyncContext *ac, void *reply, void *privdata)
 	snprintf(cl->epoch, sizeof(cl->epoch), "%s", r->str);
 }
 
+/*
+ * The once-a-second ROLE (tickerd's PING): the node answers, is still the
+ * master (a failover may have made it a replica without closing
+ * connections), and has so many replicas.
+ */
 static void
 on_pong(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct changelog *cl = privdata;
+	int replicas, role;
 
 	if (!reply || rconn_ctx(cl->cmd) != ac)
 		return;
 	cl->ping_sent = 0;
 	cl->last_pong = uv_now(cl->loop);
-	rconn_ready(cl->cmd);
+	role = redis_role(reply, &replicas);
+	if (role == 0 && !cl->moving) {
+		cl->moving = 1;
+		log_warn("Redis at %s is no longer the master",
+		         rconn_addr(cl->cmd));
+		where_suspect(cl->where, "the master became a replica");
+		rconn_fail_later(cl->cmd, "no longer the master");
+		return;
+	}
+	if (role == 1)
+		cl->replicas = replicas;
+	if (!cl->replicas)
+		confirm_all(cl);
+	else if (cl->unconfirmed && !cl->waiting)
+		send_wait(cl, ac);
+	if (!cl->queued)
+		rconn_ready(cl->cmd); /* a record answered also proves it */
 }
 
 /*
@@ -232,13 +379,39 @@ new_epoch(struct changelog *cl)
 		snprintf(cl->my_epoch + 2 * i, 3, "%02x", rnd[i]);
 }
 
-/* Connected: load the library, offer the epoch, PING, resend what waits. */
+/*
+ * Ids must keep growing from what this instance has read, even on a master
+ * that lost some of it (a failover) or whose clock is behind: raise the
+ * stream's last id to the last one read (tickerd_raise does nothing when
+ * it is already past it).
+ */
+static void
+raise_log_id(struct changelog *cl, redisAsyncContext *ac)
+{
+	char last[SEQ_STR_LEN];
+
+	if (!cl->highest.ms && !cl->highest.n)
+		return;
+	seq_format(cl->highest, last);
+	redisAsyncCommand(ac, NULL, NULL, "FCALL tickerd_raise 1 %s %s",
+	                  cl->log_key, last);
+}
+
+void
+record_raise(struct changelog *cl)
+{
+	redisAsyncContext *ac = rconn_ctx(cl->cmd);
+
+	if (ac)
+		raise_log_id(cl, ac);
+}
+
+/* Connected: load the library, offer the epoch, ROLE, resend what waits. */
 static void
 on_cmd_up(struct rconn *rc, redisAsyncContext *ac, void *arg)
 {
 	struct changelog *cl = arg;
 
-	(void)rc;
 	new_epoch(cl);
 	redisAsyncCommand(ac, on_function_loaded, cl,
 	                  "FUNCTION LOAD REPLACE %s", tickerd_lua);
@@ -246,10 +419,29 @@ on_cmd_up(struct rconn *rc, redisAsyncContext *ac, void *arg)
 	                  cl->my_epoch);
 	redisAsyncCommand(ac, on_epoch, cl, "GET %s", cl->epoch_key);
 	cl->ping_sent = uv_now(cl->loop);
-	redisAsyncCommand(ac, on_pong, cl, "PING");
+	redisAsyncCommand(ac, on_pong, cl, "ROLE");
 	cl->inflight = 0;
 	cl->kept = 0;
 	cl->reloading = 0;
+	cl->waiting = 0;
+	cl->moving = 0;
+	cl->replicas = rconn_replicas(rc);
+	raise_log_id(cl, ac);
+	/* The unconfirmed go first (they are older): a failover may have
+	 * lost them; if not, their tokens make them count once. */
+	if (cl->unconfirmed) {
+		cl->unconfirmed_tail->next = cl->queue;
+		if (!cl->queue)
+			cl->queue_tail = cl->unconfirmed_tail;
+		cl->queue = cl->unconfirmed;
+		for (struct record *r = cl->unconfirmed; r; r = r->next) {
+			cl->queued++;
+			metrics.records_unconfirmed--;
+			if (r == cl->unconfirmed_tail)
+				break;
+		}
+		cl->unconfirmed = cl->unconfirmed_tail = NULL;
+	}
 	for (struct record *r = cl->queue; r; r = r->next)
 		send_record(cl, r);
 }
@@ -284,7 +476,7 @@ record_tick(struct changelog *cl, uint64_t now)
 	}
 	if (!cl->ping_sent) {
 		cl->ping_sent = now;
-		redisAsyncCommand(ac, on_pong, cl, "PING");
+		redisAsyncCommand(ac, on_pong, cl, "ROLE");
 	}
 }
 
@@ -330,4 +522,5 @@ record_free_all(struct changelog *cl)
 {
 	while (cl->queue)
 		drop_record(cl, NULL, cl->queue);
+	confirm_all(cl);
 }

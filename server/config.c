@@ -50,11 +50,18 @@ static const struct cfg_setting settings[] = {
      "per machine\" in the README"},
     {"redis", 'r', "URL", KIND(redis), DEF("redis://127.0.0.1:6379"),
      SPAN(redis, redis_url), 0,
-     "`redis://[:password@]host[:port][/db]` or `unix:///path.sock`; "
-     "Redis 7 or later"},
+     "`redis://[:password@]host[:port][/db]`, `unix:///path.sock`, "
+     "`sentinel://[:password@]host:port,host:port/MASTER-NAME[/db]` (follows "
+     "Sentinel's failovers) or `cluster://[:password@]host:port,host:port` "
+     "(a Redis Cluster; keys become `{NAME}:log`...); the password is "
+     "Redis's; Redis 7 or later"},
+    {"sentinel-password", 0, "PASSWORD", KIND(secret), NO_DEF,
+     AT(sentinel_password), 0,
+     "the sentinels' own password (`requirepass` in sentinel.conf), when "
+     "they have one"},
     {"prefix", 'p', "NAME", KIND(name), DEF("ticker"), AT(prefix), 0,
      "subscribes to `NAME:*` (the channel's suffix is the item's topic); "
-     "the change log is `NAME:log`"},
+     "the change log is `NAME:log` (`{NAME}:log` on a Redis Cluster)"},
     {"web", 'w', "DIR", KIND(path), TICKERD_WEB_DIR,
      "$(PREFIX)/share/tickerd/web", AT(web_dir), 0,
      "the front-end served at `/`; SIGHUP reads its files again"},

@@ -50,13 +50,11 @@ entry_free(struct hist_entry *e)
 }
 
 void
-history_free(struct history *h)
+history_clear(struct history *h)
 {
 	struct hist_topic *t, *tn;
 	struct hist_entry *e, *en;
 
-	if (!h)
-		return;
 	for (t = h->topics; t; t = tn) {
 		tn = t->next;
 		for (e = t->oldest; e; e = en) {
@@ -66,6 +64,16 @@ history_free(struct history *h)
 		free(t->name);
 		free(t);
 	}
+	h->topics = NULL;
+	h->count = 0;
+}
+
+void
+history_free(struct history *h)
+{
+	if (!h)
+		return;
+	history_clear(h);
 	free(h);
 }
 

@@ -2,6 +2,8 @@
  * detail), metrics, files. */
 #include "http.h"
 
+#include "redis_where.h"
+
 #include "app.h"
 #include "changelog.h"
 #include "events.h"
@@ -13,6 +15,7 @@
 #include "log.h"
 #include "message.h"
 #include "metrics.h"
+#include "redis_where.h"
 #include "request.h"
 #include "seq.h"
 #include "subscriber.h"
@@ -64,6 +67,7 @@ render_health(struct app *app, int *ok)
 	char last[SEQ_STR_LEN];
 	json_t *o = json_object();
 	const char *state = http_redis_state(app, ok);
+	const char *master = where_master(app->where);
 	char *text = NULL;
 
 	if (newest)
@@ -74,6 +78,10 @@ render_health(struct app *app, int *ok)
 	    !json_object_set_new(o, "reason",
 	                         why ? json_string(why) : json_null()) &&
 	    !json_object_set_new(o, "redis", json_string(state)) &&
+	    !json_object_set_new(o, "redis_mode",
+	                         json_string(where_mode_name(app->where))) &&
+	    !json_object_set_new(o, "redis_master",
+	                         master ? json_string(master) : json_null()) &&
 	    !json_object_set_new(o, "feed", feed_json(app)) &&
 	    !json_object_set_new(
 	        o, "clients",

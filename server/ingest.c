@@ -87,6 +87,8 @@ retract(struct ingest *in, const struct item *it, struct seq seq)
 	struct msg *m;
 
 	history_remove(in->history, it->topic, it->id);
+	if (in->quiet)
+		return;
 	m = msg_new_retract(it->id, it->topic, seq);
 	if (!m) {
 		log_err("out of memory: retraction of %s lost", it->id);
@@ -155,9 +157,11 @@ ingest_entry(void *arg, struct seq seq, const char *topic_in, size_t topic_len,
 		item_free(&it);
 		return;
 	}
-	fan_publish(in->fan, m);
+	if (!in->quiet) {
+		fan_publish(in->fan, m);
+		metrics.published++;
+	}
 	msg_unref(m);
-	metrics.published++;
 	log_info("%s %s/%s v%ld seq %s", r == HIST_UPDATED ? "updated" : "new",
 	         it.topic, it.id, version, seqbuf);
 	item_free(&it);
@@ -186,5 +190,18 @@ ingest_gap(void *arg, unsigned long long missing)
 
 	metrics.log_gaps++;
 	metrics.lost_entries += missing;
+	fan_resync(in->fan, resync_snapshot, in);
+}
+
+void
+ingest_rebase(void *arg, int done)
+{
+	struct ingest *in = arg;
+
+	in->quiet = !done;
+	if (!done) {
+		history_clear(in->history);
+		return;
+	}
 	fan_resync(in->fan, resync_snapshot, in);
 }

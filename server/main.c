@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "changelog.h"
+#include "redis_where.h"
 #include "door.h"
 #include "events.h"
 #include "files.h"
@@ -140,6 +141,7 @@ on_signal(uv_signal_t *s, int signum)
 	app.listener = NULL;
 	sub_stop(app.sub);
 	changelog_stop(app.log);
+	where_stop(app.where);
 	feed_stop(app.feed);
 	uv_timer_stop(&sweep_timer);
 	ws_shutdown(&app);
@@ -215,8 +217,8 @@ send_probe(void *arg, const char *channel, const char *text,
 
 static const struct sub_ops sub_ops = {.message = on_payload,
                                        .probe = send_probe};
-static const struct changelog_ops log_ops = {.entry = ingest_entry,
-                                             .gap = ingest_gap};
+static const struct changelog_ops log_ops = {
+    .entry = ingest_entry, .gap = ingest_gap, .rebase = ingest_rebase};
 
 /* The listener's hand-over: every accepted connection goes to the door. */
 static void
@@ -232,7 +234,7 @@ on_accept(void *arg, int fd, const struct sockaddr *peer)
 static int
 make_app(void)
 {
-	char pattern[80], probe[80];
+	char pattern[80], probe[80], slot_key[80];
 	struct stat st;
 
 	app.history = history_new(app.cfg.history);
@@ -243,10 +245,21 @@ make_app(void)
 	 * tickerd:probe:<pid>.<t> */
 	snprintf(probe, sizeof(probe), "tickerd:probe:%d.%llu", (int)getpid(),
 	         (unsigned long long)uv_hrtime());
-	app.sub =
-	    sub_new(&app.loop, &app.cfg.redis, pattern, probe, &sub_ops, &app);
+	/* On a cluster every key hashes to one slot: one log, one function
+	 * call touching them all. */
+	snprintf(app.key_prefix, sizeof(app.key_prefix),
+	         app.cfg.redis.mode == REDIS_CLUSTER ? "{%s}" : "%s",
+	         app.cfg.prefix);
+	snprintf(slot_key, sizeof(slot_key), "%s:log", app.key_prefix);
+	app.where = where_new(&app.loop, &app.cfg.redis,
+	                      app.cfg.sentinel_password, slot_key);
+	if (!app.where) {
+		log_err("out of memory");
+		return -1;
+	}
+	app.sub = sub_new(&app.loop, app.where, pattern, probe, &sub_ops, &app);
 	app.log =
-	    changelog_new(&app.loop, &app.cfg.redis, app.cfg.prefix,
+	    changelog_new(&app.loop, app.where, app.key_prefix,
 	                  app.cfg.log_length, probe, &log_ops, &app.ingest);
 	app.ingest = (struct ingest){.history = app.history,
 	                             .fan = app.fan,
@@ -312,6 +325,7 @@ start_loop_handles(void)
 	uv_check_init(&app.loop, &flush_check);
 	uv_check_start(&flush_check, on_turn_end);
 	uv_unref((uv_handle_t *)&flush_check);
+	where_start(app.where);
 	sub_start(app.sub);
 	changelog_start(app.log);
 	feed_start(app.feed);
@@ -328,6 +342,7 @@ finish(void)
 		log_warn("event loop closed with handles still open");
 	sub_free(app.sub);
 	changelog_free(app.log);
+	where_free(app.where);
 	feed_free(app.feed);
 	fan_free(app.fan);
 	history_free(app.history);

@@ -131,6 +131,18 @@ static const struct {
     {"redis_data_lost_total",
      "Times Redis was found to have lost its data (new epoch).", NULL,
      &metrics.epoch_changes},
+    {"redis_master_switches_total",
+     "Times tickerd moved to a new Redis master (Sentinel or Cluster "
+     "failover).",
+     "master_switches", &metrics.master_switches},
+    {"records_resent_total",
+     "Records sent to Redis again with their token after a lost answer, a "
+     "failover or a \"not the master\" error (each is recorded once).",
+     "records_resent", &metrics.records_resent},
+    {"log_rollbacks_total",
+     "Times the log was found behind what this instance had read (a "
+     "failover lost entries): history rebuilt, every client resynced.",
+     "log_rollbacks", &metrics.log_rollbacks},
     {"feed_degraded_total",
      "Times clients were told the feed is degraded (Redis away for 2 s "
      "or more: headlines may be out of date).",
@@ -209,6 +221,10 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 	add_metric(&t, "feed_degraded", "gauge",
 	           "1 while clients are told the feed is degraded.",
 	           (unsigned long long)metrics.feed_degraded);
+	add_metric(&t, "records_unconfirmed", "gauge",
+	           "Records the master took that no replica has confirmed "
+	           "yet (kept, to be sent again after a failover).",
+	           (unsigned long long)metrics.records_unconfirmed);
 	add_metric(&t, "clients", "gauge",
 	           "WebSocket and EventSource clients connected.",
 	           (unsigned long long)metrics.clients);

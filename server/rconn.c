@@ -2,6 +2,7 @@
 #include "rconn.h"
 
 #include "log.h"
+#include "redis_node.h"
 #include "redis_uv.h"
 
 #include <hiredis/hiredis.h>
@@ -19,7 +20,10 @@
  */
 struct rconn {
 	uv_loop_t *loop;
-	struct redis_target target;
+	struct rconn_dest dest;
+	struct redis_addr at; /* where the current (or last) attempt went */
+	char at_text[280];
+	int replicas; /* ROLE's count on connecting */
 	char name[32];
 	struct rconn_ops ops;
 	void *arg;
@@ -41,6 +45,18 @@ redisAsyncContext *
 rconn_ctx(const struct rconn *rc)
 {
 	return rc->state == RCONN_UP ? rc->ac : NULL;
+}
+
+int
+rconn_replicas(const struct rconn *rc)
+{
+	return rc->replicas;
+}
+
+const char *
+rconn_addr(const struct rconn *rc)
+{
+	return rc->at_text;
 }
 
 void
@@ -72,17 +88,64 @@ lost(struct rconn *rc, const char *why)
 		rc->ops.on_down(rc, rc->arg);
 	if (rc->stopping)
 		return;
+	/* The master may have moved: whoever knows is asked (again). */
+	if (rc->dest.want_master && rc->dest.not_master)
+		rc->dest.not_master(rc->dest.arg, &rc->at, why);
 	if (rc->was_ready)
-		log_warn("%s connection lost: %s; reconnecting", rc->name, why);
+		log_warn("%s connection to %s lost: %s; reconnecting", rc->name,
+		         rc->at_text, why);
 	else if (rc->failures % 20 == 0)
-		log_notice("%s: Redis unavailable: %s; retrying in %u ms",
-		           rc->name, why, rc->backoff_ms);
+		log_notice("%s: Redis unavailable at %s: %s; retrying in %u ms",
+		           rc->name, rc->at_text[0] ? rc->at_text : "(none)",
+		           why, rc->backoff_ms);
 	rc->was_ready = 0;
 	rc->failures++;
 	uv_timer_start(&rc->retry_timer, on_retry_timer, rc->backoff_ms, 0);
 	rc->backoff_ms *= 2;
 	if (rc->backoff_ms > BACKOFF_MAX_MS)
 		rc->backoff_ms = BACKOFF_MAX_MS;
+}
+
+/* Connected (and, if asked, found to be the master): the owner's turn. */
+static void
+up(struct rconn *rc)
+{
+	uv_timer_stop(&rc->connect_timer);
+	rc->state = RCONN_UP;
+	if (rc->ops.on_up)
+		rc->ops.on_up(rc, rc->ac, rc->arg);
+}
+
+/*
+ * ROLE's answer on a new connection: the master comes up; a replica is
+ * left (with backoff) and whoever finds the master is told to look again;
+ * a refused ROLE (an ACL without it) can't tell, so it is trusted.
+ */
+static void
+on_role(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct rconn *rc = ac->data;
+	redisReply *r = reply;
+	int role;
+
+	(void)privdata;
+	if (!rc || rc->ac != ac || !r || rc->state != RCONN_CONNECTING)
+		return;
+	role = redis_role(r, &rc->replicas);
+	if (role < 0 && r->type == REDIS_REPLY_ERROR &&
+	    strncmp(r->str, "NOPERM", 6) &&
+	    strncmp(r->str, "ERR unknown command", 19)) {
+		rconn_fail_later(rc, r->str); /* NOAUTH...: logged by setup */
+		return;
+	}
+	if (role == 0) {
+		if (rc->dest.not_master)
+			rc->dest.not_master(rc->dest.arg, &rc->at,
+			                    "ROLE says it is not the master");
+		rconn_fail_later(rc, "not the master (ROLE)");
+		return;
+	}
+	up(rc);
 }
 
 static void
@@ -97,13 +160,12 @@ on_connect(const redisAsyncContext *ac, int status)
 		lost(rc, ac->errstr[0] ? ac->errstr : "connect failed");
 		return;
 	}
-	uv_timer_stop(&rc->connect_timer);
 	/* On a unix socket keepalive fails and would poison the context. */
-	if (!rc->target.is_unix)
+	if (!rc->at.is_unix)
 		redisEnableKeepAlive((redisContext *)&ac->c);
-	rc->state = RCONN_UP;
-	if (rc->ops.on_up)
-		rc->ops.on_up(rc, rc->ac, rc->arg);
+	if (!rc->dest.want_master)
+		up(rc);
+	/* else ROLE's answer (queued after AUTH and SELECT) decides */
 }
 
 static void
@@ -170,18 +232,38 @@ on_setup_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	rconn_fail_later(rc, "refused");
 }
 
-/* Start one connection attempt; queue AUTH/SELECT on it. */
+/* Where the attempt goes, as text for logs. */
+static void
+describe_at(struct rconn *rc)
+{
+	const struct redis_addr *a = &rc->at;
+
+	if (a->is_unix)
+		snprintf(rc->at_text, sizeof(rc->at_text), "%s", a->path);
+	else
+		snprintf(rc->at_text, sizeof(rc->at_text),
+		         strchr(a->host, ':') ? "[%s]:%d" : "%s:%d", a->host,
+		         a->port);
+}
+
+/* Start one connection attempt; queue AUTH/SELECT (and ROLE) on it. */
 static void
 connect_now(struct rconn *rc)
 {
-	const struct redis_target *t = &rc->target;
+	const struct rconn_dest *d = &rc->dest;
 	redisAsyncContext *ac;
 
 	if (rc->stopping || rc->ac)
 		return;
 	rc->state = RCONN_CONNECTING;
-	ac = t->is_unix ? redisAsyncConnectUnix(t->path)
-	                : redisAsyncConnect(t->host, t->port);
+	rc->replicas = 0;
+	if (d->next(d->arg, &rc->at)) {
+		lost(rc, "no master known yet");
+		return;
+	}
+	describe_at(rc);
+	ac = rc->at.is_unix ? redisAsyncConnectUnix(rc->at.path)
+	                    : redisAsyncConnect(rc->at.host, rc->at.port);
 	if (!ac || ac->err) {
 		char why[128];
 
@@ -201,18 +283,34 @@ connect_now(struct rconn *rc)
 	rc->ac = ac;
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
-	if (t->password[0])
+	if (d->password && d->password[0])
 		redisAsyncCommand(ac, on_setup_reply, "AUTH", "AUTH %s",
-		                  t->password);
-	if (t->db)
+		                  d->password);
+	if (d->db)
 		redisAsyncCommand(ac, on_setup_reply, "SELECT", "SELECT %d",
-		                  t->db);
+		                  d->db);
+	if (d->want_master)
+		redisAsyncCommand(ac, on_role, NULL, "ROLE");
 	uv_timer_start(&rc->connect_timer, on_connect_timeout,
 	               CONNECT_TIMEOUT_MS, 0);
 }
 
+void
+rconn_retarget(struct rconn *rc, const char *why)
+{
+	if (rc->stopping)
+		return;
+	uv_timer_stop(&rc->retry_timer);
+	rc->backoff_ms = BACKOFF_FIRST_MS;
+	if (rc->ac) {
+		rconn_fail(rc, why); /* schedules a retry: made at once below */
+		uv_timer_stop(&rc->retry_timer);
+	}
+	connect_now(rc);
+}
+
 struct rconn *
-rconn_new(uv_loop_t *loop, const struct redis_target *target, const char *name,
+rconn_new(uv_loop_t *loop, const struct rconn_dest *dest, const char *name,
           const struct rconn_ops *ops, void *arg)
 {
 	struct rconn *rc = calloc(1, sizeof(*rc));
@@ -220,7 +318,7 @@ rconn_new(uv_loop_t *loop, const struct redis_target *target, const char *name,
 	if (!rc)
 		return NULL;
 	rc->loop = loop;
-	rc->target = *target;
+	rc->dest = *dest;
 	snprintf(rc->name, sizeof(rc->name), "%s", name);
 	rc->ops = *ops;
 	rc->arg = arg;

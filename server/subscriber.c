@@ -5,6 +5,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rconn.h"
+#include "redis_where.h"
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -176,7 +177,7 @@ on_down(struct rconn *rc, void *arg)
 }
 
 struct subscriber *
-sub_new(uv_loop_t *loop, const struct redis_target *target, const char *pattern,
+sub_new(uv_loop_t *loop, struct redis_where *where, const char *pattern,
         const char *probe_channel, const struct sub_ops *ops, void *arg)
 {
 	static const struct rconn_ops conn_ops = {.on_up = on_up,
@@ -185,7 +186,8 @@ sub_new(uv_loop_t *loop, const struct redis_target *target, const char *pattern,
 
 	if (!s || !(s->pattern = strdup(pattern)) ||
 	    !(s->probe_channel = strdup(probe_channel)) ||
-	    !(s->rc = rconn_new(loop, target, "subscriber", &conn_ops, s))) {
+	    !(s->rc = rconn_new(loop, where_dest(where), "subscriber",
+	                        &conn_ops, s))) {
 		if (s) {
 			free(s->pattern);
 			free(s->probe_channel);
@@ -193,6 +195,7 @@ sub_new(uv_loop_t *loop, const struct redis_target *target, const char *pattern,
 		free(s);
 		return NULL;
 	}
+	where_follow(where, s->rc);
 	s->ops = ops;
 	s->arg = arg;
 	uv_timer_init(loop, &s->watchdog);

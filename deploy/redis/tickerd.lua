@@ -96,4 +96,51 @@ local function record(keys, args)
   return id
 end
 
+-- The stream's next ids come after <id>, the last one a tickerd has read:
+-- after a failover lost entries, or on a master whose clock is behind, no
+-- id a screen has seen is given to another entry.
+--
+--   FCALL tickerd_raise 1 <prefix>:log <id>
+--
+-- Does nothing when the stream is already past <id>; returns the stream's
+-- last id. On a stream that does not exist, one entry is added and deleted
+-- at once (XSETID needs a stream).
+local function parse_id(s)
+  local ms, seq = string.match(s or '', '^(%d+)%-(%d+)$')
+  if not ms or #ms > 15 or #seq > 15 then
+    return nil
+  end
+  return tonumber(ms), tonumber(seq)
+end
+
+local function raise(keys, args)
+  if #keys ~= 1 or #args ~= 1 then
+    return refuse('usage: FCALL tickerd_raise 1 <log> <id>')
+  end
+  local ms, seq = parse_id(args[1])
+  if not ms then
+    return refuse('id must be <ms>-<seq>')
+  end
+  local stream = keys[1]
+  if redis.call('EXISTS', stream) == 0 then
+    local id = redis.call('XADD', stream, string.format('%d-%d', ms, seq + 1), 'raise', '1')
+    redis.call('XDEL', stream, id)
+    return id
+  end
+  local info = redis.call('XINFO', 'STREAM', stream)
+  local last
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then
+      last = info[i + 1]
+    end
+  end
+  local lms, lseq = parse_id(last)
+  if lms and (lms > ms or (lms == ms and lseq >= seq)) then
+    return last
+  end
+  redis.call('XSETID', stream, args[1])
+  return args[1]
+end
+
 redis.register_function('tickerd_record', record)
+redis.register_function('tickerd_raise', raise)

@@ -85,9 +85,9 @@ test_defaults(void **state)
 	assert_int_equal(parse(&c, &err, none), CFG_RUN);
 	assert_string_equal(c.listen_host, "127.0.0.1");
 	assert_int_equal(c.listen_port, 8080);
-	assert_false(c.redis.is_unix);
-	assert_string_equal(c.redis.host, "127.0.0.1");
-	assert_int_equal(c.redis.port, 6379);
+	assert_false(c.redis.nodes[0].is_unix);
+	assert_string_equal(c.redis.nodes[0].host, "127.0.0.1");
+	assert_int_equal(c.redis.nodes[0].port, 6379);
 	assert_int_equal(c.redis.db, 0);
 	assert_string_equal(c.prefix, "ticker");
 	assert_int_equal(c.history, 50);
@@ -116,8 +116,8 @@ test_flags_beat_environment(void **state)
 	assert_int_equal(parse(&c, &err, args), CFG_RUN);
 	assert_string_equal(c.listen_host, "");
 	assert_int_equal(c.listen_port, 9000);
-	assert_string_equal(c.redis.host, "db.local");
-	assert_int_equal(c.redis.port, 7000);
+	assert_string_equal(c.redis.nodes[0].host, "db.local");
+	assert_int_equal(c.redis.nodes[0].port, 7000);
 	assert_int_equal(c.redis.db, 3);
 	assert_string_equal(c.redis.password, "s3cret");
 	assert_null(strstr(c.redis_url, "s3cret"));
@@ -139,11 +139,51 @@ test_environment_applies(void **state)
 	setenv("TICKERD_LOG_LEVEL", "warn", 1);
 	setenv("TICKERD_LISTEN", "[::1]:8081", 1);
 	assert_int_equal(parse(&c, &err, none), CFG_RUN);
-	assert_true(c.redis.is_unix);
-	assert_string_equal(c.redis.path, "/run/redis/redis.sock");
+	assert_true(c.redis.nodes[0].is_unix);
+	assert_string_equal(c.redis.nodes[0].path, "/run/redis/redis.sock");
 	assert_false(c.log_level & LLL_NOTICE);
 	assert_string_equal(c.listen_host, "::1");
 	assert_int_equal(c.listen_port, 8081);
+}
+
+/* Sentinel and cluster URLs: every node, default ports, the master's
+ * name, the password kept out of the logged URL and back in --print-config's.
+ */
+static void
+test_redis_ha_urls(void **state)
+{
+	static const char *const sentinel[] = {
+	    "--redis", "sentinel://:pw@10.0.0.1,10.0.0.2:5000,[::1]/news/2",
+	    "--sentinel-password", "spw", NULL};
+	static const char *const cluster[] = {
+	    "--redis", "cluster://c1:7000, c2:7001,,c3", NULL};
+	struct cfg c;
+	struct cfg_error err;
+	char buf[1200];
+
+	(void)state;
+	assert_int_equal(parse(&c, &err, sentinel), CFG_RUN);
+	assert_int_equal(c.redis.mode, REDIS_SENTINEL);
+	assert_int_equal(c.redis.n_nodes, 3);
+	assert_string_equal(c.redis.nodes[0].host, "10.0.0.1");
+	assert_int_equal(c.redis.nodes[0].port, 26379);
+	assert_int_equal(c.redis.nodes[1].port, 5000);
+	assert_string_equal(c.redis.nodes[2].host, "::1");
+	assert_string_equal(c.redis.master_name, "news");
+	assert_int_equal(c.redis.db, 2);
+	assert_string_equal(c.redis.password, "pw");
+	assert_string_equal(c.sentinel_password, "spw");
+	assert_string_equal(
+	    c.redis_url, "sentinel://***@10.0.0.1,10.0.0.2:5000,[::1]/news/2");
+	cfg_describe(&c, 0, buf, sizeof(buf));
+	assert_null(strstr(buf, "spw"));
+	assert_null(strstr(buf, "pw@"));
+
+	assert_int_equal(parse(&c, &err, cluster), CFG_RUN);
+	assert_int_equal(c.redis.mode, REDIS_CLUSTER);
+	assert_int_equal(c.redis.n_nodes, 3);
+	assert_string_equal(c.redis.nodes[1].host, "c2");
+	assert_int_equal(c.redis.nodes[2].port, 6379);
 }
 
 /* Each bad input fails with a message naming what was wrong. */
@@ -160,6 +200,12 @@ test_errors(void **state)
 	    {{"--redis", "redis://h:99999", NULL}, "bad port"},
 	    {{"--redis", "redis://h:1/x", NULL}, "database"},
 	    {{"--redis", "unix://relative.sock", NULL}, "absolute"},
+	    {{"--redis", "sentinel://h:26379", NULL}, "master's name"},
+	    {{"--redis", "sentinel:///mymaster", NULL}, "no host"},
+	    {{"--redis", "sentinel://h:0/m", NULL}, "bad port"},
+	    {{"--redis", "cluster://h:7000/1", NULL}, "no databases"},
+	    {{"--redis", "cluster://a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", NULL},
+	     "at most 16"},
 	    {{"--listen", "8080", NULL}, "HOST:PORT"},
 	    {{"--listen", "nowhere.example:80", NULL}, "IPv4"},
 	    {{"--listen", "127.0.0.1:0", NULL}, "HOST:PORT"},
@@ -333,7 +379,7 @@ test_reload(void **state)
 	assert_int_equal(reload(&c, &err, args), 0);
 	assert_string_equal(c.listen_host, before.listen_host);
 	assert_int_equal(c.listen_port, before.listen_port);
-	assert_string_equal(c.redis.host, "127.0.0.1");
+	assert_string_equal(c.redis.nodes[0].host, "127.0.0.1");
 	assert_string_equal(c.prefix, "ticker");
 	assert_string_equal(c.web_dir, before.web_dir);
 	assert_int_equal(c.history, 50);
@@ -463,6 +509,7 @@ main(void)
 	    cmocka_unit_test_setup(test_flags_beat_environment, clear_env),
 	    cmocka_unit_test_setup(test_environment_applies, clear_env),
 	    cmocka_unit_test_setup(test_errors, clear_env),
+	    cmocka_unit_test_setup(test_redis_ha_urls, clear_env),
 	    cmocka_unit_test_setup(test_file_errors, clear_env),
 	    cmocka_unit_test_setup(test_precedence, clear_env),
 	    cmocka_unit_test_setup(test_origins, clear_env),
