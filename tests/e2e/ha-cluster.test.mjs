@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { scenario, waitForHealth, getHealth, getMetrics } from './harness.mjs';
 import { Stream, checkStream, assertSameBytes, entryItemId, waitUntil, SEQ_RE, cmpSeq } from './checker.mjs';
 import {
-  startCluster, ClusterFcallPublisher, ClusterPublishPublisher, readClusterLog, functionLibraries,
+  startCluster, ClusterFcallPublisher, ClusterPublishPublisher, readClusterLog, functionLibraries, nodeCall,
 } from './lib/redis-cluster.mjs';
 
 const PREFIX = '{ticker}';
@@ -74,6 +74,15 @@ async function setup(h) {
   await waitUntil(() => [A, R].every((s) => topicCount(s, 'durable') >= 5 && topicCount(s, 'world') >= 5), 8000,
     () => `5 items of each topic at A and R; ${fpub.summary()}; ${ppub.summary()}\n${A.describe()}\n${R.describe()}`);
   return { cluster, masters, owner, other, tickerd, A, R, fpub, ppub };
+}
+
+/** Resync snapshots the streams received. */
+function resyncCount(streams) {
+  let n = 0;
+  for (const s of streams) {
+    for (const { client } of s.connections) n += client.messages.filter((m) => m.json && m.json.type === 'snapshot' && m.json.resync === true).length;
+  }
+  return n;
 }
 
 /** The seqs a client holds now: its last snapshot's items and every item/retract after it. */
@@ -167,7 +176,7 @@ function checkAgainst(stream, log) {
  * current owner acknowledged is there under its seq; wait until every
  * stream has caught up with the log's last entry; check the streams.
  */
-async function settle({ cluster, fpub, ppub, streams, must, timeoutMs = 10_000 }) {
+async function settle({ cluster, fpub, ppub, streams, must, timeoutMs = 10_000, before }) {
   await fpub.stop();
   await ppub.stop();
   const { master } = await cluster.ownerOf(PREFIX);
@@ -204,6 +213,7 @@ async function settle({ cluster, fpub, ppub, streams, must, timeoutMs = 10_000 }
     }, timeoutMs, () => `${s.name} to receive up to the log's last entry ${target} (it is at ${s.lastDelivered()})\n${s.describe()}`);
   }
   await sleep(300); // a late duplicate is caught too
+  if (before) await before(log); // diagnostics that a failed check below must not hide
   const results = new Map(streams.map((s) => [s.name, checkAgainst(s, log)]));
   assertSameBytes(streams);
   return { log, master, results };
@@ -300,24 +310,29 @@ test('slot owner killed with SIGKILL mid-stream: replica promoted, deliveries re
       ...fpub.received().filter((a) => a.port === p.newMaster),
       ...(resubscribedAt === null ? ppub.received() : [...ppub.received(0, killAt - 500), ...ppub.received(resubscribedAt)]),
     ];
-    const { log, results } = await settle({ cluster, fpub, ppub, streams: [A, R, L], must });
-    const ids = new Set(log.map(entryItemId));
-    const fLost = fpub.received().filter((a) => !ids.has(a.id));
-    const pLost = ppub.received().filter((a) => !ids.has(a.id));
+    let m;
+    const { log, results } = await settle({
+      cluster, fpub, ppub, streams: [A, R, L], must,
+      before: async (final) => {
+        const ids = new Set(final.map(entryItemId));
+        const fLost = fpub.received().filter((a) => !ids.has(a.id));
+        const pLost = ppub.received().filter((a) => !ids.has(a.id));
+        m = await getMetrics(tickerd.port);
+        t.diagnostic(`resent ${m.value('tickerd_records_resent_total')}, rollbacks ${m.value('tickerd_log_rollbacks_total')}, `
+          + `master switches ${switches0} -> ${m.value('tickerd_redis_master_switches_total')}, unconfirmed now ${m.value('tickerd_records_unconfirmed')}, `
+          + `resync snapshots ${resyncCount([A, R, L])}`);
+        t.diagnostic(`tickerd subscribed on ${subscriberOn.join(',') || 'none'} before the kill (killed ${owner.master})`
+          + `${resubscribedAt === null ? '' : `, again ${resubscribedAt - killAt} ms after the kill`}; `
+          + `acknowledged but not in the final log: ${fLost.length} FCALL(s) ${fLost.map((a) => a.id).slice(0, 5).join(' ')}, `
+          + `${pLost.length} PUBLISH(es) ${pLost.map((a) => a.id).slice(0, 5).join(' ')}; log ${final.length} entries; ${fpub.summary()}; ${ppub.summary()}`);
+      },
+    });
     assert.ok(ppub.received(healthyAt).length >= 10 && fpub.received(healthyAt).length >= 10, `publishes after recovery: ${fpub.summary()}; ${ppub.summary()}`);
-
-    const m = await getMetrics(tickerd.port);
     const switches = m.value('tickerd_redis_master_switches_total');
     const resent = m.value('tickerd_records_resent_total');
     const rollbacks = m.value('tickerd_log_rollbacks_total');
     const unconfirmed = m.value('tickerd_records_unconfirmed');
     const resyncs = [...results.values()].reduce((k, r) => k + r.resyncs, 0);
-    t.diagnostic(`resent ${resent}, rollbacks ${rollbacks}, master switches ${switches0} -> ${switches}, unconfirmed now ${unconfirmed}, `
-      + `resync snapshots ${resyncs} (${[...results].map(([n, r]) => `${n.split(' ')[0]}: ${r.resyncs}${r.lost ? ` (${r.lost} rolled back)` : ''}`).join(', ')})`);
-    t.diagnostic(`tickerd subscribed on ${subscriberOn.join(',') || 'none'} before the kill (killed ${owner.master})`
-      + `${resubscribedAt === null ? '' : `, again ${resubscribedAt - killAt} ms after the kill`}; `
-      + `acknowledged but not in the final log: ${fLost.length} FCALL(s) ${fLost.map((a) => a.id).slice(0, 5).join(' ')}, `
-      + `${pLost.length} PUBLISH(es) ${pLost.map((a) => a.id).slice(0, 5).join(' ')}; log ${log.length} entries; ${fpub.summary()}; ${ppub.summary()}`);
     assert.ok(switches >= 1, `tickerd_redis_master_switches_total ${switches}`);
     assert.ok(typeof resent === 'number', 'tickerd_records_resent_total in /metrics');
     assert.ok(typeof unconfirmed === 'number', 'tickerd_records_unconfirmed in /metrics');
@@ -391,4 +406,89 @@ test('killed owner restarted (rejoins as a replica): no error loop, no PUBLISH d
       'tickerd_records_unconfirmed to be 0 with the replica back');
     const hz = await getHealth(tickerd.port);
     assert.ok(healthyOn(p.newMaster)(hz), `/healthz at the end: ${hz.text}`);
+  }));
+
+test('slot owner killed while its replica lags (replica paused, replication stream backed up): the promoted log lacks what tickerd read -> rollback, clients resynced, unconfirmed records resent once',
+  { timeout: 60_000 }, clusterScenario(async (t, h) => {
+    const { cluster, owner, tickerd, A, R, fpub, ppub } = await setup(h);
+    const replica = cluster.node(owner.replicas[0]);
+    h.defer(() => replica.signal('SIGCONT'));
+    const m0 = await getMetrics(tickerd.port);
+    const rollbacks0 = m0.value('tickerd_log_rollbacks_total');
+    const resent0 = m0.value('tickerd_records_resent_total');
+
+    // The replica stops reading, and 12 MB written to the master in the same
+    // slot fill the kernel's socket buffers towards it: what is recorded from
+    // now on stays in the master's output buffer, so dies with it. (A pause
+    // alone loses nothing: the replica reads the buffered stream on SIGCONT.)
+    replica.signal('SIGSTOP');
+    const pausedAt = Date.now();
+    const ballast = await nodeCall(owner.master, ['SET', `${PREFIX}:ballast`, Buffer.alloc(12 << 20, 0x61)], { timeoutMs: 5000 });
+    assert.equal(String(ballast), 'OK', `SET ballast: ${ballast}`);
+    const ballastMs = Date.now() - pausedAt;
+    let unconfirmedMax = 0;
+    while (Date.now() < pausedAt + ballastMs + 700) {
+      unconfirmedMax = Math.max(unconfirmedMax, (await metric(tickerd, 'tickerd_records_unconfirmed')) ?? 0);
+      await sleep(50);
+    }
+    const killAt = await cluster.node(owner.master).kill('SIGKILL');
+    replica.signal('SIGCONT');
+    t.diagnostic(`replica paused ${killAt - pausedAt} ms before the kill (ballast written in ${ballastMs} ms); tickerd_records_unconfirmed up to ${unconfirmedMax} meanwhile`);
+    assert.ok(unconfirmedMax >= 1, `records made while the replica was paused must wait for it (WAIT 1): tickerd_records_unconfirmed stayed ${unconfirmedMax}`);
+    await R.resume(conn(h, tickerd), 'R resumed right after the kill');
+
+    const p = await cluster.waitPromotion(owner.slot, owner.master, { timeoutMs: 15_000 });
+    assert.equal(p.newMaster, replica.port, 'the paused replica was promoted');
+    t.diagnostic(`failure -> promotion: ${p.firstAt - killAt} ms`);
+    const first = await waitUntil(() => A.connections[0].client.messages.find((m) => m.at >= p.firstAt && m.json
+      && (m.json.type === 'item' || (m.json.type === 'snapshot' && m.json.resync === true))),
+    Math.max(0, p.firstAt + 5000 - Date.now()), () => `an item or resync at A within 5 s of the promotion\n${A.describe()}`);
+    t.diagnostic(`promotion -> first ${first.json.type}${first.json.resync ? ' (resync)' : ''} at A: ${first.at - p.firstAt} ms`);
+    await waitForHealth(tickerd.port, healthyOn(p.newMaster), { timeoutMs: 10_000, what: `200/ok with redis_master ${addr(p.newMaster)}` });
+
+    await sleep(1500);
+    await R.resume(conn(h, tickerd), 'R resumed after the promotion');
+    const L = new Stream('L (fresh after the promotion)');
+    await L.open(conn(h, tickerd), 'L');
+    await sleep(1000);
+
+    // Required: FCALLs acknowledged before the pause (less 500 ms) or by the
+    // new owner; every PUBLISH acknowledged up to 300 ms before the kill
+    // (tickerd heard it before its subscription died: recorded on the old
+    // owner only, it was unconfirmed, so resent) and after it subscribed again.
+    const resubscribedAt = p.allAt;
+    const must = [
+      ...fpub.received(0, pausedAt - 500),
+      ...fpub.received().filter((a) => a.port === p.newMaster),
+      ...ppub.received(0, killAt - 300),
+      ...ppub.received(resubscribedAt + 1000),
+    ];
+    let fLost;
+    let heardLost;
+    let rollbacks;
+    let resent;
+    await settle({
+      cluster, fpub, ppub, streams: [A, R, L], must,
+      before: async (final) => {
+        const ids = new Set(final.map(entryItemId));
+        fLost = fpub.received().filter((a) => !ids.has(a.id));
+        heardLost = ppub.received(0, killAt - 300).filter((a) => !ids.has(a.id));
+        const m1 = await getMetrics(tickerd.port);
+        rollbacks = m1.value('tickerd_log_rollbacks_total') - rollbacks0;
+        resent = m1.value('tickerd_records_resent_total') - resent0;
+        const lostIds = new Set(fLost.map((a) => a.id));
+        const seenLost = A.connections[0].client.messages.filter((m) => m.json && m.json.type === 'item' && lostIds.has(m.json.item.id)).length;
+        t.diagnostic(`rollbacks ${rollbacks}, resent ${resent}, resync snapshots ${resyncCount([A, R, L])}; FCALLs acknowledged by the old owner `
+          + `and lost with it: ${fLost.length} (A had received ${seenLost} of them); log ${final.length} entries; ${fpub.summary()}; ${ppub.summary()}`);
+        // Checked here, before the clients: the first tell what happened.
+        assert.deepEqual(heardLost.map((a) => a.id), [], 'PUBLISHes tickerd heard before the kill are in the final log');
+        assert.ok(fLost.length >= 1, `the failover lost no acknowledged FCALL: the replica did not lag (${fpub.summary()})`);
+        if (seenLost) {
+          assert.ok(rollbacks >= 1, `A had ${seenLost} entries the new log lacks, yet tickerd_log_rollbacks_total rose by ${rollbacks}`);
+          assert.match(tickerd.log(), /log rolled back/, 'log line on the rollback');
+        }
+        assert.ok(resent >= 1, `records made while the replica lagged were unconfirmed, yet tickerd_records_resent_total rose by ${resent}`);
+      },
+    });
+    assert.ok(healthyOn(p.newMaster)(await getHealth(tickerd.port)), 'healthy on the new owner at the end');
   }));

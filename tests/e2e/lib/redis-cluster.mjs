@@ -138,8 +138,15 @@ function makeNode(port, busPort, dir, { nodeTimeoutMs }) {
       await proc.exited;
       return at;
     },
+    /** Send a signal without waiting (SIGSTOP, SIGCONT). */
+    signal(sig) {
+      if (proc && proc.isRunning()) process.kill(proc.child.pid, sig);
+    },
     async stop() {
-      if (proc) await stopTracked(proc, 'SIGTERM', 3000);
+      if (proc) {
+        if (proc.isRunning()) process.kill(proc.child.pid, 'SIGCONT'); // a paused node must see the SIGTERM
+        await stopTracked(proc, 'SIGTERM', 3000);
+      }
     },
     isRunning: () => !!proc && proc.isRunning(),
     pid: () => (proc ? proc.child.pid : null),
