@@ -6,7 +6,9 @@
 // one resuming with since=, one fresh at the end) are checked against
 // `XRANGE {ticker}:log - +` on the slot owner: every entry once, in order.
 // Then the slot owner is killed with SIGKILL (its replica is promoted), and
-// restarted (it rejoins as a replica).
+// restarted (it rejoins as a replica); and killed while its replica lags, so
+// that the promoted log lacks entries tickerd had read (a rollback: clients
+// resynced, tickerd's unconfirmed records resent).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
