@@ -72,8 +72,12 @@ void changelog_start(struct changelog *cl);
  * Redis function tickerd_record dedupes across instances).  It is queued
  * and sent again after a reconnect until Redis acknowledges it; refused
  * because the function library is gone, it waits while the library is
- * loaded again and is then sent again.  A payload Redis refuses for any
- * other reason is dropped, counted in record_errors and logged.
+ * loaded again and is then sent again; refused by a node that is not the
+ * master (READONLY, MOVED...), it waits while the master is found.  While
+ * the master has replicas it is kept after that until WAIT says one has
+ * it, and sent again (same token: recorded once) after a failover.  A
+ * payload Redis refuses for any other reason is dropped, counted in
+ * record_errors and logged.
  */
 void changelog_record(struct changelog *cl, const char *topic,
                       const char *payload, size_t len);

@@ -7,6 +7,7 @@
 
 #include "changelog.h"
 #include "liveness.h"
+#include "log_check.h"
 #include "rconn.h"
 #include "redis_where.h"
 
@@ -85,14 +86,7 @@ struct changelog {
 	int rebasing; /* the log rolled back: history is being read anew */
 	struct seq highest;  /* the highest id ever read: ids stay above it */
 	char read_epoch[40]; /* the epoch when the reader last looked */
-	/* What a reconnected reader finds where it was (see on_top()). */
-	struct {
-		int epoch;              /* 1 same epoch, 0 another or none */
-		int found;              /* the last entry read is there */
-		unsigned long long n;   /* ... with this number */
-		int has_first, has_top; /* the log is not empty */
-		struct seq first, top;  /* its first and last ids */
-	} check;
+	struct log_check check; /* what a reconnected reader finds */
 	uint64_t read_sent;         /* loop ms a read went out; 0 = none */
 	struct liveness_tick ticks; /* the loop turns: silence can be judged */
 

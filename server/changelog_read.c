@@ -173,10 +173,11 @@ on_read_epoch(redisAsyncContext *ac, void *reply, void *privdata)
 	if (!r || rconn_ctx(cl->reader) != ac)
 		return;
 	if (r->type != REDIS_REPLY_STRING) {
-		cl->check.epoch = 0; /* gone: Redis lost its data */
+		cl->check.same_epoch = 0; /* gone: Redis lost its data */
 		return;
 	}
-	cl->check.epoch = !cl->read_epoch[0] || !strcmp(cl->read_epoch, r->str);
+	cl->check.same_epoch =
+	    !cl->read_epoch[0] || !strcmp(cl->read_epoch, r->str);
 	snprintf(cl->read_epoch, sizeof(cl->read_epoch), "%s", r->str);
 }
 
@@ -224,25 +225,6 @@ on_first(redisAsyncContext *ac, void *reply, void *privdata)
 		cl->check.has_first = one_entry(reply, &cl->check.first, &n);
 }
 
-/*
- * Whether the log still holds what this instance read: the same epoch,
- * and the last entry read where it was, with its number.  A log that ends
- * before it, or holds another entry there, rolled back (a failover lost
- * entries Redis had acknowledged); one that begins after it was trimmed
- * (a gap, as before).
- */
-static int
-rolled_back(const struct changelog *cl)
-{
-	if (!cl->check.epoch)
-		return 0; /* a new dataset: its entries come after ours */
-	if (cl->check.found)
-		return cl->last_n && cl->check.n && cl->check.n != cl->last_n;
-	if (!cl->check.has_top || seq_cmp(cl->check.top, cl->last) < 0)
-		return 1;
-	return !(cl->check.has_first && seq_cmp(cl->check.first, cl->last) > 0);
-}
-
 /* Read the whole log anew (at start, or after a rollback). */
 static void
 read_backlog(struct changelog *cl, redisAsyncContext *ac)
@@ -263,7 +245,7 @@ on_top(redisAsyncContext *ac, void *reply, void *privdata)
 	if (!reply || rconn_ctx(cl->reader) != ac)
 		return;
 	cl->check.has_top = one_entry(reply, &cl->check.top, &n);
-	if (!rolled_back(cl)) {
+	if (log_judge(&cl->check, cl->last, cl->last_n) != LOG_ROLLED_BACK) {
 		read_more(cl, ac);
 		return;
 	}

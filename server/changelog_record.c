@@ -288,6 +288,15 @@ on_function_loaded(redisAsyncContext *ac, void *reply, void *privdata)
 
 	if (!r || rconn_ctx(cl->cmd) != ac)
 		return;
+	if (r->type == REDIS_REPLY_ERROR && redis_error_moved(r->str)) {
+		log_warn("Redis at %s cannot load the function library: %s",
+		         rconn_addr(cl->cmd), r->str);
+		cl->lib_loaded = 0;
+		cl->reloading = 1;
+		where_suspect(cl->where, r->str);
+		rconn_fail_later(cl->cmd, "not the master");
+		return;
+	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		log_err("cannot load the tickerd function library (Redis 7 "
 		        "or later needed): %s",
@@ -356,8 +365,11 @@ on_pong(redisAsyncContext *ac, void *reply, void *privdata)
 		confirm_all(cl);
 	else if (cl->unconfirmed && !cl->waiting)
 		send_wait(cl, ac);
-	if (!cl->queued)
-		rconn_ready(cl->cmd); /* a record answered also proves it */
+	/* Proven to work (a record answered also proves it): no more
+	 * backoff.  Not while records wait, or without the library: a node
+	 * refusing them must not be retried at once, again and again. */
+	if (!cl->queued && cl->lib_loaded)
+		rconn_ready(cl->cmd);
 }
 
 /*

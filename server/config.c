@@ -51,9 +51,10 @@ static const struct cfg_setting settings[] = {
     {"redis", 'r', "URL", KIND(redis), DEF("redis://127.0.0.1:6379"),
      SPAN(redis, redis_url), 0,
      "`redis://[:password@]host[:port][/db]`, `unix:///path.sock`, "
-     "`sentinel://[:password@]host:port,host:port/MASTER-NAME[/db]` (follows "
-     "Sentinel's failovers) or `cluster://[:password@]host:port,host:port` "
-     "(a Redis Cluster; keys become `{NAME}:log`...); the password is "
+     "`sentinel://[:password@]host,host/NAME[/db]` (the master the "
+     "sentinels call NAME, followed through failovers; ports default to "
+     "26379) or `cluster://[:password@]host,host` (a Redis Cluster: keys "
+     "become `{prefix}:log`...); hosts as `host:port`; the password is "
      "Redis's; Redis 7 or later"},
     {"sentinel-password", 0, "PASSWORD", KIND(secret), NO_DEF,
      AT(sentinel_password), 0,

@@ -92,6 +92,8 @@ where_found(struct redis_where *w, const struct redis_addr *a, const char *why)
 void
 where_suspect(struct redis_where *w, const char *why)
 {
+	if (!w->sentinel && !w->cluster)
+		return; /* the one address given: its connections retry it */
 	log_info("asking where the master is again: %s", why);
 	if (w->sentinel)
 		sentinel_ask(w->sentinel);

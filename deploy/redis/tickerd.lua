@@ -19,8 +19,8 @@
 local USAGE = 'usage: FCALL tickerd_record 2 <log> <seen> <topic> <payload> [maxlen] [ttl] [token]'
 local PAYLOAD_MAX = 256 * 1024
 
-local function refuse(what)
-  return redis.error_reply('ERR tickerd_record: ' .. what)
+local function refuse(what, fn)
+  return redis.error_reply('ERR ' .. (fn or 'tickerd_record') .. ': ' .. what)
 end
 
 -- A whole number >= 1 written in digits (at most 15 of them), or nil.
@@ -115,11 +115,11 @@ end
 
 local function raise(keys, args)
   if #keys ~= 1 or #args ~= 1 then
-    return refuse('usage: FCALL tickerd_raise 1 <log> <id>')
+    return refuse('usage: FCALL tickerd_raise 1 <log> <id>', 'tickerd_raise')
   end
   local ms, seq = parse_id(args[1])
   if not ms then
-    return refuse('id must be <ms>-<seq>')
+    return refuse('id must be <ms>-<seq>', 'tickerd_raise')
   end
   local stream = keys[1]
   if redis.call('EXISTS', stream) == 0 then
