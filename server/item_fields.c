@@ -223,17 +223,27 @@ read_time(const struct item_field *f, json_t *v, const char *name,
 	return give_time(out, t, b);
 }
 
-/* expires: ISO 8601 sent as UTC, when given. */
+/*
+ * expires: ISO 8601 sent as UTC, when given; the item leaves the screens
+ * then (it->expires).  One already past on arrival is refused: it would
+ * never be shown.
+ */
 static int
 read_expires(const struct item_field *f, json_t *v, const char *name,
              struct item_build *b, json_t **out)
 {
+	char when[ISOTIME_LEN];
 	time_t t;
 	int given = parse_time(v, name, &t, b->err);
 
 	(void)f;
 	if (given <= 0)
 		return given;
+	if (t <= b->now) {
+		isotime_format(t, when);
+		return item_fail(b->err, ITEM_ERR_EXPIRED,
+		                 "expires %s: already past", when);
+	}
 	b->it->expires = t;
 	return give_time(out, t, b);
 }
