@@ -14,6 +14,7 @@ struct feed;
 struct files;
 struct guard;
 struct listener;
+struct held;
 struct redis_where;
 struct subscriber;
 
@@ -30,6 +31,7 @@ struct app {
 	 * its fixed part, 'self' and up to CFG_ORIGINS_BYTES of origins. */
 	char csp[256 + CFG_ORIGINS_BYTES];
 	struct redis_where *where; /* the Redis master, followed */
+	struct held *held;         /* embargoed items waiting for release */
 	struct subscriber *sub;
 	struct changelog *log;
 	char key_prefix[68]; /* the keys': prefix, or {prefix} on a cluster */

@@ -6,15 +6,35 @@
 #include "seq.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 struct subscriber;
 struct redis_where;
 
+/* One entry of the log as read (the bytes are hiredis's, for the call). */
+struct log_entry {
+	struct seq seq;
+	const char *topic;
+	size_t topic_len;
+	const char *payload;
+	size_t payload_len;
+	/* Appended by tickerd_fire: a scheduled release or expiry, applied
+	 * as it stands (an embargo in it is over). */
+	int fired;
+};
+
 /* Called for each entry read from the log, in log order. */
-typedef void (*log_entry_fn)(void *arg, struct seq seq, const char *topic,
-                             size_t topic_len, const char *payload,
-                             size_t payload_len);
+typedef void (*log_entry_fn)(void *arg, const struct log_entry *e);
+
+/*
+ * Called before the log is read from its start (at start, after a
+ * rollback) for each item Redis holds for release (topic, id, when, in ms
+ * since the epoch), whether or not the entry that held it is still in the
+ * log.
+ */
+typedef void (*log_held_fn)(void *arg, const char *topic, const char *id,
+                            uint64_t ms);
 
 /*
  * Called when entries were trimmed off the log before this instance could
@@ -37,7 +57,31 @@ struct changelog_ops {
 	log_entry_fn entry;
 	log_gap_fn gap;
 	log_rebase_fn rebase;
+	log_held_fn held;
 };
+
+/* What the log does later on its own (tickerd_schedule). */
+enum log_action {
+	LOG_RELEASE, /* append an embargoed item, at its embargo */
+	LOG_EXPIRE,  /* append an item's kill, at its expiry */
+};
+
+/*
+ * changelog_schedule() - have the log append payload (on topic) at ms
+ * (since the epoch) as action a for
+ * item id, as the entry at decided.  Every instance reading that entry
+ * asks the same: the first one's request counts, replays change nothing.
+ * Sent again after a reconnect until Redis answers.  The entry appended
+ * is read back with fired set, by every instance, once.
+ */
+void changelog_schedule(struct changelog *cl, enum log_action a,
+                        const char *topic, const char *id, uint64_t ms,
+                        struct seq at, const char *payload, size_t len);
+
+/* changelog_unschedule() - cancel action a for item id (a kill), as the
+ * entry at decided. */
+void changelog_unschedule(struct changelog *cl, enum log_action a,
+                          const char *topic, const char *id, struct seq at);
 
 /*
  * changelog_new() - the log <prefix>:log on where's master, kept to max_len

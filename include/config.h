@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CFG_MAX_ORIGINS   32
 #define CFG_ORIGIN_LEN    256
@@ -15,6 +16,17 @@ struct cfg_cidr {
 	unsigned char addr[16]; /* IPv4 in the first 4 bytes */
 	unsigned char bits;     /* prefix length */
 	unsigned char v6;
+};
+
+#define CFG_MAX_TOPIC_SPANS 32
+
+/* TOPIC=DURATION settings (--topic-ttl): a span of time per topic. */
+struct cfg_topic_spans {
+	struct {
+		char topic[65];
+		uint64_t ms;
+	} at[CFG_MAX_TOPIC_SPANS];
+	int n;
 };
 
 /* One Redis node's address: TCP host and port, or a unix socket. */
@@ -68,6 +80,7 @@ struct cfg {
 	int log_level;       /* lws LLL_* bitmask */
 	char config_file[PATH_MAX]; /* empty: none */
 	int proxy_protocol; /* a PROXY header first on every connection */
+	struct cfg_topic_spans topic_ttl; /* a default lifetime per topic */
 
 	/* Who may connect and how much they may do: SIGHUP reloads these. */
 	char origins[CFG_MAX_ORIGINS][CFG_ORIGIN_LEN]; /* besides our own */
@@ -121,6 +134,9 @@ int cfg_parse_redis_url(const char *url, struct redis_target *t,
 
 /* cfg_parse_listen() - read HOST:PORT or [V6]:PORT; 0, or -1 with err. */
 int cfg_parse_listen(const char *s, struct cfg *c, struct cfg_error *err);
+
+/* cfg_topic_span() - topic's span in spans (ms), or 0 if it has none. */
+uint64_t cfg_topic_span(const struct cfg_topic_spans *spans, const char *topic);
 
 /* cfg_origin_allowed() - 1 if origin is listed (or "*" was). */
 int cfg_origin_allowed(const struct cfg *c, const char *origin);

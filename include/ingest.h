@@ -10,7 +10,10 @@
 
 struct changelog;
 struct fan;
+struct cfg_topic_spans;
+struct held;
 struct history;
+struct log_entry;
 
 /* The pipeline's state; one per process, lives as long as the server. */
 struct ingest {
@@ -19,7 +22,9 @@ struct ingest {
 	struct changelog *log;
 	const char *prefix; /* channels are <prefix>:<topic> */
 	time_t (*now)(void);
-	int quiet; /* reading the log anew: keep, tell no screen yet */
+	int quiet;         /* reading the log anew: keep, tell no screen yet */
+	struct held *held; /* embargoed items waiting for release */
+	const struct cfg_topic_spans *topic_ttl; /* lifetimes, per topic */
 };
 
 /*
@@ -36,11 +41,14 @@ void ingest_payload(void *ingest, const char *channel, size_t channel_len,
  * in log order.  Parse it (a plain-text item's time is the entry's), decide
  * against the history whether it is new, an update, a duplicate or a
  * retraction, encode the message once with seq as its position, keep it
- * and hand it to the fan-out.  Every instance reading the same log makes
- * the same decisions and the same bytes.
+ * and hand it to the fan-out.  An item under embargo at the entry's time
+ * (or a correction of one held) is held: no screen gets it, and the log is
+ * asked to append it at the release (an entry with fired set, shown as it
+ * stands); a kill cancels that.  A shown item with an expiry (its own, or
+ * its topic's lifetime) has the log append its kill then.  Every instance
+ * reading the same log makes the same decisions and the same bytes.
  */
-void ingest_entry(void *ingest, struct seq seq, const char *topic,
-                  size_t topic_len, const char *payload, size_t payload_len);
+void ingest_entry(void *ingest, const struct log_entry *e);
 
 /*
  * ingest_gap() - a log_gap_fn: entries were lost before they could be
@@ -56,5 +64,8 @@ void ingest_gap(void *ingest, unsigned long long missing);
  * entries reach the screens again.
  */
 void ingest_rebase(void *ingest, int done, const struct seq *last);
+
+/* ingest_held() - a log_held_fn: Redis holds id in topic until ms. */
+void ingest_held(void *ingest, const char *topic, const char *id, uint64_t ms);
 
 #endif

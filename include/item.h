@@ -27,6 +27,7 @@ enum item_reason {
 	ITEM_ERR_STATUS,
 	ITEM_ERR_TOPIC,
 	ITEM_ERR_EMBARGO,
+	ITEM_ERR_EXPIRED,
 	ITEM_ERR_NOMEM,
 	ITEM_REASON_COUNT
 };
@@ -51,7 +52,13 @@ struct item {
 	int version_given; /* the publisher said which version this is */
 	int id_derived;    /* no id given: hashed from the payload */
 	enum item_status status;
+	time_t time;    /* the item's time */
+	time_t embargo; /* still to come when parsed: held until then; else 0 */
+	time_t expires; /* 0: none given */
 };
+
+/* An embargo further ahead than this (a year) is refused as a mistake. */
+#define EMBARGO_MAX_S (366L * 86400)
 
 /*
  * item_parse() - turn a payload published on topic into an item.

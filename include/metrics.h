@@ -48,6 +48,7 @@ struct metrics {
 	uint64_t records_resent;      /* records sent again (same token) */
 	uint64_t log_rollbacks;       /* the log found behind what was read */
 	uint64_t records_unconfirmed; /* recorded, no replica has them yet */
+	uint64_t held;                /* embargoed items waiting for release */
 	uint64_t feed_degraded;       /* 1 while readers are told so (feed.c) */
 	uint64_t feed_degradations;   /* times they were told */
 	uint64_t feed_degraded_s;     /* seconds it lasted, in all */

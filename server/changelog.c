@@ -56,6 +56,7 @@ on_tick(uv_timer_t *t)
 	}
 	read_tick(cl, now);
 	record_tick(cl, now);
+	schedule_tick(cl);
 }
 
 /* ---- life cycle ---- */
@@ -76,6 +77,7 @@ changelog_new(uv_loop_t *loop, struct redis_where *where, const char *prefix,
 	snprintf(cl->log_key, sizeof(cl->log_key), "%s:log", prefix);
 	snprintf(cl->seen_key, sizeof(cl->seen_key), "%s:seen", prefix);
 	snprintf(cl->epoch_key, sizeof(cl->epoch_key), "%s:epoch", prefix);
+	snprintf(cl->due_key, sizeof(cl->due_key), "%s:due", prefix);
 	snprintf(cl->instance, sizeof(cl->instance), "%s", instance);
 	cl->where = where;
 	cl->cmd = rconn_new(loop, where_dest(where), "commands",
@@ -92,6 +94,7 @@ changelog_new(uv_loop_t *loop, struct redis_where *where, const char *prefix,
 	where_follow(where, cl->reader);
 	uv_timer_init(loop, &cl->tick);
 	cl->tick.data = cl;
+	schedule_init(cl);
 	return cl;
 }
 
@@ -108,6 +111,7 @@ changelog_stop(struct changelog *cl)
 {
 	uv_timer_stop(&cl->tick);
 	uv_close((uv_handle_t *)&cl->tick, NULL);
+	schedule_stop(cl);
 	rconn_stop(cl->cmd);
 	rconn_stop(cl->reader);
 	if (cl->queued)
@@ -121,6 +125,7 @@ changelog_free(struct changelog *cl)
 	if (!cl)
 		return;
 	record_free_all(cl);
+	schedule_free(cl);
 	rconn_free(cl->cmd);
 	rconn_free(cl->reader);
 	free(cl);

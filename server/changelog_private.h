@@ -39,13 +39,24 @@ struct record {
 	unsigned long wait_gen; /* WAITs sent before its FCALL */
 };
 
+/* A tickerd_schedule or tickerd_unschedule owed to Redis: sent again after
+ * a reconnect until it is answered. */
+struct owed_cmd {
+	struct owed_cmd *next, *prev;
+	struct changelog *cl;
+	int argc;
+	char *argv[9];
+	size_t argvlen[9];
+	int sent; /* on the current connection */
+};
+
 /* One per process. */
 struct changelog {
 	uv_loop_t *loop;
 	const struct changelog_ops *ops;
 	void *arg;
 	unsigned max_len;
-	char log_key[96], seen_key[96], epoch_key[96];
+	char log_key[96], seen_key[96], epoch_key[96], due_key[96];
 	char instance[96]; /* this process: its records' tokens begin with it */
 
 	struct redis_where *where; /* the master, and telling it moved */
@@ -97,6 +108,13 @@ struct changelog {
 	struct liveness_tick ticks; /* the loop turns: silence can be judged */
 
 	uv_timer_t tick;
+
+	/* What the log does later (changelog_schedule.c). */
+	struct owed_cmd *owed;
+	unsigned n_owed;
+	uint64_t next_due; /* ms since the epoch of the earliest; 0: none */
+	int firing, polling;
+	uv_timer_t due_timer;
 };
 
 /* changelog_record.c: the command connection's hooks, and its share of the
@@ -111,5 +129,17 @@ void read_tick(struct changelog *cl, uint64_t now);
 
 /* changelog_record.c: raise the log's ids past cl->highest, now. */
 void record_raise(struct changelog *cl);
+
+/* changelog_schedule.c: on the command connection's coming up, its tick,
+ * and at the end. */
+void schedule_conn_up(struct changelog *cl, redisAsyncContext *ac);
+void schedule_conn_down(struct changelog *cl);
+void schedule_tick(struct changelog *cl);
+void schedule_init(struct changelog *cl);
+void schedule_stop(struct changelog *cl);
+void schedule_free(struct changelog *cl);
+
+/* changelog_read.c's: what Redis holds for release, at the backlog. */
+void schedule_read_held(struct changelog *cl, redisAsyncContext *ac);
 
 #endif

@@ -43,6 +43,7 @@ apply_entry(struct changelog *cl, const redisReply *e)
 {
 	const redisReply *id, *fields, *topic = NULL, *payload = NULL;
 	unsigned long long n = 0;
+	struct log_entry le = {0};
 	struct seq seq;
 
 	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
@@ -65,6 +66,8 @@ apply_entry(struct changelog *cl, const redisReply *e)
 		else if (!strcmp(k->str, "n") &&
 		         fields->element[i + 1]->type == REDIS_REPLY_STRING)
 			n = strtoull(fields->element[i + 1]->str, NULL, 10);
+		else if (!strcmp(k->str, "fired"))
+			le.fired = 1;
 	}
 	check_numbering(cl, n);
 	cl->last = seq;
@@ -77,8 +80,12 @@ apply_entry(struct changelog *cl, const redisReply *e)
 		         id->str);
 		return 0;
 	}
-	cl->ops->entry(cl->arg, seq, topic->str, topic->len, payload->str,
-	               payload->len);
+	le.seq = seq;
+	le.topic = topic->str;
+	le.topic_len = topic->len;
+	le.payload = payload->str;
+	le.payload_len = payload->len;
+	cl->ops->entry(cl->arg, &le);
 	return 0;
 }
 
@@ -230,6 +237,7 @@ static void
 read_backlog(struct changelog *cl, redisAsyncContext *ac)
 {
 	redisAsyncCommand(ac, on_read_epoch, cl, "GET %s", cl->epoch_key);
+	schedule_read_held(cl, ac);
 	redisAsyncCommand(ac, on_backlog, cl, "XREVRANGE %s + - COUNT %u",
 	                  cl->log_key, cl->max_len);
 }

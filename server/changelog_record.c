@@ -490,6 +490,7 @@ on_cmd_up(struct rconn *rc, redisAsyncContext *ac, void *arg)
 	}
 	for (struct record *r = cl->queue; r; r = r->next)
 		send_record(cl, r);
+	schedule_conn_up(cl, ac);
 }
 
 static void
@@ -498,6 +499,7 @@ on_cmd_down(struct rconn *rc, void *arg)
 	struct changelog *cl = arg;
 
 	(void)rc;
+	schedule_conn_down(cl);
 	cl->inflight = 0;
 	cl->kept = 0;
 	cl->reloading = 0;

@@ -96,6 +96,11 @@ static const struct cfg_setting settings[] = {
      "(HAProxy's `send-proxy`, nginx's `proxy_protocol on`) naming the "
      "client; one without it is closed; for a listener only proxies reach; "
      "SIGHUP leaves it as it was started"},
+    {"topic-ttl", 0, "TOPIC=DURATION", KIND(topic_spans), NO_DEF, AT(topic_ttl),
+     0,
+     "items of TOPIC leave the screens DURATION (`90s`, `30m`, `6h`, `2d`) "
+     "after their time unless they say when (`expires`): a strap that "
+     "clears itself; repeat or comma-separate, at most 32 topics"},
     {"max-clients", 0, "N", UINT(1, 1000000), DEF("20000"), AT(max_clients),
      CFG_RELOAD, "WebSocket + EventSource clients in total; beyond: HTTP 503"},
     {"max-per-ip", 0, "N", UINT(1, 1000000), DEF("500"), AT(max_per_ip),

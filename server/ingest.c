@@ -3,7 +3,9 @@
 #include "ingest.h"
 
 #include "changelog.h"
+#include "config.h"
 #include "fanout.h"
+#include "held.h"
 #include "history.h"
 #include "item.h"
 #include "log.h"
@@ -11,6 +13,7 @@
 #include "metrics.h"
 #include "topics.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,12 +103,111 @@ retract(struct ingest *in, const struct item *it, struct seq seq)
 	log_info("retracted %s/%s", it->topic, it->id);
 }
 
+/* The kill the log appends at an item's expiry. */
+static char *
+expiry_kill(const char *id)
+{
+	json_t *o = json_pack("{s:s,s:s}", "id", id, "status", "canceled");
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return text;
+}
+
+/* When it, shown by entry e, leaves the screens: its own expires, else its
+ * topic's --topic-ttl after its time; 0: never. */
+static time_t
+expiry_of(const struct ingest *in, const struct item *it)
+{
+	uint64_t ttl;
+
+	if (it->expires)
+		return it->expires;
+	ttl = in->topic_ttl ? cfg_topic_span(in->topic_ttl, it->topic) : 0;
+	return ttl ? it->time + (time_t)(ttl / 1000) : 0;
+}
+
+/* Have the log retract it, shown by e, at its expiry (if it has one). */
+static void
+schedule_expiry(struct ingest *in, const struct item *it,
+                const struct log_entry *e)
+{
+	time_t when = expiry_of(in, it);
+	char *kill;
+
+	if (!when)
+		return;
+	kill = expiry_kill(it->id);
+	if (!kill) {
+		log_err("out of memory: the expiry of %s/%s is lost", it->topic,
+		        it->id);
+		return;
+	}
+	changelog_schedule(in->log, LOG_EXPIRE, it->topic, it->id,
+	                   (uint64_t)when * 1000, e->seq, kill, strlen(kill));
+	free(kill);
+}
+
+/*
+ * An embargoed item, or a correction of one still held: kept from the
+ * screens, and the log asked to append it at the release.  1 if e was held
+ * so; 0 for one to show.
+ */
+static int
+hold(struct ingest *in, const struct item *it, const struct log_entry *e)
+{
+	uint64_t until = it->embargo ? (uint64_t)it->embargo * 1000
+	                             : held_until(in->held, it->topic, it->id);
+
+	if (e->fired) {
+		held_remove(in->held, it->topic, it->id); /* released now */
+		metrics.held = held_count(in->held);
+		return 0;
+	}
+	if (!until)
+		return 0;
+	if (held_put(in->held, it->topic, it->id, until)) {
+		log_err("out of memory: held item %s/%s lost", it->topic,
+		        it->id);
+		return 1;
+	}
+	changelog_schedule(in->log, LOG_RELEASE, it->topic, it->id, until,
+	                   e->seq, e->payload, e->payload_len);
+	metrics.held = held_count(in->held);
+	log_info("%s/%s held until %llu ms", it->topic, it->id,
+	         (unsigned long long)until);
+	return 1;
+}
+
+/*
+ * A kill: of an item still held, its release is cancelled (no screen has
+ * it); else it leaves the screens, and its expiry is cancelled.
+ */
+static void
+kill_item(struct ingest *in, const struct item *it, const struct log_entry *e)
+{
+	if (!e->fired && held_remove(in->held, it->topic, it->id)) {
+		changelog_unschedule(in->log, LOG_RELEASE, it->topic, it->id,
+		                     e->seq);
+		metrics.held = held_count(in->held);
+		log_info("held %s/%s killed before its release", it->topic,
+		         it->id);
+		return;
+	}
+	if (!e->fired)
+		changelog_unschedule(in->log, LOG_EXPIRE, it->topic, it->id,
+		                     e->seq);
+	retract(in, it, e->seq);
+}
+
 void
-ingest_entry(void *arg, struct seq seq, const char *topic_in, size_t topic_len,
-             const char *payload, size_t payload_len)
+ingest_entry(void *arg, const struct log_entry *e)
 {
 	struct ingest *in = arg;
 	char topic[TOPIC_MAX_LEN + 1], seqbuf[SEQ_STR_LEN];
+	const char *topic_in = e->topic, *payload = e->payload;
+	size_t topic_len = e->topic_len, payload_len = e->payload_len;
+	struct seq seq = e->seq;
 	struct item_error err;
 	struct item it;
 	enum hist_result r;
@@ -133,7 +235,11 @@ ingest_entry(void *arg, struct seq seq, const char *topic_in, size_t topic_len,
 		return;
 	}
 	if (it.status != ITEM_USABLE) {
-		retract(in, &it, seq);
+		kill_item(in, &it, e);
+		item_free(&it);
+		return;
+	}
+	if (hold(in, &it, e)) {
 		item_free(&it);
 		return;
 	}
@@ -164,6 +270,7 @@ ingest_entry(void *arg, struct seq seq, const char *topic_in, size_t topic_len,
 	msg_unref(m);
 	log_info("%s %s/%s v%ld seq %s", r == HIST_UPDATED ? "updated" : "new",
 	         it.topic, it.id, version, seqbuf);
+	schedule_expiry(in, &it, e);
 	item_free(&it);
 }
 
@@ -194,6 +301,16 @@ ingest_gap(void *arg, unsigned long long missing)
 }
 
 void
+ingest_held(void *arg, const char *topic, const char *id, uint64_t ms)
+{
+	struct ingest *in = arg;
+
+	if (held_put(in->held, topic, id, ms))
+		log_err("out of memory: held item %s/%s lost", topic, id);
+	metrics.held = held_count(in->held);
+}
+
+void
 ingest_rebase(void *arg, int done, const struct seq *last)
 {
 	struct ingest *in = arg;
@@ -201,6 +318,7 @@ ingest_rebase(void *arg, int done, const struct seq *last)
 	in->quiet = !done;
 	if (!done) {
 		history_clear(in->history);
+		held_clear(in->held);
 		return;
 	}
 	fan_resync(in->fan, last, resync_snapshot, in);

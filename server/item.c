@@ -24,6 +24,7 @@ static const char *const reason_names[ITEM_REASON_COUNT] = {
     [ITEM_ERR_STATUS] = "bad_status",
     [ITEM_ERR_TOPIC] = "bad_topic",
     [ITEM_ERR_EMBARGO] = "embargoed",
+    [ITEM_ERR_EXPIRED] = "expired",
     [ITEM_ERR_NOMEM] = "out_of_memory",
 };
 

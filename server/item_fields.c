@@ -219,26 +219,40 @@ read_time(const struct item_field *f, json_t *v, const char *name,
 	(void)f;
 	if (parse_time(v, name, &t, b->err) < 0)
 		return -1;
+	b->it->time = t;
 	return give_time(out, t, b);
 }
 
-/* expires: ISO 8601 sent as UTC, when given. */
+/*
+ * expires: ISO 8601 sent as UTC, when given; the item leaves the screens
+ * then (it->expires).  One already past on arrival is refused: it would
+ * never be shown.
+ */
 static int
 read_expires(const struct item_field *f, json_t *v, const char *name,
              struct item_build *b, json_t **out)
 {
+	char when[ISOTIME_LEN];
 	time_t t;
 	int given = parse_time(v, name, &t, b->err);
 
 	(void)f;
 	if (given <= 0)
 		return given;
+	if (t <= b->now) {
+		isotime_format(t, when);
+		return item_fail(b->err, ITEM_ERR_EXPIRED,
+		                 "expires %s: already past", when);
+	}
+	b->it->expires = t;
 	return give_time(out, t, b);
 }
 
 /*
- * embargo: a time still to come refuses the item (none are held yet).  A
- * bad one is called "embargo" whichever of its names the payload used.
+ * embargo: a time still to come holds the item until then (it->embargo;
+ * the time is not sent: once released it says nothing).  More than
+ * EMBARGO_MAX_S ahead is refused as a mistake.  A bad one is called
+ * "embargo" whichever of its names the payload used.
  */
 static int
 read_embargo(const struct item_field *f, json_t *v, const char *name,
@@ -252,11 +266,14 @@ read_embargo(const struct item_field *f, json_t *v, const char *name,
 		return -1;
 	if (t <= b->now)
 		return 0;
-	isotime_format(t, when);
-	return item_fail(b->err, ITEM_ERR_EMBARGO,
-	                 "embargoed until %s: tickerd does not hold embargoed "
-	                 "items yet",
-	                 when);
+	if (t - b->now > EMBARGO_MAX_S) {
+		isotime_format(t, when);
+		return item_fail(b->err, ITEM_ERR_EMBARGO,
+		                 "embargoed until %s: more than a year ahead",
+		                 when);
+	}
+	b->it->embargo = t;
+	return 0;
 }
 
 /*

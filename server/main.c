@@ -4,6 +4,7 @@
 #include "fanout.h"
 #include "feed.h"
 #include "guard.h"
+#include "held.h"
 #include "history.h"
 #include "http.h"
 #include "ingest.h"
@@ -217,8 +218,10 @@ send_probe(void *arg, const char *channel, const char *text,
 
 static const struct sub_ops sub_ops = {.message = on_payload,
                                        .probe = send_probe};
-static const struct changelog_ops log_ops = {
-    .entry = ingest_entry, .gap = ingest_gap, .rebase = ingest_rebase};
+static const struct changelog_ops log_ops = {.entry = ingest_entry,
+                                             .gap = ingest_gap,
+                                             .rebase = ingest_rebase,
+                                             .held = ingest_held};
 
 /* The listener's hand-over: every accepted connection goes to the door. */
 static void
@@ -261,11 +264,14 @@ make_app(void)
 	app.log =
 	    changelog_new(&app.loop, app.where, app.key_prefix,
 	                  app.cfg.log_length, probe, &log_ops, &app.ingest);
+	app.held = held_new();
 	app.ingest = (struct ingest){.history = app.history,
 	                             .fan = app.fan,
 	                             .log = app.log,
 	                             .prefix = app.cfg.prefix,
-	                             .now = wall_clock};
+	                             .now = wall_clock,
+	                             .held = app.held,
+	                             .topic_ttl = &app.cfg.topic_ttl};
 	app.feed = feed_new(&app.loop, app.sub, app.log, app.fan);
 	app.guard = guard_new(&app.cfg);
 	http_csp_build(&app);
@@ -274,8 +280,8 @@ make_app(void)
 		log_warn("web directory %s not found: / will answer 404",
 		         app.cfg.web_dir);
 	app.files = files_load(app.cfg.web_dir);
-	if (!app.history || !app.fan || !app.sub || !app.log || !app.feed ||
-	    !app.guard || !app.door || !app.files) {
+	if (!app.history || !app.held || !app.fan || !app.sub || !app.log ||
+	    !app.feed || !app.guard || !app.door || !app.files) {
 		log_err("out of memory");
 		return -1;
 	}
@@ -346,6 +352,7 @@ finish(void)
 	feed_free(app.feed);
 	fan_free(app.fan);
 	history_free(app.history);
+	held_free(app.held);
 	files_free(app.files);
 	guard_free(app.guard);
 	log_notice("bye");

@@ -221,6 +221,9 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 	add_metric(&t, "feed_degraded", "gauge",
 	           "1 while clients are told the feed is degraded.",
 	           (unsigned long long)metrics.feed_degraded);
+	add_metric(&t, "items_held", "gauge",
+	           "Embargoed items waiting for their release.",
+	           (unsigned long long)metrics.held);
 	add_metric(&t, "records_unconfirmed", "gauge",
 	           "Records the master took that no replica has confirmed "
 	           "yet (kept, to be sent again after a failover).",

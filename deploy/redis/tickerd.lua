@@ -39,6 +39,23 @@ local function count_arg(s, default)
   return n
 end
 
+-- Append one entry, numbered: n numbers the entries 1, 2, 3... so that a
+-- reader that sees n jump knows the cap trimmed entries away before it could
+-- read them. Read before writing: XADD is the first write, and the only one
+-- that can fail (a key of another type); the SET after it cannot. extra:
+-- more field, value pairs.
+local function append(stream, maxlen, topic, payload, extra)
+  local countkey = stream .. ':count'
+  local n = (tonumber(redis.call('GET', countkey) or '0') or 0) + 1
+  local fields = {'topic', topic, 'payload', payload, 'n', n}
+  for _, v in ipairs(extra or {}) do
+    fields[#fields + 1] = v
+  end
+  local id = redis.call('XADD', stream, 'MAXLEN', maxlen, '*', unpack(fields))
+  redis.call('SET', countkey, n)
+  return id
+end
+
 local function record(keys, args)
   if #keys ~= 2 or #args < 2 or #args > 5 then
     return refuse(USAGE)
@@ -83,11 +100,7 @@ local function record(keys, args)
     -- the cap trimmed entries away before it could read them. Read before
     -- writing: XADD is the first write, and the only one that can fail (a
     -- key of another type); the SETs after it cannot.
-    local countkey = stream .. ':count'
-    local n = (tonumber(redis.call('GET', countkey) or '0') or 0) + 1
-    id = redis.call('XADD', stream, 'MAXLEN', maxlen, '*',
-                    'topic', topic, 'payload', payload, 'n', n)
-    redis.call('SET', countkey, n)
+    id = append(stream, maxlen, topic, payload)
     redis.call('SET', key, id, 'EX', ttl)
   end
   if tkey then
@@ -142,5 +155,99 @@ local function raise(keys, args)
   return args[1]
 end
 
+-- Things to do to the log later: release an embargoed item, retract an
+-- expired one. Every tickerd reading the log asks for the same ones, as it
+-- reads each entry; the first asking does it, the others (and a tickerd
+-- reading the same entries again later) change nothing: each action
+-- remembers the id of the entry that last changed it and takes only later
+-- ones.
+--
+--   FCALL tickerd_schedule 1 <prefix>:due <action> <ms> <entry-id> <topic> <payload>
+--     <action> (at most 300 bytes, e.g. "release\n<topic>\n<id>") runs at
+--     <ms>: <payload> is appended to the log then, on <topic>, marked
+--     fired=<action>. Returns 1, or 0 if a later entry already decided.
+--   FCALL tickerd_unschedule 1 <prefix>:due <action> <entry-id>
+--     cancels it (a kill before the release). 1, or 0 as above.
+--   FCALL tickerd_fire 2 <prefix>:due <prefix>:log <now-ms> [maxlen]
+--     appends what is due at <now-ms> (at most 100 at a time) and returns
+--     how many; each action is appended once, whoever calls.
+--
+-- <prefix>:due is a sorted set (score: when); <prefix>:due:<sha1> holds an
+-- action's topic, payload and the entry id that last changed it (kept a day
+-- after it ran or was cancelled, so a late reader's replay is refused).
+local function later(a, b)
+  local ams, aseq = parse_id(a)
+  local bms, bseq = parse_id(b)
+  return ams ~= nil and (bms == nil or ams > bms or (ams == bms and aseq > bseq))
+end
+
+local function action_args(keys, args, n, fn)
+  if #keys ~= 1 or #args ~= n then
+    return nil
+  end
+  local action, entry = args[1], args[n == 5 and 3 or 2]
+  if #action < 1 or #action > 300 or not parse_id(entry) then
+    return nil
+  end
+  return keys[1] .. ':' .. redis.sha1hex(action), action, entry
+end
+
+local function schedule(keys, args)
+  local data, action, entry = action_args(keys, args, 5)
+  local ms = count_arg(args[2], nil)
+  if not data or not ms then
+    return refuse('usage: FCALL tickerd_schedule 1 <due> <action> <ms> <entry-id> <topic> <payload>', 'tickerd_schedule')
+  end
+  if not later(entry, redis.call('HGET', data, 'entry')) then
+    return 0
+  end
+  redis.call('HSET', data, 'entry', entry, 'topic', args[4], 'payload', args[5])
+  redis.call('PERSIST', data)
+  redis.call('ZADD', keys[1], ms, action)
+  return 1
+end
+
+local function unschedule(keys, args)
+  local data, action, entry = action_args(keys, args, 2)
+  if not data then
+    return refuse('usage: FCALL tickerd_unschedule 1 <due> <action> <entry-id>', 'tickerd_unschedule')
+  end
+  if not later(entry, redis.call('HGET', data, 'entry')) then
+    return 0
+  end
+  redis.call('HSET', data, 'entry', entry)
+  redis.call('HDEL', data, 'topic', 'payload')
+  redis.call('EXPIRE', data, 86400)
+  redis.call('ZREM', keys[1], action)
+  return 1
+end
+
+local function fire(keys, args)
+  local now = count_arg(args[1], nil)
+  local maxlen = count_arg(args[2], 10000)
+  if #keys ~= 2 or not now or not maxlen then
+    return refuse('usage: FCALL tickerd_fire 2 <due> <log> <now-ms> [maxlen]', 'tickerd_fire')
+  end
+  local due, stream = keys[1], keys[2]
+  local fired = 0
+  for _, action in ipairs(redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, 100)) do
+    local data = due .. ':' .. redis.sha1hex(action)
+    local topic = redis.call('HGET', data, 'topic')
+    local payload = redis.call('HGET', data, 'payload')
+    redis.call('ZREM', due, action)
+    if topic and payload then
+      local id = append(stream, maxlen, topic, payload, {'fired', action})
+      redis.call('HSET', data, 'entry', id)
+      redis.call('HDEL', data, 'topic', 'payload')
+      redis.call('EXPIRE', data, 86400)
+      fired = fired + 1
+    end
+  end
+  return fired
+end
+
 redis.register_function('tickerd_record', record)
+redis.register_function('tickerd_schedule', schedule)
+redis.register_function('tickerd_unschedule', unschedule)
+redis.register_function('tickerd_fire', fire)
 redis.register_function('tickerd_raise', raise)

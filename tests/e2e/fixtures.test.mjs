@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { scenario, publish, FIXTURES, fixturesAvailable, assertItemShape, assertSeqIncreasing, assertAllJsonText } from './harness.mjs';
+import { scenario, publish, FIXTURES, fixturesAvailable, assertItemShape, assertSeqIncreasing, assertAllJsonText, getMetrics } from './harness.mjs';
 
 const T = { timeout: 30_000 };
 
@@ -107,7 +107,8 @@ test('scraped French page: lead paragraph and "Lire aussi" lines arrive byte for
 // From the spec / ninjs README table (non-text properties; headline and uri are read from the file).
 const NINJS = [
   { file: '2.1-dpa_text.json', lang: 'de', time: '2019-05-10T14:02:28Z', priority: 'routine', version: 2, source: 'dpa' },
-  { file: '2.1-tt_text_image_2.json', lang: 'sv', time: '2021-05-26T11:40:18Z', priority: 'urgent', version: 1, source: 'TT' },
+  // Its expires (2023-05-31) is past: refused as expired, never shown.
+  { file: '2.1-tt_text_image_2.json', lang: 'sv', time: '2021-05-26T11:40:18Z', priority: 'urgent', version: 1, source: 'TT', refused: 'expired' },
   { file: '3.0-ntb_text.json', lang: 'nb-NO', time: '2019-08-09T09:46:53Z', priority: 'routine', version: 6, source: 'NTB' },
   { file: '3.1-005_complex_text_article.json', lang: 'en', time: '2013-07-09T10:37:00Z', priority: 'routine', version: 1, source: undefined },
 ];
@@ -125,10 +126,11 @@ test('ninjs fixtures published as JSON normalise as the spec table says', T, wit
     const raw = fs.readFileSync(path.join(FIXTURES, 'ninjs', e.file));
     const doc = JSON.parse(raw.toString('utf8'));
     const headline = doc.headlines[0].value;
-    expected.push({ ...e, headline, id: doc.uri, doc });
+    if (!e.refused) expected.push({ ...e, headline, id: doc.uri, doc });
     const n = await publish(redis.port, 'ticker:world', raw); // raw file bytes
     assert.ok(n >= 1, 'tickerd is subscribed');
   }
+  const refused = NINJS.filter((e) => e.refused);
 
   for (const c of clients) {
     for (const e of expected) {
@@ -164,6 +166,11 @@ test('ninjs fixtures published as JSON normalise as the spec table says', T, wit
   const late = await h.client(tickerd.wsUrl());
   const { snapshot } = await late.ready();
   assert.deepEqual(snapshot.items.map((i) => i.id), expected.map((e) => e.id));
+  const m = await getMetrics(tickerd.port);
+  for (const reason of new Set(refused.map((e) => e.refused))) {
+    assert.equal(m.value('tickerd_payloads_rejected_total', { reason }), refused.filter((e) => e.refused === reason).length,
+      `refused as ${reason}: ${refused.map((e) => e.file).join(', ')}`);
+  }
 
   // Re-publishing the same file (same uri, same version) is stale: ignored.
   const sentinel = `sentinel after ninjs re-publish ${Date.now()}`;

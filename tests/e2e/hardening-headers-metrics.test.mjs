@@ -83,7 +83,7 @@ const COUNTERS = ['tickerd_payloads_received_total', 'tickerd_payloads_rejected_
   'tickerd_clients_silent_total', 'tickerd_accept_pauses_total', 'tickerd_http_responses_total', 'tickerd_clients_culled_unsent_total'];
 const LABELS = {
   tickerd_payloads_rejected_total: ['reason', ['payload_too_large', 'invalid_utf8', 'bad_json', 'bad_headline', 'bad_field', 'bad_url',
-    'bad_time', 'bad_priority', 'bad_status', 'bad_topic', 'embargoed', 'out_of_memory', 'not_an_object']],
+    'bad_time', 'bad_priority', 'bad_status', 'bad_topic', 'embargoed', 'expired', 'out_of_memory', 'not_an_object']],
   tickerd_handshakes_refused_total: ['reason', ['origin', 'max_clients', 'max_per_ip', 'unfinished', 'timeout', 'bad_request',
     'too_large', 'method', 'not_found', 'ws_version', 'bad_topics', 'shutting_down', 'proxy_header']],
   tickerd_clients_closed_total: ['code', ['1002', '1007', '1008', '1009']],

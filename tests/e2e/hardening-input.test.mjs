@@ -15,7 +15,7 @@ import { readLog } from './checker.mjs';
 
 const REJECTED = 'tickerd_payloads_rejected_total';
 const REASONS = ['payload_too_large', 'invalid_utf8', 'bad_json', 'bad_headline', 'bad_field', 'bad_url', 'bad_time',
-  'bad_priority', 'bad_status', 'bad_topic', 'embargoed'];
+  'bad_priority', 'bad_status', 'bad_topic', 'embargoed', 'expired'];
 
 const b = (...parts) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
 const deep = (n) => `{"id":"deep","headline":"Deep","extra":${'['.repeat(n)}${']'.repeat(n)}}`;
@@ -64,6 +64,9 @@ const CASES = [
   { name: 'DEL (0x7f) in a headline', reason: 'bad_headline', payload: 'Delete \u007f here' },
   { name: 'C1 control U+0085 in a headline', reason: 'bad_headline', payload: '{"id":"c1","headline":"Next line \\u0085 here"}' },
   { name: 'newline inside a JSON headline', reason: 'bad_headline', payload: '{"id":"nl","headline":"Two\\nlines"}' },
+  // times that can't be right
+  { name: 'expires already past', reason: 'expired', payload: '{"id":"gone","headline":"Gone","expires":"2023-05-31T00:00:00+02:00"}' },
+  { name: 'embargo more than a year ahead', reason: 'embargoed', payload: '{"id":"far","headline":"Far","embargoed":"2999-01-01T00:00:00Z"}' },
 ];
 
 /** Wait for a new stderr line naming this rejection; returns it. */
