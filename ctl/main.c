@@ -203,7 +203,7 @@ read_command_line(struct ctl *c, int argc, char **argv,
 			return CTL_DONE;
 		}
 		if (id == O_VERSION) {
-			puts("tickerctl " TICKERD_VERSION);
+			puts("tickerctl/" TICKERD_VERSION);
 			return CTL_DONE;
 		}
 		given[id < O_TOPIC ? 0 : id] = 1;
