@@ -8,10 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   scenario, publish, redisCall, freePort, runTickerd, runTickerctl, startTickerctl, assertTickerctl,
-  FIXTURES, fixturesAvailable, SEQ_RE, uniq,
+  FIXTURES, fixturesAvailable, SEQ_RE, uniq, REPO,
 } from './harness.mjs';
 
 const T = { timeout: 30_000 };
@@ -58,6 +59,26 @@ test('--help and --version exit 0 on stdout; every command, option and exit stat
   const tickerd = await runTickerd(['--version']);
   assert.equal(version.code, 0, said(version));
   assert.equal(version.stdout, tickerd.stdout.replace(/^tickerd/, 'tickerctl'), 'the same release as tickerd');
+}));
+
+test('tickerctl(1): groff renders it without a warning; it names every command, option, variable and exit status --help does', T, ctlScenario(async (t) => {
+  const page = path.join(REPO, 'ctl', 'tickerctl.1');
+  const g = spawnSync('groff', ['-ww', '-man', '-Tutf8', '-P-c', '-P-b', '-P-o', '-P-u', page],
+    { encoding: 'utf8', env: { ...process.env, LANG: 'C.UTF-8' } });
+  assert.equal(g.status, 0, g.stderr);
+  assert.equal(g.stderr, '', `groff warns:\n${g.stderr}`);
+  const text = g.stdout.replace(/[\u2010\u2212]/g, '-').replace(/-\n\s*/g, '-').replace(/\s+/g, ' ');
+  const help = (await runTickerctl(['--help'])).stdout;
+  const words = new Set([...help.matchAll(/--[a-z]+|TICKERD_[A-Z]+|\b(?:publish|correct|kill|tail|check)\b/g)].map((m) => m[0]));
+  assert.ok(words.size >= 20, [...words].join(' '));
+  for (const w of words) assert.ok(text.includes(w), `tickerctl(1) does not mention ${w}`);
+  for (const status of ['0 Done', '1 Refused', '2 A bad command line', '3 Redis could not be reached']) {
+    assert.ok(text.includes(status), `tickerctl(1) has no exit status "${status}"`);
+  }
+  const m = spawnSync('man', ['--warnings=w', '-l', page], { encoding: 'utf8',
+    env: { ...process.env, MANPAGER: 'cat', PAGER: 'cat', MANWIDTH: '80', LANG: 'C.UTF-8' } });
+  if (m.error) t.diagnostic('man is not installed: man -l not tried');
+  else assert.equal(m.stderr, '', `man -l warns:\n${m.stderr}`);
 }));
 
 test('usage errors: exit 2, one "tickerctl: " line on stderr, nothing on stdout, Redis never asked', T, ctlScenario(async () => {
