@@ -2,6 +2,9 @@
 #ifndef TICKERCTL_CTL_H
 #define TICKERCTL_CTL_H
 
+#include "item.h"
+#include "seq.h"
+
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <stddef.h>
@@ -90,6 +93,34 @@ int ctl_record(struct ctl *c, const char *topic, const char *payload);
  */
 int ctl_validate(const char *topic, const char *payload, size_t len,
                  json_t **item);
+
+#define CTL_KEY_LEN 80 /* a prefix (at most 64 bytes) and ":log" */
+
+/* ctl_log_key() - "<prefix>:<suffix>" (log, seen) into out. */
+void ctl_log_key(const struct ctl *c, const char *suffix,
+                 char out[CTL_KEY_LEN]);
+
+/* One change-log entry, as XRANGE and XREAD return it (borrowed from the
+ * reply: valid while it is). */
+struct ctl_entry {
+	struct seq seq;
+	char id[SEQ_STR_LEN]; /* seq as text */
+	const char *topic;    /* NULL when missing or not text */
+	const char *payload;  /* NULL when missing */
+	size_t payload_len;
+};
+
+/* ctl_entry_read() - read e ([id, [field, value...]]); 0, or -1 if it is
+ * not a stream entry at all. */
+int ctl_entry_read(const redisReply *e, struct ctl_entry *out);
+
+/*
+ * ctl_entry_parse() - item_parse() the entry as tickerd does when it reads
+ * it (a plain payload's time is the entry's).  0 with *it filled (the
+ * caller's: item_free()), or -1 with *err.
+ */
+int ctl_entry_parse(const struct ctl_entry *e, struct item *it,
+                    struct item_error *err);
 
 /* The commands: each returns an exit status (enum ctl_exit). */
 int ctl_publish(struct ctl *c);

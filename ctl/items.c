@@ -2,15 +2,12 @@
  * command line, checked by tickerd's item_parse(), recorded in the log. */
 #include "ctl.h"
 
-#include "item.h"
-#include "seq.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define LOG_PAGE "256" /* entries read per XREVRANGE when looking back */
+#define LOG_PAGE 256 /* entries read per XREVRANGE when looking back */
 
 /* The payload key each of publish's options sets (enum ctl_field order). */
 static const char *const field_keys[CTL_F_COUNT] = {
@@ -111,49 +108,27 @@ struct found {
 	char seq[SEQ_STR_LEN];
 };
 
-/* The value of a stream entry's field name, or NULL. */
-static const redisReply *
-entry_field(const redisReply *fields, const char *name)
-{
-	if (fields->type != REDIS_REPLY_ARRAY)
-		return NULL;
-	for (size_t i = 0; i + 1 < fields->elements; i += 2)
-		if (fields->element[i]->type == REDIS_REPLY_STRING &&
-		    !strcmp(fields->element[i]->str, name) &&
-		    fields->element[i + 1]->type == REDIS_REPLY_STRING)
-			return fields->element[i + 1];
-	return NULL;
-}
-
 /*
  * 1 if entry (XRANGE's [id, [field, value...]]) is item id on topic, read
- * as tickerd reads it (a plain payload's time is the entry's); f filled.
+ * as tickerd reads it; f filled.
  */
 static int
 entry_is(const redisReply *entry, const char *topic, const char *id,
          struct found *f)
 {
-	const redisReply *t, *p;
+	struct ctl_entry e;
 	struct item_error err;
 	struct item it;
-	struct seq seq;
 	int match;
 
-	if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 ||
-	    entry->element[0]->type != REDIS_REPLY_STRING ||
-	    seq_parse(entry->element[0]->str, entry->element[0]->len, &seq))
-		return 0;
-	t = entry_field(entry->element[1], "topic");
-	p = entry_field(entry->element[1], "payload");
-	if (!t || !p || t->len != strlen(topic) || strcmp(t->str, topic) ||
-	    item_parse(topic, p->str, p->len, (time_t)(seq.ms / 1000), &it,
-	               &err))
+	if (ctl_entry_read(entry, &e) || !e.topic || strcmp(e.topic, topic) ||
+	    ctl_entry_parse(&e, &it, &err))
 		return 0;
 	match = !strcmp(it.id, id);
 	if (match) {
 		f->item = json_incref(it.json);
 		f->status = it.status;
-		seq_format(seq, f->seq);
+		memcpy(f->seq, e.id, sizeof(f->seq));
 	}
 	item_free(&it);
 	return match;
@@ -167,13 +142,14 @@ static int
 log_find(struct ctl *c, const char *topic, const char *id, struct found *f,
          int *status)
 {
-	char log[80], end[SEQ_STR_LEN + 1] = "+";
-	const char *argv[] = {"XREVRANGE", log, end, "-", "COUNT", LOG_PAGE};
+	char log[CTL_KEY_LEN], end[SEQ_STR_LEN + 1] = "+", count[16];
+	const char *argv[] = {"XREVRANGE", log, end, "-", "COUNT", count};
 	redisReply *r;
 	size_t n;
 	int hit = 0;
 
-	snprintf(log, sizeof(log), "%s:log", c->prefix);
+	ctl_log_key(c, "log", log);
+	snprintf(count, sizeof(count), "%d", LOG_PAGE);
 	if (!c->rc && (*status = ctl_connect(c)) != CTL_DONE)
 		return -1;
 	do {
@@ -188,7 +164,7 @@ log_find(struct ctl *c, const char *topic, const char *id, struct found *f,
 			snprintf(end, sizeof(end), "(%s",
 			         r->element[n - 1]->element[0]->str);
 		freeReplyObject(r);
-	} while (!hit && n == (size_t)atoi(LOG_PAGE));
+	} while (!hit && n == LOG_PAGE);
 	return hit;
 }
 

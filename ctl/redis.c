@@ -136,12 +136,12 @@ ctl_command(struct ctl *c, const char *what, int argc, const char **argv,
 static redisReply *
 fcall_record(struct ctl *c, const char *topic, const char *payload)
 {
-	char log[80], seen[80];
+	char log[CTL_KEY_LEN], seen[CTL_KEY_LEN];
 	const char *argv[] = {"FCALL", "tickerd_record", "2", log, seen,
 	                      topic,   payload};
 
-	snprintf(log, sizeof(log), "%s:log", c->prefix);
-	snprintf(seen, sizeof(seen), "%s:seen", c->prefix);
+	ctl_log_key(c, "log", log);
+	ctl_log_key(c, "seen", seen);
 	return redisCommandArgv(c->rc, 7, argv, NULL);
 }
 

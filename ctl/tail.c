@@ -3,8 +3,6 @@
 #include "ctl.h"
 
 #include "isotime.h"
-#include "item.h"
-#include "seq.h"
 #include "topics.h"
 
 #include <signal.h>
@@ -20,7 +18,7 @@
 /*
  * What one tail has read: where it is in the log, which topics it shows,
  * the items it has shown (topic "\n" id, a ring) so that a later version
- * is marked as a correction.  On ctl_tail()'s stack.
+ * is marked as a correction.  One per run (static: the ring is 32 KiB).
  */
 struct tail {
 	char last[SEQ_STR_LEN];
@@ -33,12 +31,11 @@ struct tail {
 static int
 seen_before(struct tail *t, const char *topic, const char *id)
 {
-	size_t n = t->n_seen < SEEN_MAX ? t->n_seen : SEEN_MAX;
-	char *key;
+	size_t n = t->n_seen < SEEN_MAX ? t->n_seen : SEEN_MAX,
+	       len = strlen(topic) + strlen(id) + 2;
+	char *key = malloc(len);
 
-	size_t len = strlen(topic) + strlen(id) + 2;
-
-	if (!(key = malloc(len)))
+	if (!key)
 		return 0;
 	snprintf(key, len, "%s\n%s", topic, id);
 	for (size_t i = 0; i < n; i++)
@@ -89,48 +86,25 @@ print_item(struct tail *t, const struct item *it, struct seq seq)
 		       text_of(it->json, "headline"));
 }
 
-/* The value of a stream entry's field name, or NULL. */
-static const redisReply *
-field(const redisReply *fields, const char *name)
-{
-	for (size_t i = 0;
-	     fields->type == REDIS_REPLY_ARRAY && i + 1 < fields->elements;
-	     i += 2)
-		if (!strcmp(fields->element[i]->str, name) &&
-		    fields->element[i + 1]->type == REDIS_REPLY_STRING)
-			return fields->element[i + 1];
-	return NULL;
-}
-
 /* One XREAD entry [id, [field, value...]]: shown, skipped, or noted. */
 static void
-show_entry(struct tail *t, const redisReply *e)
+show_entry(struct tail *t, const redisReply *entry)
 {
-	const redisReply *topic, *payload;
+	struct ctl_entry e;
 	struct item_error err;
 	struct item it;
-	struct seq seq;
 
-	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-	    e->element[0]->type != REDIS_REPLY_STRING ||
-	    seq_parse(e->element[0]->str, e->element[0]->len, &seq))
+	if (ctl_entry_read(entry, &e))
 		return;
-	seq_format(seq, t->last);
-	topic = field(e->element[1], "topic");
-	payload = field(e->element[1], "payload");
-	if (!topic || !payload || topic->len != strlen(topic->str)) {
-		ctl_say("skipped log entry %s: no topic or payload", t->last);
+	memcpy(t->last, e.id, sizeof(t->last));
+	if (e.topic && !topic_filter_match(&t->filter, e.topic))
 		return;
-	}
-	if (!topic_filter_match(&t->filter, topic->str))
-		return;
-	if (item_parse(topic->str, payload->str, payload->len,
-	               (time_t)(seq.ms / 1000), &it, &err)) {
+	if (ctl_entry_parse(&e, &it, &err)) {
 		ctl_say("skipped log entry %s (tickerd rejects it too): %s: %s",
-		        t->last, item_reason_name(err.reason), err.text);
+		        e.id, item_reason_name(err.reason), err.text);
 		return;
 	}
-	print_item(t, &it, seq);
+	print_item(t, &it, e.seq);
 	item_free(&it);
 	fflush(stdout);
 }
@@ -202,14 +176,14 @@ read_options(const struct ctl *c, struct tail *t)
 int
 ctl_tail(struct ctl *c)
 {
-	static struct tail t; /* the seen ring is 32 KiB */
-	char log[80];
+	static struct tail t;
+	char log[CTL_KEY_LEN];
 	const char *argv[] = {"XREAD",  "COUNT",   READ_COUNT, "BLOCK",
 	                      BLOCK_MS, "STREAMS", log,        t.last};
 	int status = read_options(c, &t);
 	redisReply *r;
 
-	snprintf(log, sizeof(log), "%s:log", c->prefix);
+	ctl_log_key(c, "log", log);
 	if (status == CTL_DONE)
 		status = ctl_connect(c);
 	if (status == CTL_DONE && !c->since)
