@@ -42,9 +42,10 @@ enum ctl_field {
 struct ctl {
 	const char *redis_url; /* --redis, TICKERD_REDIS, or the default */
 	const char *prefix;    /* --prefix, TICKERD_PREFIX, or "ticker" */
-	const char *topic;     /* --topic, or NULL */
-	const char *topics;    /* tail's --topics, or NULL: all */
-	const char *since;     /* tail's --since, or NULL: from now */
+	const char *sentinel_password;   /* the sentinels' own, or NULL */
+	const char *topic;               /* --topic, or NULL */
+	const char *topics;              /* tail's --topics, or NULL: all */
+	const char *since;               /* tail's --since, or NULL: from now */
 	const char *fields[CTL_F_COUNT]; /* --priority ... --source, or NULL */
 	char **args; /* the command's words after its name */
 	int n_args;
@@ -58,11 +59,19 @@ void ctl_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The command's topic: --topic, else CTL_DEFAULT_TOPIC. */
 const char *ctl_topic(const struct ctl *c);
 
+struct redis_target;
+
 /*
- * ctl_connect() - connect to c->redis_url (redis:// or unix://), AUTH and
- * SELECT as it says.  CTL_DONE with c->rc set, or CTL_USAGE (a URL tickerctl
- * does not take), CTL_UNREACHABLE or CTL_REFUSED (AUTH, SELECT), said on
- * stderr.
+ * ctl_ask_sentinels() - make t (a sentinel:// URL's) name the master its
+ * sentinels, asked in turn, give.  CTL_DONE, or CTL_UNREACHABLE (said).
+ */
+int ctl_ask_sentinels(const struct ctl *c, struct redis_target *t);
+
+/*
+ * ctl_connect() - connect to c->redis_url (redis://, unix://, or the master
+ * of a sentinel:// URL, asked anew each time), AUTH and SELECT as it says.
+ * CTL_DONE with c->rc set, or CTL_USAGE (a URL tickerctl does not take),
+ * CTL_UNREACHABLE or CTL_REFUSED (AUTH, SELECT), said on stderr.
  */
 int ctl_connect(struct ctl *c);
 

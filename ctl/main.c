@@ -54,9 +54,13 @@ static const char usage_text[] =
     "  --since SEQ            start after SEQ (0-0: the whole log), not at "
     "the end\n"
     "Global options:\n"
-    "  -r, --redis URL        redis://[:password@]host[:port][/db] or "
-    "unix:///path\n"
+    "  -r, --redis URL        redis://[:password@]host[:port][/db], "
+    "unix:///path or\n"
+    "                         sentinel://[:password@]host[:port],.../NAME"
+    "[/db]\n"
     "                         (TICKERD_REDIS; default " CTL_DEFAULT_REDIS ")\n"
+    "  --sentinel-password P  the sentinels' own password "
+    "(TICKERD_SENTINEL_PASSWORD)\n"
     "  -p, --prefix NAME      tickerd's --prefix (TICKERD_PREFIX; "
     "default " CTL_DEFAULT_PREFIX ")\n"
     "  -h, --help             this text\n"
@@ -76,6 +80,7 @@ enum opt_id {
 	O_TOPIC = 256,
 	O_TOPICS,
 	O_SINCE,
+	O_SENTINEL_PASSWORD,
 	O_FIELD /* O_FIELD + enum ctl_field */
 };
 
@@ -87,6 +92,7 @@ static const struct option long_options[] = {
     {"topic", required_argument, NULL, O_TOPIC},
     {"topics", required_argument, NULL, O_TOPICS},
     {"since", required_argument, NULL, O_SINCE},
+    {"sentinel-password", required_argument, NULL, O_SENTINEL_PASSWORD},
     {"priority", required_argument, NULL, O_FIELD + CTL_F_PRIORITY},
     {"id", required_argument, NULL, O_FIELD + CTL_F_ID},
     {"url", required_argument, NULL, O_FIELD + CTL_F_URL},
@@ -206,7 +212,7 @@ read_command_line(struct ctl *c, int argc, char **argv,
 			puts("tickerctl/" TICKERD_VERSION);
 			return CTL_DONE;
 		}
-		given[id < O_TOPIC ? 0 : id] = 1;
+		given[id < O_TOPIC || id == O_SENTINEL_PASSWORD ? 0 : id] = 1;
 		if (id == O_REDIS)
 			c->redis_url = optarg;
 		else if (id == O_PREFIX)
@@ -217,6 +223,8 @@ read_command_line(struct ctl *c, int argc, char **argv,
 			c->topics = optarg;
 		else if (id == O_SINCE)
 			c->since = optarg;
+		else if (id == O_SENTINEL_PASSWORD)
+			c->sentinel_password = optarg;
 		else
 			c->fields[id - O_FIELD] = optarg;
 	}
@@ -264,6 +272,9 @@ main(int argc, char **argv)
 	c.prefix = getenv("TICKERD_PREFIX");
 	if (!c.prefix || !*c.prefix)
 		c.prefix = CTL_DEFAULT_PREFIX;
+	c.sentinel_password = getenv("TICKERD_SENTINEL_PASSWORD");
+	if (c.sentinel_password && !*c.sentinel_password)
+		c.sentinel_password = NULL;
 
 	rc = read_command_line(&c, argc, argv, &cmd);
 	if (rc < 0)

@@ -25,8 +25,8 @@ unreachable(const struct ctl *c)
 }
 
 /*
- * The URL's target, or a usage error for the kinds tickerctl cannot follow
- * yet (a Sentinel's or a Cluster's master).  CTL_DONE or CTL_USAGE.
+ * The URL's target, or a usage error for the kind tickerctl cannot follow
+ * yet (a Cluster's master).  CTL_DONE or CTL_USAGE.
  */
 static int
 read_url(const struct ctl *c, struct redis_target *t)
@@ -35,14 +35,6 @@ read_url(const struct ctl *c, struct redis_target *t)
 
 	if (cfg_parse_redis_url(c->redis_url, t, &err)) {
 		ctl_say("%s", err.text);
-		return CTL_USAGE;
-	}
-	if (t->mode == REDIS_SENTINEL) {
-		ctl_say(
-		    "--redis: tickerctl does not follow a Sentinel yet: give "
-		    "the master as redis://HOST:PORT (redis-cli -p 26379 "
-		    "SENTINEL get-master-addr-by-name %s)",
-		    t->master_name);
 		return CTL_USAGE;
 	}
 	if (t->mode == REDIS_CLUSTER) {
@@ -90,6 +82,8 @@ ctl_connect(struct ctl *c)
 	const struct redis_addr *a = &t.nodes[0];
 	int status = read_url(c, &t);
 
+	if (status == CTL_DONE && t.mode == REDIS_SENTINEL)
+		status = ctl_ask_sentinels(c, &t);
 	if (status != CTL_DONE)
 		return status;
 	c->rc = a->is_unix

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  scenario, publish, redisCall, freePort, runTickerd, runTickerctl, startTickerctl, assertTickerctl,
+  scenario, publish, redisCall, redisCommands, freePort, runTickerd, runTickerctl, startTickerctl, assertTickerctl,
+  makeTmpDir, removeTmpDir, spawnTracked, stopTracked, REDIS_BIN,
   FIXTURES, fixturesAvailable, SEQ_RE, uniq, REPO,
 } from './harness.mjs';
 
@@ -29,6 +30,14 @@ async function seqOf(redis, args, opts) {
   assert.equal(r.code, 0, said(r));
   assert.match(r.stdout, /^[0-9]+-[0-9]+\n$/, `stdout is the seq alone; ${said(r)}`);
   return r.stdout.trim();
+}
+
+/** The payload of log entry seq, as text. */
+async function payloadOf(redis, seq) {
+  const entries = await redisCall(redis.port, ['XRANGE', 'ticker:log', seq, seq]);
+  assert.equal(entries.length, 1, `no log entry ${seq}`);
+  const fields = entries[0][1].map(String);
+  return fields[fields.indexOf('payload') + 1];
 }
 
 /** The reason tickerd logs when it rejects payload published on channel: "<reason>: <text>". */
@@ -69,7 +78,7 @@ test('tickerctl(1): groff renders it without a warning; it names every command, 
   assert.equal(g.stderr, '', `groff warns:\n${g.stderr}`);
   const text = g.stdout.replace(/[\u2010\u2212]/g, '-').replace(/-\n\s*/g, '-').replace(/\s+/g, ' ');
   const help = (await runTickerctl(['--help'])).stdout;
-  const words = new Set([...help.matchAll(/--[a-z]+|TICKERD_[A-Z]+|\b(?:publish|correct|kill|tail|check)\b/g)].map((m) => m[0]));
+  const words = new Set([...help.matchAll(/--[a-z][a-z-]*[a-z]|TICKERD_[A-Z_]+|\b(?:publish|correct|kill|tail|check)\b/g)].map((m) => m[0]));
   assert.ok(words.size >= 20, [...words].join(' '));
   for (const w of words) assert.ok(text.includes(w), `tickerctl(1) does not mention ${w}`);
   for (const status of ['0 Done', '1 Refused', '2 A bad command line', '3 Redis could not be reached']) {
@@ -99,7 +108,6 @@ test('usage errors: exit 2, one "tickerctl: " line on stderr, nothing on stdout,
     [['tail', '--since', 'yesterday'], /--since "yesterday" is not a seq/],
     [['tail', '--topics', 'a,b c'], /--topics: /],
     [['--redis', 'http://127.0.0.1:6379', 'publish', 'x'], /is not a redis:\/\/host:port/],
-    [['--redis', 'sentinel://127.0.0.1:26379/mymaster', 'publish', 'x'], /does not follow a Sentinel yet/],
     [['--redis', 'cluster://127.0.0.1:7000', 'publish', 'x'], /does not speak to a Redis Cluster yet/],
     [['check', '/nonexistent/item.json'], /\/nonexistent\/item\.json: No such file or directory/],
   ];
@@ -219,8 +227,7 @@ test('--embargo: the field is sent; whatever item_parse answers is the answer, i
   } else {
     // A tickerd that holds them: recorded, the embargo in the payload.
     assert.equal(r.code, 0, said(r));
-    const [[, fields]] = await redisCall(redis.port, ['XRANGE', 'ticker:log', r.stdout.trim(), r.stdout.trim()]);
-    assert.equal(JSON.parse(fields[fields.indexOf('payload') + 1]).embargo, until);
+    assert.equal(JSON.parse(await payloadOf(redis, r.stdout.trim())).embargo, until);
   }
   // An embargo already past is no embargo: published.
   await seqOf(redis, ['publish', '--topic', 'world', '--embargo', '2001-01-01T00:00:00Z', 'Long since lifted']);
@@ -255,6 +262,40 @@ test('TICKERD_REDIS, TICKERD_PREFIX, a password and a database; a unix socket; a
     { env: { TICKERD_REDIS: `redis://127.0.0.1:${await freePort()}` } });
   assert.equal(viaSocket.code, 0, said(viaSocket));
   assert.equal(await redisCall(plain.port, ['XLEN', 'ticker:log']), 1);
+}));
+
+/** A redis-server --sentinel watching master (127.0.0.1:masterPort) as `name`, with requirepass `password`. */
+async function startSentinel(t, masterPort, name, password) {
+  const dir = makeTmpDir('tickerd-e2e-sentinel-');
+  const port = await freePort();
+  const conf = path.join(dir, 'sentinel.conf');
+  fs.writeFileSync(conf, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor ${name} 127.0.0.1 ${masterPort} 1\nrequirepass ${password}\n`);
+  const p = spawnTracked(REDIS_BIN, [conf, '--sentinel'], { cwd: dir });
+  t.after(async () => { await stopTracked(p, 'SIGTERM', 3000); removeTmpDir(dir); });
+  for (let i = 0; ; i++) {
+    // Any answer (NOAUTH included) means it is up.
+    if (await redisCommands(port, [['PING']], { timeoutMs: 500 }).then(() => true, () => false)) return port;
+    assert.ok(i < 200 && p.isRunning(), `the sentinel did not start: ${p.stderr()}${p.stdout()}`);
+    await sleep(25);
+  }
+}
+
+test('sentinel://: the master is asked of the sentinels in turn (--sentinel-password, TICKERD_SENTINEL_PASSWORD); none knows it: 3', T, ctlScenario(async (t, h) => {
+  const redis = await h.redis();
+  const sentinel = await startSentinel(t, redis.port, 'ticker-master', 'sentpw');
+  const dead = await freePort();
+  const url = `sentinel://127.0.0.1:${dead},127.0.0.1:${sentinel}/ticker-master`;
+  const seq = await seqOf({ url }, ['--sentinel-password', 'sentpw', 'publish', 'Found through a sentinel']);
+  assert.equal(JSON.parse(await payloadOf(redis, seq)).headline, 'Found through a sentinel');
+  const viaEnv = await runTickerctl(['kill', 'x'], { env: { TICKERD_REDIS: url, TICKERD_SENTINEL_PASSWORD: 'sentpw' } });
+  assert.equal(viaEnv.code, 0, said(viaEnv));
+
+  const noPassword = await runTickerctl(['--redis', url, 'publish', 'x']);
+  assert.equal(noPassword.code, 3, said(noPassword));
+  assert.match(noPassword.stderr, /no sentinel gave the address of master ticker-master \(last: sentinel 127\.0\.0\.1:\d+: NOAUTH/);
+  const unknown = await runTickerctl(['--redis', `sentinel://127.0.0.1:${sentinel}/other`, '--sentinel-password', 'sentpw', 'publish', 'x']);
+  assert.equal(unknown.code, 3, said(unknown));
+  assert.match(unknown.stderr, /master other \(last: sentinel 127\.0\.0\.1:\d+: does not know that master\)\n$/);
 }));
 
 test('tail: prints what is published, marks corrections and kills, skips what tickerd rejects, filters topics', T, ctlScenario(async (t, h) => {
