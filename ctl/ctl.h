@@ -2,6 +2,7 @@
 #ifndef TICKERCTL_CTL_H
 #define TICKERCTL_CTL_H
 
+#include "config.h"
 #include "item.h"
 #include "seq.h"
 
@@ -49,6 +50,7 @@ struct ctl {
 	const char *fields[CTL_F_COUNT]; /* --priority ... --source, or NULL */
 	char **args; /* the command's words after its name */
 	int n_args;
+	struct redis_target target; /* the URL, read again by ctl_connect() */
 	redisContext *rc;
 	int quiet; /* say nothing of failed connections (tail reconnecting) */
 };
@@ -59,18 +61,20 @@ void ctl_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The command's topic: --topic, else CTL_DEFAULT_TOPIC. */
 const char *ctl_topic(const struct ctl *c);
 
-struct redis_target;
-
 /*
  * ctl_ask_sentinels() - make t (a sentinel:// URL's) name the master its
  * sentinels, asked in turn, give.  CTL_DONE, or CTL_UNREACHABLE (said).
  */
 int ctl_ask_sentinels(const struct ctl *c, struct redis_target *t);
 
+/* ctl_is_cluster() - 1 for a cluster:// URL: keys carry {prefix}. */
+int ctl_is_cluster(const struct ctl *c);
+
 /*
- * ctl_connect() - connect to c->redis_url (redis://, unix://, or the master
- * of a sentinel:// URL, asked anew each time), AUTH and SELECT as it says.
- * CTL_DONE with c->rc set, or CTL_USAGE (a URL tickerctl does not take),
+ * ctl_connect() - connect to c->redis_url (redis://, unix://, the master
+ * of a sentinel:// URL, asked anew each time, or the first cluster://
+ * node that answers), AUTH and SELECT as it says.
+ * CTL_DONE with c->rc set, or CTL_USAGE (a URL that does not parse),
  * CTL_UNREACHABLE or CTL_REFUSED (AUTH, SELECT), said on stderr.
  */
 int ctl_connect(struct ctl *c);
@@ -79,10 +83,10 @@ int ctl_connect(struct ctl *c);
 void ctl_disconnect(struct ctl *c);
 
 /*
- * ctl_command() - run argv on c->rc; the reply (the caller frees it with
- * freeReplyObject), or NULL with *status set: CTL_UNREACHABLE when the
- * connection failed (said on stderr), CTL_REFUSED for an error reply (said
- * on stderr, prefixed with what).
+ * ctl_command() - run argv on c->rc (following a cluster's MOVED); the
+ * reply (the caller frees it with freeReplyObject), or NULL with *status set:
+ * CTL_UNREACHABLE when the connection failed (said on stderr), CTL_REFUSED for
+ * an error reply (said on stderr, prefixed with what).
  */
 redisReply *ctl_command(struct ctl *c, const char *what, int argc,
                         const char **argv, int *status);
@@ -103,9 +107,10 @@ int ctl_record(struct ctl *c, const char *topic, const char *payload);
 int ctl_validate(const char *topic, const char *payload, size_t len,
                  json_t **item);
 
-#define CTL_KEY_LEN 80 /* a prefix (at most 64 bytes) and ":log" */
+#define CTL_KEY_LEN 80 /* a prefix (at most 64 bytes), {} and ":seen" */
 
-/* ctl_log_key() - "<prefix>:<suffix>" (log, seen) into out. */
+/* ctl_log_key() - "<prefix>:<suffix>" (log, seen) into out; on a Redis
+ * Cluster "{<prefix>}:<suffix>", as tickerd names them there. */
 void ctl_log_key(const struct ctl *c, const char *suffix,
                  char out[CTL_KEY_LEN]);
 

@@ -8,7 +8,10 @@
 void
 ctl_log_key(const struct ctl *c, const char *suffix, char out[CTL_KEY_LEN])
 {
-	snprintf(out, CTL_KEY_LEN, "%s:%s", c->prefix, suffix);
+	if (ctl_is_cluster(c))
+		snprintf(out, CTL_KEY_LEN, "{%s}:%s", c->prefix, suffix);
+	else
+		snprintf(out, CTL_KEY_LEN, "%s:%s", c->prefix, suffix);
 }
 
 /* The value of a stream entry's field name, or NULL. */

@@ -55,9 +55,10 @@ static const char usage_text[] =
     "the end\n"
     "Global options:\n"
     "  -r, --redis URL        redis://[:password@]host[:port][/db], "
-    "unix:///path or\n"
+    "unix:///path,\n"
     "                         sentinel://[:password@]host[:port],.../NAME"
-    "[/db]\n"
+    "[/db] or\n"
+    "                         cluster://[:password@]host[:port],...\n"
     "                         (TICKERD_REDIS; default " CTL_DEFAULT_REDIS ")\n"
     "  --sentinel-password P  the sentinels' own password "
     "(TICKERD_SENTINEL_PASSWORD)\n"
@@ -246,10 +247,18 @@ read_command_line(struct ctl *c, int argc, char **argv,
 	return -1;
 }
 
-/* The names given must be names: prefix and topic. */
+/* The settings must make sense before anything is done: the Redis URL
+ * (for every command, check included: a script's mistake is said at
+ * once), the prefix and the topic.  -1 to go on, or CTL_USAGE. */
 static int
-check_names(const struct ctl *c)
+check_settings(struct ctl *c)
 {
+	struct cfg_error err;
+
+	if (cfg_parse_redis_url(c->redis_url, &c->target, &err)) {
+		ctl_say("%s (tickerctl --help)", err.text);
+		return CTL_USAGE;
+	}
 	if (!topic_is_valid(c->prefix, strlen(c->prefix)))
 		return usage("--prefix \"%s\": 1-64 of A-Z a-z 0-9 _ . -",
 		             c->prefix);
@@ -278,7 +287,7 @@ main(int argc, char **argv)
 
 	rc = read_command_line(&c, argc, argv, &cmd);
 	if (rc < 0)
-		rc = check_names(&c);
+		rc = check_settings(&c);
 	if (rc < 0)
 		rc = cmd->run(&c);
 	ctl_disconnect(&c);

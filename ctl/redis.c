@@ -1,16 +1,20 @@
-/* redis.c: tickerctl's one Redis connection (hiredis, synchronous), and
- * recording a payload in the change log with FCALL tickerd_record. */
+/* redis.c: tickerctl's one Redis connection (hiredis, synchronous): where
+ * to (the URL, a Sentinel's master, a Cluster's node and its MOVED
+ * answers), and recording a payload with FCALL tickerd_record. */
 #include "ctl.h"
 
 #include "changelog.h" /* tickerd_lua: the function library, compiled in */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #define CONNECT_TIMEOUT_S 3
 #define COMMAND_TIMEOUT_S 10
+#define MAX_REDIRECTS     5 /* MOVED or ASK answers followed per command */
 #define FUNCTION_MISSING  "ERR Function not found"
 
 /* Say why the connection failed (hiredis's words); CTL_UNREACHABLE. */
@@ -24,33 +28,17 @@ unreachable(const struct ctl *c)
 	return CTL_UNREACHABLE;
 }
 
-/*
- * The URL's target, or a usage error for the kind tickerctl cannot follow
- * yet (a Cluster's master).  CTL_DONE or CTL_USAGE.
- */
-static int
-read_url(const struct ctl *c, struct redis_target *t)
+int
+ctl_is_cluster(const struct ctl *c)
 {
-	struct cfg_error err;
-
-	if (cfg_parse_redis_url(c->redis_url, t, &err)) {
-		ctl_say("%s", err.text);
-		return CTL_USAGE;
-	}
-	if (t->mode == REDIS_CLUSTER) {
-		ctl_say("--redis: tickerctl does not speak to a Redis Cluster "
-		        "yet: use redis-cli -c FCALL tickerd_record 2 {%s}:log "
-		        "{%s}:seen TOPIC PAYLOAD",
-		        c->prefix, c->prefix);
-		return CTL_USAGE;
-	}
-	return CTL_DONE;
+	return !strncasecmp(c->redis_url, "cluster://", 10);
 }
 
 /* AUTH and SELECT as the URL says.  CTL_DONE or the failure's status. */
 static int
-log_in(struct ctl *c, const struct redis_target *t)
+log_in(struct ctl *c)
 {
+	const struct redis_target *t = &c->target;
 	char db[16];
 	int status = CTL_DONE;
 	redisReply *r;
@@ -73,27 +61,47 @@ log_in(struct ctl *c, const struct redis_target *t)
 	return CTL_DONE;
 }
 
-int
-ctl_connect(struct ctl *c)
+/* Connect c->rc to a (closing what it had) and log in; a status. */
+static int
+connect_to(struct ctl *c, const struct redis_addr *a)
 {
 	struct timeval connect_tv = {CONNECT_TIMEOUT_S, 0},
 	               command_tv = {COMMAND_TIMEOUT_S, 0};
-	struct redis_target t;
-	const struct redis_addr *a = &t.nodes[0];
-	int status = read_url(c, &t);
 
-	if (status == CTL_DONE && t.mode == REDIS_SENTINEL)
-		status = ctl_ask_sentinels(c, &t);
-	if (status != CTL_DONE)
-		return status;
+	ctl_disconnect(c);
 	c->rc = a->is_unix
 	            ? redisConnectUnixWithTimeout(a->path, connect_tv)
 	            : redisConnectWithTimeout(a->host, a->port, connect_tv);
-	if (!c->rc || c->rc->err)
+	if (!c->rc || c->rc->err ||
+	    redisSetTimeout(c->rc, command_tv) != REDIS_OK)
 		return unreachable(c);
-	if (redisSetTimeout(c->rc, command_tv) != REDIS_OK)
-		return unreachable(c);
-	return log_in(c, &t);
+	return log_in(c);
+}
+
+int
+ctl_connect(struct ctl *c)
+{
+	struct cfg_error err;
+	int status = CTL_UNREACHABLE, quiet = c->quiet;
+
+	if (cfg_parse_redis_url(c->redis_url, &c->target, &err)) {
+		ctl_say("%s", err.text);
+		return CTL_USAGE;
+	}
+	if (c->target.mode == REDIS_SENTINEL &&
+	    (status = ctl_ask_sentinels(c, &c->target)) != CTL_DONE)
+		return status;
+	/* A cluster's nodes in turn: the first that answers will do (its
+	 * MOVED answers say where the log is); only the last one's failure
+	 * is said. */
+	for (int i = 0; i < c->target.n_nodes; i++) {
+		c->quiet = quiet || i + 1 < c->target.n_nodes;
+		status = connect_to(c, &c->target.nodes[i]);
+		if (status != CTL_UNREACHABLE)
+			break;
+	}
+	c->quiet = quiet;
+	return status;
 }
 
 void
@@ -104,17 +112,59 @@ ctl_disconnect(struct ctl *c)
 	c->rc = NULL;
 }
 
+/*
+ * If r is a Cluster's "MOVED <slot> <host>:<port>" (or ASK), connect there
+ * and return 1; else 0.  *status is set when the new node fails.
+ */
+static int
+redirected(struct ctl *c, const redisReply *r, int *status)
+{
+	struct redis_addr a = {0};
+	const char *where, *colon;
+
+	if (r->type != REDIS_REPLY_ERROR ||
+	    (strncmp(r->str, "MOVED ", 6) && strncmp(r->str, "ASK ", 4)) ||
+	    !(where = strrchr(r->str, ' ')) || !(colon = strrchr(where, ':')) ||
+	    (size_t)(colon - where - 1) >= sizeof(a.host))
+		return 0;
+	memcpy(a.host, where + 1, (size_t)(colon - where - 1));
+	a.port = atoi(colon + 1);
+	*status = connect_to(c, &a);
+	return 1;
+}
+
+/*
+ * argv on c->rc, following a Cluster's redirections: the reply (error
+ * replies included), or NULL with *status (said).
+ */
+static redisReply *
+run(struct ctl *c, int argc, const char **argv, int *status)
+{
+	redisReply *r;
+
+	for (int hops = 0;; hops++) {
+		r = redisCommandArgv(c->rc, argc, argv, NULL);
+		if (!r) {
+			*status = unreachable(c);
+			return NULL;
+		}
+		if (hops == MAX_REDIRECTS || !redirected(c, r, status))
+			return r;
+		freeReplyObject(r);
+		if (*status != CTL_DONE)
+			return NULL;
+	}
+}
+
 redisReply *
 ctl_command(struct ctl *c, const char *what, int argc, const char **argv,
             int *status)
 {
-	redisReply *r = redisCommandArgv(c->rc, argc, argv, NULL);
+	redisReply *r;
 
-	if (!r) {
-		*status = unreachable(c);
-		return NULL;
-	}
-	if (r->type == REDIS_REPLY_ERROR) {
+	*status = CTL_DONE;
+	r = run(c, argc, argv, status);
+	if (r && r->type == REDIS_REPLY_ERROR) {
 		ctl_say("%s: Redis refused: %s", what, r->str);
 		freeReplyObject(r);
 		*status = CTL_REFUSED;
@@ -125,10 +175,10 @@ ctl_command(struct ctl *c, const char *what, int argc, const char **argv,
 
 /*
  * FCALL tickerd_record once: the reply (error replies included), or NULL
- * when the connection failed.
+ * with *status.
  */
 static redisReply *
-fcall_record(struct ctl *c, const char *topic, const char *payload)
+fcall_record(struct ctl *c, const char *topic, const char *payload, int *status)
 {
 	char log[CTL_KEY_LEN], seen[CTL_KEY_LEN];
 	const char *argv[] = {"FCALL", "tickerd_record", "2", log, seen,
@@ -136,7 +186,7 @@ fcall_record(struct ctl *c, const char *topic, const char *payload)
 
 	ctl_log_key(c, "log", log);
 	ctl_log_key(c, "seen", seen);
-	return redisCommandArgv(c->rc, 7, argv, NULL);
+	return run(c, 7, argv, status);
 }
 
 /*
@@ -165,20 +215,20 @@ int
 ctl_record(struct ctl *c, const char *topic, const char *payload)
 {
 	redisReply *r;
-	int status;
+	int status = CTL_DONE;
 
 	if (!c->rc && (status = ctl_connect(c)) != CTL_DONE)
 		return status;
-	r = fcall_record(c, topic, payload);
+	r = fcall_record(c, topic, payload, &status);
 	if (r && r->type == REDIS_REPLY_ERROR &&
 	    !strncmp(r->str, FUNCTION_MISSING, strlen(FUNCTION_MISSING))) {
 		freeReplyObject(r);
 		if ((status = load_library(c)) != CTL_DONE)
 			return status;
-		r = fcall_record(c, topic, payload);
+		r = fcall_record(c, topic, payload, &status);
 	}
 	if (!r)
-		return unreachable(c);
+		return status;
 	status = CTL_REFUSED;
 	if (r->type == REDIS_REPLY_ERROR)
 		ctl_say("Redis refused the record: %s", r->str);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  scenario, publish, redisCall, redisCommands, freePort, runTickerd, runTickerctl, startTickerctl, assertTickerctl,
+  scenario, publish, redisCall, redisCli, redisCommands, freePort, runTickerd, runTickerctl, startTickerctl, assertTickerctl,
   makeTmpDir, removeTmpDir, spawnTracked, stopTracked, REDIS_BIN,
   FIXTURES, fixturesAvailable, SEQ_RE, uniq, REPO,
 } from './harness.mjs';
@@ -108,7 +108,7 @@ test('usage errors: exit 2, one "tickerctl: " line on stderr, nothing on stdout,
     [['tail', '--since', 'yesterday'], /--since "yesterday" is not a seq/],
     [['tail', '--topics', 'a,b c'], /--topics: /],
     [['--redis', 'http://127.0.0.1:6379', 'publish', 'x'], /is not a redis:\/\/host:port/],
-    [['--redis', 'cluster://127.0.0.1:7000', 'publish', 'x'], /does not speak to a Redis Cluster yet/],
+    [['--redis', 'redis://127.0.0.1:notaport', 'check', '-'], /--redis: bad port "notaport"/],
     [['check', '/nonexistent/item.json'], /\/nonexistent\/item\.json: No such file or directory/],
   ];
   for (const [args, reason] of cases) {
@@ -296,6 +296,51 @@ test('sentinel://: the master is asked of the sentinels in turn (--sentinel-pass
   const unknown = await runTickerctl(['--redis', `sentinel://127.0.0.1:${sentinel}/other`, '--sentinel-password', 'sentpw', 'publish', 'x']);
   assert.equal(unknown.code, 3, said(unknown));
   assert.match(unknown.stderr, /master other \(last: sentinel 127\.0\.0\.1:\d+: does not know that master\)\n$/);
+}));
+
+/** Three redis-server cluster nodes made one cluster (no replicas); resolves their ports. */
+async function startCluster(t) {
+  const ports = [];
+  for (let i = 0; i < 3; i++) {
+    const dir = makeTmpDir('tickerd-e2e-cluster-');
+    const port = await freePort();
+    const p = spawnTracked(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
+      '--appendonly', 'no', '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'], { cwd: dir });
+    t.after(async () => { await stopTracked(p, 'SIGTERM', 3000); removeTmpDir(dir); });
+    ports.push(port);
+  }
+  for (const port of ports) {
+    for (let i = 0; !(await redisCommands(port, [['PING']], { timeoutMs: 500 }).then(() => true, () => false)); i++) {
+      assert.ok(i < 200, `cluster node ${port} did not start`);
+      await sleep(25);
+    }
+  }
+  const made = await redisCli(ports[0], ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`),
+    '--cluster-replicas', '0', '--cluster-yes'], { timeoutMs: 20_000 });
+  assert.equal(made.code, 0, `redis-cli --cluster create: ${made.stdout}${made.stderr}`);
+  for (const port of ports) {
+    for (let i = 0; !String(await redisCall(port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok'); i++) {
+      assert.ok(i < 200, `the cluster is not ok on ${port}`);
+      await sleep(50);
+    }
+  }
+  return ports;
+}
+
+test('cluster://: keys {ticker}:log and {ticker}:seen, MOVED followed from any node, the library loaded where the log is; tail', T, ctlScenario(async (t) => {
+  const ports = await startCluster(t);
+  const tail = startTickerctl(['--redis', `cluster://127.0.0.1:${await freePort()},127.0.0.1:${ports[2]}`, 'tail']);
+  t.after(() => tail.stop('SIGKILL'));
+  const seqs = [];
+  for (const port of ports) seqs.push(await seqOf({ url: `cluster://127.0.0.1:${port}` }, ['publish', `Entered at ${port}`]));
+  // Every node but the log's answered with MOVED; the entries are all in the one log.
+  const slot = await redisCall(ports[0], ['CLUSTER', 'KEYSLOT', '{ticker}:log']);
+  const owner = (await redisCall(ports[0], ['CLUSTER', 'SLOTS'])).find(([from, to]) => from <= slot && slot <= to)[2][1];
+  const log = await redisCall(owner, ['XRANGE', '{ticker}:log', '-', '+']);
+  assert.deepEqual(log.map(([id]) => String(id)), seqs);
+  for (const port of ports) await tail.waitLine((l) => l.endsWith(` breaking routine Entered at ${port}`));
+  const fix = await runTickerctl(['--redis', `cluster://127.0.0.1:${ports[0]}`, 'kill', 'h-none']);
+  assert.equal(fix.code, 0, said(fix));
 }));
 
 test('tail: prints what is published, marks corrections and kills, skips what tickerd rejects, filters topics', T, ctlScenario(async (t, h) => {
