@@ -105,10 +105,12 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* The commands each option other than the global ones belongs to. */
+/* The commands each option from O_TOPIC on belongs to. */
 static unsigned
 option_commands(int id)
 {
+	if (id == O_SENTINEL_PASSWORD)
+		return ~0u; /* global */
 	if (id == O_TOPIC)
 		return C_ITEM | C_KILL | C_CHECK;
 	if (id == O_TOPICS || id == O_SINCE)
@@ -213,7 +215,7 @@ read_command_line(struct ctl *c, int argc, char **argv,
 			puts("tickerctl/" TICKERD_VERSION);
 			return CTL_DONE;
 		}
-		given[id < O_TOPIC || id == O_SENTINEL_PASSWORD ? 0 : id] = 1;
+		given[id < O_TOPIC ? 0 : id] = 1;
 		if (id == O_REDIS)
 			c->redis_url = optarg;
 		else if (id == O_PREFIX)
@@ -242,8 +244,9 @@ read_command_line(struct ctl *c, int argc, char **argv,
 	c->args = argv + optind + 1;
 	c->n_args = argc - optind - 1;
 	if (c->n_args != (*cmd)->n_args)
-		return usage("%s takes %s, got %d words", (*cmd)->name,
-		             (*cmd)->args, c->n_args);
+		return usage("%s takes %s, got %d word%s", (*cmd)->name,
+		             (*cmd)->args, c->n_args,
+		             c->n_args == 1 ? "" : "s");
 	return -1;
 }
 
