@@ -33,24 +33,32 @@ SERVER_SRCS := $(wildcard server/*.c)
 SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/tickerd_lua.o
 LIB_OBJS    := $(filter-out $(BUILD)/server/main.o,$(SERVER_OBJS))
 
+# tickerctl, the publishers' tool: its own files, and the objects of
+# tickerd's it links (item_parse() and what it needs, the --redis URL).
+CTL_SRCS    := $(wildcard ctl/*.c)
+CTL_OBJS    := $(CTL_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/tickerd_lua.o \
+	       $(addprefix $(BUILD)/server/,item.o item_fields.o item_text.o \
+	         isotime.o topics.o utf8.o seq.o config_redis.o config_kinds.o)
+CTL_LIBS     = $(shell $(PKG_CONFIG) --libs hiredis jansson 2>/dev/null)
+
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: print-pkgs all run test unit e2e browser sanitize fuzz fuzz-replay bench bench-smoke install uninstall clean deps format help
 .PHONY: man install-test deb package-test FORCE
 
-all: $(BUILD)/tickerd $(BUILD)/tickerd.8
+all: $(BUILD)/tickerd $(BUILD)/tickerd.8 $(BUILD)/tickerctl
 
 # The pkg-config packages the server links (tests/fuzz/*.sh ask for them).
 print-pkgs:
 	@echo $(PKGS)
 
 help:
-	@echo "make            build $(BUILD)/tickerd"
+	@echo "make            build $(BUILD)/tickerd and $(BUILD)/tickerctl"
 	@echo "make run        install what is missing, build, serve on 127.0.0.1:8080 with a demo feed"
 	@echo "make test       install what is missing, build, run unit, end-to-end and browser tests"
 	@echo "make deps       install the Debian packages the build and tests need"
-	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX)): binary, web files, man page, systemd units, config"
+	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX) (PREFIX=$(PREFIX)): binaries, web files, man pages, systemd units, config"
 	@echo "make deb        build a Debian 12 package into build/ (installs debhelper when missing)"
 	@echo "make package-test   install that package in a Debian 12 chroot and serve from it (CHROOT=dir to copy one)"
 	@echo "make SANITIZE=address,undefined   build with sanitizers (into build-sanitize/)"
@@ -60,6 +68,9 @@ help:
 
 $(BUILD)/tickerd: $(SERVER_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tickerctl: $(CTL_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -121,11 +132,11 @@ tests/node_modules/.package-lock.json: tests/package.json tests/package-lock.jso
 # (Debian 12's node 18.20 has it, as do 20.10 and later).
 NODE_TEST := node --test $(shell node --test-concurrency=1 -e 0 >/dev/null 2>&1 && echo --test-concurrency=1)
 
-e2e: $(BUILD)/tickerd $(BUILD)/tests/notify-listen tests/node_modules/.package-lock.json
-	cd tests && TICKERD_BIN=$(CURDIR)/$(BUILD)/tickerd $(NODE_TEST) e2e/
+e2e: $(BUILD)/tickerd $(BUILD)/tickerctl $(BUILD)/tests/notify-listen tests/node_modules/.package-lock.json
+	cd tests && TICKERD_BIN=$(CURDIR)/$(BUILD)/tickerd TICKERCTL_BIN=$(CURDIR)/$(BUILD)/tickerctl $(NODE_TEST) e2e/
 
-browser: $(BUILD)/tickerd tests/node_modules/.package-lock.json
-	cd tests && TICKERD_BIN=$(CURDIR)/$(BUILD)/tickerd $(NODE_TEST) browser/
+browser: $(BUILD)/tickerd $(BUILD)/tickerctl tests/node_modules/.package-lock.json
+	cd tests && TICKERD_BIN=$(CURDIR)/$(BUILD)/tickerd TICKERCTL_BIN=$(CURDIR)/$(BUILD)/tickerctl $(NODE_TEST) browser/
 
 # The unit and end-to-end suites again, built with AddressSanitizer and
 # UndefinedBehaviorSanitizer; a report from any tickerd run fails the target.
@@ -135,6 +146,7 @@ sanitize:
 	  build-sanitize/tests/notify-listen
 	@rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
 	cd tests && TICKERD_BIN=$(CURDIR)/build-sanitize/tickerd \
+	  TICKERCTL_BIN=$(CURDIR)/build-sanitize/tickerctl \
 	  ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1 \
 	  UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1 \
 	  $(NODE_TEST) e2e/
@@ -165,13 +177,15 @@ test: deps
 # The systemd units name /usr/bin/tickerd and /etc/tickerd: installed
 # elsewhere, they name where they are.  An existing config is kept.
 UNIT_SED = -e 's|/usr/bin/tickerd|$(BINDIR)/tickerd|g' -e 's|/etc/tickerd|$(SYSCONFDIR)/tickerd|g'
-install: $(BUILD)/tickerd $(BUILD)/tickerd.8
+install: $(BUILD)/tickerd $(BUILD)/tickerd.8 $(BUILD)/tickerctl
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/web $(DESTDIR)$(UNITDIR) \
 	  $(DESTDIR)$(SYSCONFDIR)/tickerd
 	install -m 755 $(BUILD)/tickerd $(DESTDIR)$(BINDIR)/tickerd
+	install -m 755 $(BUILD)/tickerctl $(DESTDIR)$(BINDIR)/tickerctl
 	install -D -m 644 deploy/redis/tickerd.lua $(DESTDIR)$(DATADIR)/redis/tickerd.lua
 	cp -R web/. $(DESTDIR)$(DATADIR)/web/
 	install -D -m 644 $(BUILD)/tickerd.8 $(DESTDIR)$(MANDIR)/man8/tickerd.8
+	install -D -m 644 ctl/tickerctl.1 $(DESTDIR)$(MANDIR)/man1/tickerctl.1
 	install -D -m 644 deploy/sysctl/60-tickerd.conf $(DESTDIR)$(SYSCTLDIR)/60-tickerd.conf
 	for u in tickerd.service tickerd@.service; do \
 	  sed $(UNIT_SED) deploy/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
@@ -181,6 +195,7 @@ install: $(BUILD)/tickerd $(BUILD)/tickerd.8
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tickerd $(DESTDIR)$(MANDIR)/man8/tickerd.8
+	rm -f $(DESTDIR)$(BINDIR)/tickerctl $(DESTDIR)$(MANDIR)/man1/tickerctl.1
 	rm -f $(DESTDIR)$(SYSCTLDIR)/60-tickerd.conf
 	rm -f $(DESTDIR)$(UNITDIR)/tickerd.service $(DESTDIR)$(UNITDIR)/tickerd@.service
 	rm -rf $(DESTDIR)$(DATADIR)
@@ -201,11 +216,11 @@ package-test:
 	deploy/package/package-test.sh $(if $(CHROOT),--chroot $(CHROOT))
 
 format:
-	clang-format -i server/*.c include/*.h tests/unit/*.c tests/helpers/*.c
+	clang-format -i server/*.c include/*.h ctl/*.c ctl/*.h tests/unit/*.c tests/helpers/*.c
 
 clean:
 	rm -rf $(BUILD)
 
 .SECONDARY:
 
--include $(SERVER_OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
+-include $(SERVER_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

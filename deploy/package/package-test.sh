@@ -17,7 +17,7 @@
 # unit enabled, the man page is `tickerd --help-man`), runs redis-server and
 # /usr/bin/tickerd (as the users redis and tickerd, with
 # /etc/tickerd/tickerd.conf, on spare 127.0.0.1 ports), fetches / and /healthz
-# and publishes a headline.  Every process it started is stopped by pid, /proc
+# and publishes a headline with redis-cli and with tickerctl.  Every process it started is stopped by pid, /proc
 # unmounted and the chroot removed, whatever happens.  Prints the time each
 # step took.
 set -euo pipefail
@@ -113,7 +113,7 @@ files=$(in_root dpkg -L tickerd)
 for f in /usr/bin/tickerd /usr/share/tickerd/web/index.html /usr/share/tickerd/web/ticker.js \
 	/usr/share/tickerd/redis/tickerd.lua /usr/share/man/man8/tickerd.8.gz \
 	/lib/systemd/system/tickerd.service /lib/systemd/system/tickerd@.service /etc/tickerd/tickerd.conf \
-	/usr/lib/sysctl.d/60-tickerd.conf; do
+	/usr/lib/sysctl.d/60-tickerd.conf /usr/bin/tickerctl /usr/share/man/man1/tickerctl.1.gz; do
 	grep -qxF "$f" <<<"$files" || die "the package does not install $f"
 done
 in_root dpkg-query -W -f='${Conffiles}\n' tickerd | grep -q '^ /etc/tickerd/tickerd.conf ' ||
@@ -173,6 +173,19 @@ for ((i = 0; i < 50; i++)); do
 	sleep 0.1
 done
 [[ $health =~ \"items\":1[,}] ]] || die "the published headline is not an item: $health"
+# The installed tickerctl: a refusal in tickerd's words (exit 1), then a seq.
+out=$(in_root tickerctl --redis "redis://127.0.0.1:$rport" publish --url ftp://example.org/ "Refusé" 2>&1) && rc=0 || rc=$?
+[[ $rc == 1 && $out == 'tickerctl: bad_url: url must be an http or https URL' ]] ||
+	die "tickerctl publish --url ftp://...: exit $rc, $out"
+seq=$(in_root tickerctl --redis "redis://127.0.0.1:$rport" publish --topic world "Publié avec tickerctl") ||
+	die "tickerctl publish failed"
+[[ $seq =~ ^[0-9]+-[0-9]+$ ]] || die "tickerctl publish printed \"$seq\", not a seq"
+for ((i = 0; i < 50; i++)); do
+	health=$(curl -fsS "http://127.0.0.1:$port/healthz")
+	[[ $health =~ \"items\":2[,}] ]] && break
+	sleep 0.1
+done
+[[ $health =~ \"items\":2[,}] ]] || die "the item tickerctl published is not an item: $health"
 kill -TERM "$tickerd_pid"
 rc=0
 wait "$tickerd_pid" || rc=$?

@@ -21,3 +21,4 @@ export * from './lib/scenario.mjs';
 export * from './lib/asserts.mjs';
 export * from './lib/rawhttp.mjs';
 export * from './lib/refusals.mjs';
+export * from './lib/tickerctl.mjs';

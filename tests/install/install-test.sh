@@ -3,7 +3,8 @@
 # temporary DESTDIR (what `make install-test` runs, from the repository):
 # the installed binary must look for its web files under /usr/share/tickerd
 # (the build rebuilt config.o for the new PREFIX), and the man page, the
-# systemd units, the config and the Redis library must be where they belong,
+# systemd units, the config, the Redis library and tickerctl (and its man
+# page) must be where they belong,
 # naming /usr/bin/tickerd and /etc/tickerd.  Then a plain make again gives back
 # a binary for /usr/local.  Exit 1 with the reason on the first failure.
 set -euo pipefail
@@ -29,9 +30,14 @@ bin=$dest/usr/bin/tickerd
 for f in usr/share/tickerd/web/index.html usr/share/tickerd/web/ticker.js \
 	usr/share/tickerd/redis/tickerd.lua usr/share/man/man8/tickerd.8 \
 	usr/lib/systemd/system/tickerd.service usr/lib/systemd/system/tickerd@.service \
-	usr/lib/sysctl.d/60-tickerd.conf etc/tickerd/tickerd.conf; do
+	usr/lib/sysctl.d/60-tickerd.conf etc/tickerd/tickerd.conf usr/share/man/man1/tickerctl.1; do
 	[[ -f $dest/$f ]] || fail "make install PREFIX=/usr did not install /$f"
 done
+[[ -x $dest/usr/bin/tickerctl ]] || fail "make install PREFIX=/usr did not install /usr/bin/tickerctl"
+[[ $("$dest/usr/bin/tickerctl" --version) == "$("$bin" --version | sed 's|^tickerd/|tickerctl/|')" ]] ||
+	fail "the installed tickerctl is not of the installed tickerd's release"
+cmp -s "$dest/usr/share/man/man1/tickerctl.1" ctl/tickerctl.1 ||
+	fail "the installed tickerctl(1) is not ctl/tickerctl.1"
 cmp -s "$dest/usr/share/man/man8/tickerd.8" <("$bin" --help-man) ||
 	fail "the installed man page is not what the installed binary prints (--help-man)"
 grep -q '^\\fB/usr/share/tickerd\\fR\\fB/web/' "$dest/usr/share/man/man8/tickerd.8" ||
