@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { scenario, publish, FIXTURES, fixturesAvailable, rawRequest, buildRequest, hostOf } from './harness.mjs';
+import { scenario, publish, FIXTURES, fixturesAvailable, rawRequest, buildRequest, hostOf, getMetrics } from './harness.mjs';
 
 const T = { timeout: 60_000 };
 const PYTHON = '/usr/bin/python3'; // Debian's, where python3-feedparser is
@@ -319,10 +319,11 @@ test('a kill and an expiry take an item out of both outputs', T, scenario(async 
   const { redis, tickerd } = await h.env();
   const past = new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
   const soon = new Date(Date.now() + 5_000);
+  // Expired on arrival: refused (it would never be shown), so in no output.
+  await publish(redis.port, 'ticker:world', JSON.stringify({ id: 'gone', headline: 'expired already', expires: past }));
   await publishAll(h, redis, tickerd, [
     ['world', { id: 'doomed', headline: 'to be killed' }],
     ['world', { id: 'stays', headline: 'stays', expires: '2999-01-01T00:00:00Z' }],
-    ['world', { id: 'gone', headline: 'expired already', expires: past }],
     ['world', { id: 'soon', headline: 'expires soon', expires: soon.toISOString().replace(/\.\d+Z$/, 'Z') }],
     ['sport', { id: 'doomed', headline: 'same id, other topic' }],
   ]);
@@ -330,6 +331,8 @@ test('a kill and an expiry take an item out of both outputs', T, scenario(async 
     json: (await itemsJson(tickerd, '?topics=world,sport')).items.map((it) => it.headline).sort(),
     atom: (await atom(tickerd, '?topics=world,sport')).feed.entries.map((e) => e.title).sort(),
   });
+  assert.equal((await getMetrics(tickerd.port)).value('tickerd_payloads_rejected_total', { reason: 'expired' }), 1,
+    'the item expired on arrival was refused as expired');
   let got = await headlines();
   const want = ['expires soon', 'same id, other topic', 'stays', 'to be killed'];
   assert.deepEqual(got.json, want, 'an expired item is left out of /items.json');
