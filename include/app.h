@@ -16,6 +16,7 @@ struct guard;
 struct listener;
 struct held;
 struct redis_where;
+struct screens;
 struct subscriber;
 
 /* Lives for the whole run; lws hands it back as the context's user data. */
@@ -42,6 +43,7 @@ struct app {
 	struct fan *fan;
 	struct history *history;
 	struct ingest ingest;
+	struct screens *screens; /* the named screens (screens.c) */
 	int shutting_down;
 };
 

@@ -92,6 +92,8 @@ struct cfg {
 	unsigned max_rate;          /* messages a client may send per second */
 	unsigned handshake_timeout; /* seconds to finish the HTTP upgrade */
 	unsigned ping_interval; /* seconds idle before a ping; 2x: hang up */
+	uint64_t
+	    stale_after_ms; /* a named screen this quiet or behind: stale */
 
 	/* --trusted-proxy: peers whose Forwarded, X-Forwarded-* are believed */
 	struct cfg_cidr proxies[CFG_MAX_PROXIES];

@@ -54,6 +54,7 @@ extern const struct cfg_kind cfg_kind_origins; /* a list of origins */
 extern const struct cfg_kind cfg_kind_switch;  /* yes or no; a bare flag: yes */
 extern const struct cfg_kind cfg_kind_cidrs;   /* a list of IP ranges */
 extern const struct cfg_kind cfg_kind_topic_spans; /* TOPIC=DURATION,... */
+extern const struct cfg_kind cfg_kind_span;        /* 30s, 2m: 1 s to a day */
 
 /* cfg_parse_number() - a decimal in [min, max] filling all of s; 0 or -1. */
 int cfg_parse_number(const char *s, long min, long max, long *out);

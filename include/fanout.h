@@ -219,6 +219,45 @@ uint64_t fan_find(const struct fan *f, const struct seq *s);
  */
 uint64_t fan_find_time(const struct fan *f, uint64_t ms);
 
+/*
+ * fan_after() - the ring position of the oldest message it holds whose seq
+ * is after s (s NULL: the oldest it holds), or fan_head() + 1 when none is.
+ */
+uint64_t fan_after(const struct fan *f, const struct seq *s);
+
+/*
+ * fan_count() - the messages filter takes from ring position from (or the
+ * oldest held, if that is later) to the newest; the log time (its seq's
+ * ms) of the first of them into *first_ms when *first_ms is 0.  For a
+ * named screen's lag (screens.c): a walk of the ring, never per delivery.
+ */
+uint64_t fan_count(const struct fan *f, const struct topic_filter *filter,
+                   uint64_t from, uint64_t *first_ms);
+
+/* fan_filter_of() - the topics c watches (borrowed: while c is attached). */
+const struct topic_filter *fan_filter_of(const struct fan_client *c);
+
+/* Topics fan_readers() names at most; readers of others: "(other)". */
+#define FAN_READER_TOPICS 256
+
+/* Readers per topic (counts only), as /metrics shows them. */
+struct fan_readers {
+	struct {
+		char topic[TOPIC_MAX_LEN + 1];
+		uint64_t readers;
+	} at[FAN_READER_TOPICS]; /* sorted by topic */
+	unsigned n;
+	uint64_t all;   /* readers of every topic (no topics=) */
+	uint64_t other; /* readers of topics past the first FAN_READER_TOPICS */
+};
+
+/*
+ * fan_readers() - every client (WebSocket and EventSource, named or not)
+ * counted once under each topic it chose, from the audiences: a walk of
+ * them, for a scrape of /metrics, never per delivery.
+ */
+void fan_readers(const struct fan *f, struct fan_readers *out);
+
 /* fan_kill() - close c soon (asynchronously); nothing more is written. */
 void fan_kill(struct fan *f, struct fan_client *c);
 

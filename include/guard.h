@@ -86,6 +86,9 @@ void guard_refused(enum guard_refusal reason, const char *ip);
 /* guard_refusal_name() - the reason's name in metrics and logs. */
 const char *guard_refusal_name(enum guard_refusal reason);
 
+/* guard_client_ip() - the address c is counted against ("" if none). */
+const char *guard_client_ip(const struct guard_client *c);
+
 /* guard_leave() - the client is gone: uncount it. */
 void guard_leave(struct guard *g, struct guard_client *c);
 

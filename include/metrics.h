@@ -4,6 +4,7 @@
 
 #include "guard.h"
 #include "item.h"
+#include "screen_report.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -37,9 +38,10 @@ struct metrics {
 	uint64_t refused[GUARD_REFUSAL_COUNT]; /* handshakes turned away */
 	uint64_t responses[METRICS_STATUSES];  /* by metrics_statuses[] */
 	uint64_t closed_too_big;               /* clients closed with 1009 */
-	uint64_t closed_too_fast;              /* clients closed with 1008 */
-	uint64_t closed_bad_utf8;              /* clients closed with 1007 */
-	uint64_t closed_protocol;              /* clients closed with 1002 */
+	uint64_t closed_too_fast; /* clients closed with 1008 (too many frames,
+	                           * or a screen report refused) */
+	uint64_t closed_bad_utf8; /* clients closed with 1007 */
+	uint64_t closed_protocol; /* clients closed with 1002 */
 	uint64_t
 	    record_errors; /* payloads Redis refused or we could not queue */
 	uint64_t
@@ -52,18 +54,30 @@ struct metrics {
 	uint64_t feed_degraded;       /* 1 while readers are told so (feed.c) */
 	uint64_t feed_degradations;   /* times they were told */
 	uint64_t feed_degraded_s;     /* seconds it lasted, in all */
+	uint64_t screen_reports;      /* named screens' reports taken */
+	uint64_t screen_refused[SCREEN_REFUSAL_COUNT]; /* and refused */
+	uint64_t screens_stale_total; /* times a named screen turned stale */
 };
 
 extern struct metrics metrics;
 
+struct fan_readers;
+
+/* The gauges /metrics shows that their owners know (http.c asks them). */
+struct metrics_gauges {
+	int redis_ok;
+	size_t items;
+	uint64_t ring_used, ring_capacity;
+	unsigned screens, screens_stale;   /* named screens: connected, stale */
+	const struct fan_readers *readers; /* readers per topic */
+};
+
 /*
  * metrics_prometheus() - every counter in Prometheus text format, with
- * the gauges the caller knows (Redis healthy, items kept, ring use), in a
- * new buffer with head bytes of headroom before the text (free() it).
- * *len is the text's length.  NULL on ENOMEM.
+ * the gauges g, in a new buffer with head bytes of headroom before the
+ * text (free() it).  *len is the text's length.  NULL on ENOMEM.
  */
-char *metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
-                         uint64_t ring_used, uint64_t ring_capacity);
+char *metrics_prometheus(size_t head, int *len, const struct metrics_gauges *g);
 
 /*
  * metrics_health() - set the counters /healthz shows (received, published,

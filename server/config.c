@@ -120,6 +120,12 @@ static const struct cfg_setting settings[] = {
      CFG_RELOAD,
      "WebSocket ping after S idle seconds; hang up after twice that "
      "without a pong"},
+    {"stale-after", 0, "DURATION", KIND(span), DEF("30s"), AT(stale_after_ms),
+     CFG_RELOAD,
+     "a named screen (see \"Screen health\" in the README) that sends no "
+     "report for DURATION (`30s`, `2m`; 1 s to a day), or has not drawn a "
+     "message of its topics logged that long ago, is stale: logged, "
+     "counted, shown in `/screens`"},
 };
 
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))

@@ -1,4 +1,5 @@
-/* config_spans.c: TOPIC=DURATION lists (--topic-ttl): read and shown. */
+/* config_spans.c: spans of time (--stale-after) and TOPIC=DURATION lists
+ * (--topic-ttl): read and shown. */
 #include "config_kinds.h"
 
 #include "duration.h"
@@ -94,6 +95,35 @@ show_spans(const struct cfg *c, const struct cfg_setting *s, char *buf,
 }
 
 const struct cfg_kind cfg_kind_topic_spans = {parse_spans, show_spans};
+
+/* One span ("30s", "2m"): a uint64_t of milliseconds, 1 s to a day. */
+static int
+parse_span(struct cfg *c, const struct cfg_setting *s, const char *text,
+           struct cfg_error *err)
+{
+	uint64_t ms;
+
+	if (duration_parse(text, strlen(text), 86400000, &ms) || !ms)
+		return cfg_fail(err,
+		                "--%s: \"%.40s\" is not a span of time (30s, "
+		                "2m, 1h: 1 s to a day)",
+		                s->name, text);
+	memcpy((char *)c + s->offset, &ms, sizeof(ms));
+	return 0;
+}
+
+static void
+show_span(const struct cfg *c, const struct cfg_setting *s, char *buf,
+          size_t len, int exact)
+{
+	uint64_t ms;
+
+	(void)exact;
+	memcpy(&ms, (const char *)c + s->offset, sizeof(ms));
+	show_ms(ms, buf, len);
+}
+
+const struct cfg_kind cfg_kind_span = {parse_span, show_span};
 
 uint64_t
 cfg_topic_span(const struct cfg_topic_spans *spans, const char *topic)

@@ -131,6 +131,44 @@ fan_find_time(const struct fan *f, uint64_t ms)
 	return found;
 }
 
+uint64_t
+fan_after(const struct fan *f, const struct seq *s)
+{
+	uint64_t lo = fan_ring_tail(f), hi = f->head, found = f->head + 1;
+
+	if (!s)
+		return lo;
+	while (lo <= hi && hi) { /* the first position with a later seq */
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (seq_cmp(f->ring[mid % f->capacity]->seq, *s) > 0) {
+			found = mid;
+			hi = mid - 1;
+		} else {
+			lo = mid + 1;
+		}
+	}
+	return found;
+}
+
+uint64_t
+fan_count(const struct fan *f, const struct topic_filter *filter, uint64_t from,
+          uint64_t *first_ms)
+{
+	uint64_t pos = from > fan_ring_tail(f) ? from : fan_ring_tail(f);
+	uint64_t n = 0;
+
+	for (; pos <= f->head; pos++) {
+		struct msg *m = f->ring[pos % f->capacity];
+
+		if (!m->topic || !topic_filter_match(filter, m->topic))
+			continue;
+		if (!n++ && !*first_ms)
+			*first_ms = m->seq.ms;
+	}
+	return n;
+}
+
 /* m's bytes on the wire for a client written to as kind (NULL: ENOMEM). */
 unsigned char *
 fan_wire_bytes(struct msg *m, enum fan_kind kind, size_t *len)

@@ -5,6 +5,7 @@
 
 #include "message.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,5 +210,53 @@ fan_foreach(struct fan *f, void (*fn)(struct fan_client *c, void *arg),
 			next = c->link;
 			fn(c, arg);
 		}
+	}
+}
+
+const struct topic_filter *
+fan_filter_of(const struct fan_client *c)
+{
+	return &c->aud->filter;
+}
+
+/* Add n readers of topic to out, in its place (by name). */
+static void
+count_readers(struct fan_readers *out, const char *topic, unsigned n)
+{
+	unsigned lo = 0, hi = out->n;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		int c = strcmp(out->at[mid].topic, topic);
+
+		if (!c) {
+			out->at[mid].readers += n;
+			return;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (out->n == FAN_READER_TOPICS) {
+		out->other += n;
+		return;
+	}
+	memmove(&out->at[lo + 1], &out->at[lo],
+	        (out->n - lo) * sizeof(out->at[0]));
+	snprintf(out->at[lo].topic, sizeof(out->at[lo].topic), "%s", topic);
+	out->at[lo].readers = n;
+	out->n++;
+}
+
+void
+fan_readers(const struct fan *f, struct fan_readers *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (const struct fan_audience *a = f->audiences; a; a = a->next) {
+		if (!a->filter.count)
+			out->all += a->members;
+		for (int i = 0; i < a->filter.count; i++)
+			count_readers(out, a->filter.names[i], a->members);
 	}
 }

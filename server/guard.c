@@ -283,6 +283,12 @@ guard_leave(struct guard *g, struct guard_client *c)
 	c->addr = NULL;
 }
 
+const char *
+guard_client_ip(const struct guard_client *c)
+{
+	return c->addr ? c->addr->ip : "";
+}
+
 int
 guard_frame(struct guard *g, struct guard_client *c, uint64_t len, int data)
 {

@@ -18,6 +18,7 @@
 #include "outputs.h"
 #include "redis_where.h"
 #include "request.h"
+#include "screens.h"
 #include "seq.h"
 #include "subscriber.h"
 #include "topics.h"
@@ -165,18 +166,45 @@ static enum door_next
 serve_metrics(struct door_conn *c, const struct request *r)
 {
 	struct app *app = door_app(c);
+	struct fan_readers *readers = malloc(sizeof(*readers));
+	struct metrics_gauges g = {
+	    .items = history_count(app->history),
+	    .ring_used = fan_used(app->fan),
+	    .ring_capacity = fan_capacity(app->fan),
+	    .screens = screens_connected(app->screens),
+	    .screens_stale = screens_stale(app->screens),
+	    .readers = readers,
+	};
 	enum door_next next;
-	char *body;
-	int ok, len;
+	char *body = NULL;
+	int len;
 
-	http_redis_state(app, &ok);
-	body = metrics_prometheus(0, &len, ok, history_count(app->history),
-	                          fan_used(app->fan), fan_capacity(app->fan));
+	http_redis_state(app, &g.redis_ok);
+	if (readers) {
+		fan_readers(app->fan, readers);
+		body = metrics_prometheus(0, &len, &g);
+	}
+	free(readers);
 	if (!body)
 		return door_refuse(c, r, 500, "out of memory", NULL);
 	next =
 	    door_respond(c, r, 200, "text/plain; version=0.0.4; charset=utf-8",
 	                 body, (size_t)len, NULL, 1);
+	free(body);
+	return next;
+}
+
+/* GET /screens: the named screens, JSON (screens.c). */
+static enum door_next
+serve_screens(struct door_conn *c, const struct request *r)
+{
+	char *body = screens_json(door_app(c)->screens, screens_clock_ms());
+	enum door_next next;
+
+	if (!body)
+		return door_refuse(c, r, 500, "out of memory", NULL);
+	next = door_respond(c, r, 200, "application/json", body, strlen(body),
+	                    NULL, 1);
 	free(body);
 	return next;
 }
@@ -242,6 +270,7 @@ static const struct route {
     {"/livez", 1, serve_live},              /* liveness: for balancers */
     {"/readyz", 1, serve_ready},            /* readiness: for rollouts */
     {"/metrics", 1, serve_metrics},         /* Prometheus */
+    {"/screens", 1, serve_screens},         /* named screens' health */
     {"/items.json", 1, outputs_items_json}, /* the items, as JSON */
     {"/feed.atom", 1, outputs_feed_atom},   /* the items, as Atom */
     {"/events", 0, events_serve},           /* EventSource */

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "screens.h"
 #include "changelog.h"
 #include "redis_where.h"
 #include "door.h"
@@ -76,7 +77,8 @@ on_hup(uv_signal_t *s, int signum)
 
 /*
  * Once a second: clients that stopped reading and fell behind go; quiet
- * ones are pinged, silent ones hung up on; systemd's watchdog is petted.
+ * ones are pinged, silent ones hung up on; named screens are judged;
+ * systemd's watchdog is petted.
  */
 static void
 on_sweep(uv_timer_t *t)
@@ -86,6 +88,7 @@ on_sweep(uv_timer_t *t)
 	fan_sweep(app.fan);
 	keepalive_sweep(app.fan, app.cfg.ping_interval,
 	                keepalive_now(&app.loop));
+	screens_sweep(app.screens, screens_clock_ms());
 }
 
 /*
@@ -274,6 +277,7 @@ make_app(void)
 	                             .topic_ttl = &app.cfg.topic_ttl};
 	app.feed = feed_new(&app.loop, app.sub, app.log, app.fan);
 	app.guard = guard_new(&app.cfg);
+	app.screens = screens_new(&app.cfg, app.fan);
 	http_csp_build(&app);
 	app.door = door_new(&app);
 	if (stat(app.cfg.web_dir, &st) || !S_ISDIR(st.st_mode))
@@ -281,7 +285,8 @@ make_app(void)
 		         app.cfg.web_dir);
 	app.files = files_load(app.cfg.web_dir);
 	if (!app.history || !app.held || !app.fan || !app.sub || !app.log ||
-	    !app.feed || !app.guard || !app.door || !app.files) {
+	    !app.feed || !app.guard || !app.door || !app.files ||
+	    !app.screens) {
 		log_err("out of memory");
 		return -1;
 	}
@@ -355,6 +360,7 @@ finish(void)
 	held_free(app.held);
 	files_free(app.files);
 	guard_free(app.guard);
+	screens_free(app.screens);
 	log_notice("bye");
 }
 

@@ -1,6 +1,8 @@
 /* metrics.c: storage for the process's counters. */
 #include "metrics.h"
 
+#include "fanout.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +152,12 @@ static const struct {
     {"feed_degraded_seconds_total",
      "Seconds clients were told the feed is degraded, in all.", "degraded_s",
      &metrics.feed_degraded_s},
+    {"screen_reports_total", "Named screens' reports taken.", NULL,
+     &metrics.screen_reports},
+    {"screens_stale_total",
+     "Times a named screen turned stale (silent or lagging past "
+     "--stale-after).",
+     NULL, &metrics.screens_stale_total},
 };
 
 int
@@ -194,6 +202,15 @@ add_labelled(struct text *t)
 	    (unsigned long long)metrics.closed_bad_utf8,
 	    (unsigned long long)metrics.closed_too_fast,
 	    (unsigned long long)metrics.closed_too_big);
+	add(t, "# HELP tickerd_screen_reports_refused_total Named screens' "
+	       "reports refused or ignored, by reason.\n# TYPE "
+	       "tickerd_screen_reports_refused_total counter\n");
+	for (int r = SCREEN_OK + 1; r < SCREEN_REFUSAL_COUNT; r++)
+		add(t,
+		    "tickerd_screen_reports_refused_total{reason=\"%s\"} "
+		    "%llu\n",
+		    screen_refusal_name((enum screen_refusal)r),
+		    (unsigned long long)metrics.screen_refused[r]);
 	add(t, "# HELP tickerd_http_responses_total HTTP responses tickerd "
 	       "wrote itself, by status.\n# TYPE tickerd_http_responses_total "
 	       "counter\n");
@@ -203,9 +220,30 @@ add_labelled(struct text *t)
 		    (unsigned long long)metrics.responses[i]);
 }
 
+/*
+ * Readers per topic: each client once under each topic it chose, readers
+ * of every topic under "*", of topics past the first FAN_READER_TOPICS
+ * under "(other)".
+ */
+static void
+add_readers(struct text *t, const struct fan_readers *r)
+{
+	add(t,
+	    "# HELP tickerd_readers WebSocket and EventSource clients "
+	    "per topic they chose (\"*\": every topic).\n"
+	    "# TYPE tickerd_readers gauge\n"
+	    "tickerd_readers{topic=\"*\"} %llu\n",
+	    (unsigned long long)r->all);
+	for (unsigned i = 0; i < r->n; i++)
+		add(t, "tickerd_readers{topic=\"%s\"} %llu\n", r->at[i].topic,
+		    (unsigned long long)r->at[i].readers);
+	if (r->other)
+		add(t, "tickerd_readers{topic=\"(other)\"} %llu\n",
+		    (unsigned long long)r->other);
+}
+
 char *
-metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
-                   uint64_t ring_used, uint64_t ring_capacity)
+metrics_prometheus(size_t head, int *len, const struct metrics_gauges *g)
 {
 	struct text t = {.cap = head + 4096};
 
@@ -217,7 +255,7 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 	           (unsigned long long)(time(NULL) - metrics.started));
 	add_metric(&t, "redis_up", "gauge",
 	           "1 when every Redis connection answers.",
-	           (unsigned long long)redis_ok);
+	           (unsigned long long)g->redis_ok);
 	add_metric(&t, "feed_degraded", "gauge",
 	           "1 while clients are told the feed is degraded.",
 	           (unsigned long long)metrics.feed_degraded);
@@ -232,18 +270,25 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 	           "WebSocket and EventSource clients connected.",
 	           (unsigned long long)metrics.clients);
 	add_metric(&t, "history_items", "gauge", "Items kept for snapshots.",
-	           (unsigned long long)items);
+	           (unsigned long long)g->items);
 	add_metric(&t, "ring_used", "gauge", "Messages held in the ring.",
-	           (unsigned long long)ring_used);
+	           (unsigned long long)g->ring_used);
 	add_metric(&t, "ring_capacity", "gauge",
 	           "Messages the ring can hold (the resume window).",
-	           (unsigned long long)ring_capacity);
+	           (unsigned long long)g->ring_capacity);
+	add_metric(&t, "screens_connected", "gauge", "Named screens connected.",
+	           (unsigned long long)g->screens);
+	add_metric(&t, "screens_stale", "gauge",
+	           "Named screens stale now (connected or not).",
+	           (unsigned long long)g->screens_stale);
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		if (counters[i].prom)
 			add_metric(&t, counters[i].prom, "counter",
 			           counters[i].help,
 			           (unsigned long long)*counters[i].value);
 	add_labelled(&t);
+	if (g->readers)
+		add_readers(&t, g->readers);
 	if (t.failed) {
 		free(t.buf);
 		return NULL;

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
+#include "screens.h"
 #include "seq.h"
 #include "session.h"
 #include "topics.h"
@@ -52,10 +53,17 @@ struct ws_rx {
 	uint8_t in_message : 1; /* a fragmented data message goes on */
 	uint8_t text : 1;       /* ... a text one */
 	uint8_t broken : 1;     /* a frame we can't read: the rest is noise */
+	uint8_t named : 1;      /* it sent a screen report (screens.c) */
+	uint8_t fresh : 1;      /* a text message begun, no byte of it yet */
 	uint8_t mask_at;        /* which mask byte comes next */
 	uint8_t ctl_len;
+	uint16_t msg_len;   /* bytes of a text message begun with '{' */
 	unsigned char *ctl; /* a control frame's payload, while it arrives */
 	uint64_t left;      /* payload bytes of the frame still to come */
+	/* A text message begun with '{' (a screen report), while it arrives:
+	 * SCREEN_REPORT_MAX + 1 bytes, msg_len of them used (one more: too
+	 * long); NULL for anything else a client sends. */
+	unsigned char *msg;
 };
 
 /*
@@ -230,9 +238,36 @@ frame_begins(struct lws *wsi, struct ws_session *s)
 	if (!control && rx->opcode != OP_CONT) {
 		rx->in_message = 1;
 		rx->text = rx->opcode == OP_TEXT;
+		rx->fresh = rx->text;
 		s->s.utf8 = UTF8_START;
 	}
 	return 0;
+}
+
+/*
+ * A text message's bytes: one that begins with '{' is kept (at most
+ * SCREEN_REPORT_MAX + 1 bytes: one more says it is too long) for
+ * screens.c; nothing else is.
+ */
+static void
+keep_report(struct ws_rx *rx, const unsigned char *p, size_t len)
+{
+	size_t room;
+
+	if (!len)
+		return;
+	if (rx->fresh) {
+		rx->fresh = 0;
+		if (p[0] == '{') /* NULL on ENOMEM: not read, as any other */
+			rx->msg = malloc(SCREEN_REPORT_MAX + 1);
+	}
+	if (!rx->msg)
+		return;
+	room = SCREEN_REPORT_MAX + 1 - rx->msg_len;
+	if (len > room)
+		len = room;
+	memcpy(rx->msg + rx->msg_len, p, len);
+	rx->msg_len = (uint16_t)(rx->msg_len + len);
 }
 
 /* Unmasked payload bytes of the current frame. */
@@ -249,10 +284,51 @@ frame_payload(struct lws *wsi, struct ws_session *s, const unsigned char *p,
 	}
 	if (s->s.said_bye || !rx->text)
 		return;
+	keep_report(rx, p, len);
 	s->s.utf8 = utf8_feed(s->s.utf8, p, len);
 	if (s->s.utf8 == UTF8_BAD)
 		say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
 		        "text is not UTF-8");
+}
+
+/* The text message kept for screens.c is done with. */
+static void
+forget_report(struct ws_rx *rx)
+{
+	free(rx->msg);
+	rx->msg = NULL;
+	rx->msg_len = 0;
+	rx->fresh = 0;
+}
+
+/*
+ * A text message that began with '{' is whole: a named screen's report
+ * (README "Screen health").  screens.c takes it, or refuses it: ignored
+ * and counted, or answered with a close (1008, 1009 when too long).
+ */
+static void
+take_report(struct lws *wsi, struct ws_session *s)
+{
+	struct app *app = app_from_wsi(wsi);
+	enum screen_refusal why;
+	const char *answer;
+	int code;
+
+	why = screens_report(app->screens, s, guard_client_ip(&s->s.guard),
+	                     fan_filter_of(&s->s.fan), (const char *)s->rx.msg,
+	                     s->rx.msg_len, screens_clock_ms());
+	if (why == SCREEN_OK) {
+		s->rx.named = 1;
+		return;
+	}
+	answer = screen_refusal_answer(why, &code);
+	if (!answer)
+		return; /* ignored: counted */
+	if (code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE)
+		metrics.closed_too_big++;
+	else
+		metrics.closed_too_fast++; /* 1008, as for too many frames */
+	say_bye(wsi, s, code, answer);
 }
 
 /*
@@ -304,6 +380,9 @@ frame_ends(struct lws *wsi, struct ws_session *s)
 		if (!s->s.said_bye && rx->text && s->s.utf8 != UTF8_START)
 			say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
 			        "text is not UTF-8");
+		if (rx->msg && !s->s.said_bye)
+			take_report(wsi, s);
+		forget_report(rx);
 		rx->in_message = 0;
 		guard_message_done(&s->s.guard);
 		break;
@@ -465,6 +544,10 @@ callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_RAW_CLOSE:
 		free(s->rx.ctl);
 		s->rx.ctl = NULL;
+		forget_report(&s->rx);
+		if (s->rx.named)
+			screens_gone(app_from_wsi(wsi)->screens, s,
+			             screens_clock_ms());
 		session_close(app_from_wsi(wsi), &s->s);
 		return 0;
 	default:
