@@ -24,7 +24,6 @@ class NewsTicker extends HTMLElement {
   #flashKey = null; // itemKey of the flash holding the bar
   #flashTimer = null;
   #frame = 0;
-  // Parts of the shadow tree.
   #bar; #stateEl; #toggle; #view; #track; #flashEl; #flashItem; #ack; #polite; #assertive;
 
   constructor() {
@@ -46,7 +45,7 @@ class NewsTicker extends HTMLElement {
     this.#ack.onclick = () => this.#endFlash();
     this.addEventListener('pointerenter', () => this.#hold('hover', true));
     this.addEventListener('pointerleave', () => this.#hold('hover', false));
-    // Keyboard focus on a headline holds the crawl (a mouse click does not: no :focus-visible).
+    // Keyboard focus (not a click) on a headline holds the crawl.
     this.#view.addEventListener('focusin', (e) => {
       if (!e.target.matches(':focus-visible')) return;
       this.#hold('focus', true);
@@ -66,7 +65,7 @@ class NewsTicker extends HTMLElement {
   get flashTimeout() { return +(this.getAttribute('flash-timeout') ?? 60); }
   set flashTimeout(v) { this.#attr('flash-timeout', v); }
 
-  // Set an attribute; null or undefined removes it.
+  // null or undefined removes it.
   #attr(name, v) {
     v == null ? this.removeAttribute(name) : this.setAttribute(name, v);
   }
@@ -90,7 +89,6 @@ class NewsTicker extends HTMLElement {
     this.#timers.forEach(clearInterval);
   }
 
-  // topics and src need a new connection; lang and max-items do not.
   attributeChangedCallback(name, old, value) {
     if (!this.#feed || old === value) return;
     if (name === 'lang') this.#relabel();
@@ -111,7 +109,7 @@ class NewsTicker extends HTMLElement {
   // Connect (again), with the items starting over.
   #open() {
     this.#close();
-    const feed = (this.#feed = new TickerFeed(this.src || undefined, { topics: this.topics, max: this.maxItems }));
+    const feed = (this.#feed = new TickerFeed(this.src || undefined, { topics: this.topics, max: this.maxItems, screen: this.getAttribute('screen') }));
     feed.onitem = (...a) => this.#onItem(...a);
     feed.onremove = (item) => this.#onRemove(itemKey(item));
     feed.onretract = (m) => this.#emit('retract', m);
@@ -128,12 +126,11 @@ class NewsTicker extends HTMLElement {
     for (const key of [...this.#els.keys()]) this.#onRemove(key);
   }
 
-  // A DOM event for the page: ticker:<name>, bubbling.
   #emit(name, detail) {
     this.dispatchEvent(new CustomEvent('ticker:' + name, { bubbles: true, detail }));
   }
 
-  // The interface language, first or changed: words, direction, items.
+  // The interface language: words, direction, items.
   #relabel() {
     const lang = this.#lang;
     const w = words(lang);
@@ -154,7 +151,7 @@ class NewsTicker extends HTMLElement {
     let li = this.#els.get(key);
     if (!li) {
       this.#els.set(key, (li = h('li', { hidden: this.#still.matches })));
-      this.#track.append(li); // next up in this pass; the next pass sorts newest first
+      this.#track.append(li); // the next pass sorts it
     }
     renderItem(li, item, this.#lang);
     if (item.priority === 'flash' && !fromSnapshot) this.#startFlash(item);
@@ -172,7 +169,6 @@ class NewsTicker extends HTMLElement {
     this.#changed();
   }
 
-  // The state on the bar, and an event unless only the words changed.
   #onState(tell = true) {
     const { state, since } = this.#feed;
     this.#bar.dataset.state = state;
@@ -180,7 +176,7 @@ class NewsTicker extends HTMLElement {
     if (tell) this.#emit('state', { state, since });
   }
 
-  // Polite announcements, gathered for a second so a burst is one message.
+  // A burst is one polite announcement.
   #announce(item) {
     if (this.#queued.push(item) > 1) return;
     setTimeout(() => {
@@ -207,7 +203,7 @@ class NewsTicker extends HTMLElement {
     this.#hold('flash', false);
   }
 
-  // Pause or resume for one reason; motion runs only when no reason holds it.
+  // Motion runs only when no reason holds it.
   #hold(why, on) {
     if (why) on ? this.#holds.add(why) : this.#holds.delete(why);
     const user = this.#holds.has('user');
@@ -220,18 +216,17 @@ class NewsTicker extends HTMLElement {
     else if (a?.playState === 'paused') a.play();
   }
 
-  // Content changed: at most once a frame, re-aim the crawl from where it is.
+  // At most once a frame, re-aim the crawl from where it is.
   #changed() {
     this.#frame ||= requestAnimationFrame(() => {
       this.#frame = 0;
       if (this.#still.matches) this.#show(this.#shown);
       else if (this.#anim) this.#run(this.#pos());
-      else this.#restart(0); // from a standstill: start with the bar full, not empty
+      else this.#restart(0); // from a standstill: bar full
     });
   }
 
-  // A new pass: newest first, from offset `from` (by default entering from the
-  // far edge); or, with reduced motion, the first item.
+  // A new pass, newest first, from offset `from` (default: the far edge).
   #restart(from = this.#view.clientWidth) {
     const lis = [...this.#track.children];
     const items = this.#feed?.items;
@@ -245,7 +240,7 @@ class NewsTicker extends HTMLElement {
     this.#run(from);
   }
 
-  // Animate the track from offset `from` until it has left the view, at --ticker-speed.
+  // From `from` until the track has left the view, at --ticker-speed.
   #run(from) {
     this.#anim?.cancel();
     this.#anim = null;
@@ -261,13 +256,12 @@ class NewsTicker extends HTMLElement {
     if (this.#holds.size) a.pause();
   }
 
-  // The track's current offset.
   #pos() {
     const a = this.#anim;
     return this.#from + (this.#to - this.#from) * (a.currentTime / a.effect.getTiming().duration);
   }
 
-  // Keyboard focus on an item off screen: bring it to the start of the view.
+  // A focused item off screen comes to the start of the view.
   #reveal(li) {
     if (!li || !this.#anim) return;
     const start = this.#bar.dir === 'rtl' ? this.#track.offsetWidth - li.offsetLeft - li.offsetWidth : li.offsetLeft;

@@ -30,7 +30,7 @@ const columns = (topics.length ? topics : ['']).map((topic) => {
   return { topic, list };
 });
 
-const feed = new TickerFeed(q.get('src') || undefined, { topics: topics.join(','), max });
+const feed = new TickerFeed(q.get('src') || undefined, { topics: topics.join(','), max, screen: q.get('screen') });
 const shown = new Map(); // itemKey -> { li, item }: only what is on screen, so bounded by the columns
 const fresh = new WeakSet(); // items that arrived live (not from a snapshot): highlighted
 let frame = 0;

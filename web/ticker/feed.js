@@ -12,12 +12,15 @@ export const newestFirst = (a, b) => Date.parse(b.time) - Date.parse(a.time) || 
 /** An item is its topic and id (ids are per topic); also for a retract or a dataset. */
 export const itemKey = ({ topic, id }) => `${topic}/${id}`;
 
+const NAME = /^[\w.-]{1,64}$/; // a topic's, or a screen's
+
 /**
  * TickerFeed: one WebSocket to tickerd and the items it sent (max per topic,
  * none expired). Reconnects with backoff and jitter, resuming with since=.
  * Callbacks: onitem(item, previous, fromSnapshot), onremove(item),
  * onretract({ id, topic }), onstate(connecting | live | stale | reconnecting |
- * offline); stale: the server says its feed is degraded.
+ * offline); stale: the server says its feed is degraded. A screen named
+ * (screen) reports the last seq it drew and whether it is visible.
  */
 export class TickerFeed {
   items = new Map(); // itemKey -> item
@@ -29,16 +32,26 @@ export class TickerFeed {
   #sweep = null;
   #tries = 0;
   #seq = '';
-  // The network is back: try now (if the connection was lost).
+  #sent = 0;
+  // Tell tickerd what a named screen shows (at most every 2.5 s).
+  #report = () => {
+    const ws = this.#ws;
+    if (this.screen && ws?.readyState == 1 && Date.now() - this.#sent > 2500) {
+      this.#sent = Date.now();
+      ws.send(JSON.stringify({ type: 'screen', name: this.screen, seq: this.#seq || null, visible: !document.hidden }));
+    }
+  };
+  // The network is back: try now.
   #wake = () => {
     if (!this.#stale) return;
     this.#tries = 0;
     this.#reconnect(0);
   };
 
-  constructor(url = DEFAULT_SRC, { topics = '', max = 50, staleAfter = 10000 } = {}) {
+  constructor(url = DEFAULT_SRC, { topics = '', max = 50, staleAfter = 10000, screen } = {}) {
     this.url = url;
-    this.topics = String(topics).split(',').map((t) => t.trim()).filter((t) => /^[\w.-]{1,64}$/.test(t));
+    this.topics = String(topics).split(',').map((t) => t.trim()).filter((t) => NAME.test(t));
+    this.screen = NAME.test(screen) && screen;
     this.max = max;
     this.staleAfter = staleAfter;
   }
@@ -46,8 +59,9 @@ export class TickerFeed {
   /** Open the connection, and keep it open until close(). */
   connect() {
     clearTimeout(this.#retry);
-    this.#sweep ??= setInterval(() => this.#expire(), 15000);
+    this.#sweep ??= setInterval(() => this.#expire(this.#report()), 5000);
     addEventListener('online', this.#wake);
+    document.addEventListener('visibilitychange', this.#report);
     const query = [this.topics.length && 'topics=' + this.topics, this.#seq && 'since=' + this.#seq].filter(Boolean).join('&');
     const old = this.#ws;
     const ws = (this.#ws = new WebSocket(this.url + (query ? (this.url.includes('?') ? '&' : '?') + query : '')));
@@ -63,6 +77,7 @@ export class TickerFeed {
     clearInterval(this.#sweep);
     this.#sweep = null;
     removeEventListener('online', this.#wake);
+    document.removeEventListener('visibilitychange', this.#report);
     this.#ws?.close();
     this.#ws = null;
   }
@@ -94,6 +109,8 @@ export class TickerFeed {
       const keys = new Set(m.items.map(itemKey));
       if (m.resync) for (const key of this.items.keys()) if (!keys.has(key)) this.#remove(key);
       for (const item of m.items) this.#put(item, true);
+      this.#seen(m.seq);
+      this.#report();
     } else if (m.type === 'item') {
       this.#put(m.item, false);
     } else if (m.type === 'retract') {
@@ -119,7 +136,7 @@ export class TickerFeed {
     this.#trim();
   }
 
-  // The oldest go: past max in a topic, past 20 * max in all.
+  // Past max in a topic, past 20 * max in all.
   #trim() {
     const count = {};
     this.list().forEach((i, n) => {
@@ -143,7 +160,7 @@ export class TickerFeed {
   }
 
   #lost() {
-    if (!this.#stale) { // the first failure since we were connected: offline in staleAfter ms
+    if (!this.#stale) { // first failure: offline in staleAfter ms
       this.since = new Date();
       this.#setState('reconnecting');
       this.#stale = setTimeout(() => this.#setState('offline'), this.staleAfter);

@@ -4,7 +4,7 @@
 import { age, clock, dirOf, fullDate } from './format.js';
 import { words } from './words.js';
 
-/** Create an element; attributes with null/false values are left out; strings become text nodes. */
+/** An element; null/false attributes left out. */
 export function h(tag, attrs = {}, ...kids) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) if (v != null && v !== false) el.setAttribute(k, v === true ? '' : v);
@@ -15,16 +15,13 @@ export function h(tag, attrs = {}, ...kids) {
 const safeUrl = (u) => (/^https?:\/\//i.test(u) ? u : null);
 const link = (text, url, cls) => h(safeUrl(url) ? 'a' : 'span', { class: cls, href: safeUrl(url) }, text);
 
-/** The highlighted label of a flash, bulletin or urgent item (none for routine). */
+/** The label of a flash, bulletin or urgent item. */
 export const labelOf = (item, lang) => (item.priority === 'routine' ? '' : item.label || words(lang)[item.priority]);
 
 /** What a screen reader says for an item. */
 export const spoken = (item) => [labelOf(item, item.lang || 'en'), item.headline].filter(Boolean).join(': ');
 
-/**
- * Write a <time>'s text for its datetime: the time alone for today's items,
- * else the full date; then the age. Call it again to keep the age current.
- */
+/** A <time>'s text: today's time or the full date, then the age. */
 export function fillTime(el, lang = el.closest('[lang]')?.lang || 'en', now = new Date()) {
   const d = new Date(el.dateTime);
   el.title = fullDate(d, lang);
@@ -38,10 +35,7 @@ export function refreshTimes(root) {
   for (const t of root.querySelectorAll('time')) fillTime(t, undefined, now);
 }
 
-/**
- * Fill el with an item (label, time, headline, badge, source, related), in
- * its language, else ui. el stays, so a correction stays where it stands.
- */
+/** Fill el with an item, in its language, else ui: a correction stays where it stands. */
 export function renderItem(el, item, ui = 'en') {
   const lang = item.lang || ui;
   const w = words(lang);
