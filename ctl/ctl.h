@@ -21,6 +21,7 @@ enum ctl_exit {
 #define CTL_DEFAULT_REDIS  "redis://127.0.0.1:6379"
 #define CTL_DEFAULT_PREFIX "ticker"
 #define CTL_DEFAULT_TOPIC  "breaking"
+#define CTL_DEFAULT_LISTEN "127.0.0.1:8080"
 
 /* The item fields a command line may give (publish and correct). */
 enum ctl_field {
@@ -43,10 +44,11 @@ enum ctl_field {
 struct ctl {
 	const char *redis_url; /* --redis, TICKERD_REDIS, or the default */
 	const char *prefix;    /* --prefix, TICKERD_PREFIX, or "ticker" */
-	const char *sentinel_password;   /* the sentinels' own, or NULL */
-	const char *topic;               /* --topic, or NULL */
-	const char *topics;              /* tail's --topics, or NULL: all */
-	const char *since;               /* tail's --since, or NULL: from now */
+	const char *sentinel_password; /* the sentinels' own, or NULL */
+	const char *topic;             /* --topic, or NULL */
+	const char *topics;            /* tail's --topics, or NULL: all */
+	const char *since;             /* tail's --since, or NULL: from now */
+	const char *tickerd; /* screens' --tickerd, TICKERD_LISTEN, default */
 	const char *fields[CTL_F_COUNT]; /* --priority ... --source, or NULL */
 	char **args; /* the command's words after its name */
 	int n_args;
@@ -142,5 +144,8 @@ int ctl_correct(struct ctl *c);
 int ctl_kill(struct ctl *c);
 int ctl_tail(struct ctl *c);
 int ctl_check(struct ctl *c);
+/* tickerd's GET /screens as a table: CTL_DONE, CTL_REFUSED when a screen
+ * is stale, CTL_UNREACHABLE when tickerd could not be asked. */
+int ctl_screens(struct ctl *c);
 
 #endif

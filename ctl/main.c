@@ -16,6 +16,7 @@
 #define C_KILL    4u
 #define C_TAIL    8u
 #define C_CHECK   16u
+#define C_SCREENS 32u
 #define C_ITEM    (C_PUBLISH | C_CORRECT)
 
 static const char usage_text[] =
@@ -41,6 +42,9 @@ static const char usage_text[] =
     "  check FILE|-           check a payload or ninjs file without "
     "publishing;\n"
     "                         prints the normalised item (needs no Redis)\n"
+    "  screens                tickerd's named screens (GET /screens) as a "
+    "table;\n"
+    "                         exit status 1 when one is stale\n"
     "\n"
     "Item options (publish, correct; --topic also kill, check):\n"
     "  --topic T              the topic (default " CTL_DEFAULT_TOPIC ")\n"
@@ -53,6 +57,9 @@ static const char usage_text[] =
     "  --topics a,b           only these topics (default all)\n"
     "  --since SEQ            start after SEQ (0-0: the whole log), not at "
     "the end\n"
+    "Screens options:\n"
+    "  --tickerd HOST:PORT    where tickerd serves (TICKERD_LISTEN; "
+    "default " CTL_DEFAULT_LISTEN ")\n"
     "Global options:\n"
     "  -r, --redis URL        redis://[:password@]host[:port][/db], "
     "unix:///path,\n"
@@ -82,6 +89,7 @@ enum opt_id {
 	O_TOPICS,
 	O_SINCE,
 	O_SENTINEL_PASSWORD,
+	O_TICKERD,
 	O_FIELD /* O_FIELD + enum ctl_field */
 };
 
@@ -94,6 +102,7 @@ static const struct option long_options[] = {
     {"topics", required_argument, NULL, O_TOPICS},
     {"since", required_argument, NULL, O_SINCE},
     {"sentinel-password", required_argument, NULL, O_SENTINEL_PASSWORD},
+    {"tickerd", required_argument, NULL, O_TICKERD},
     {"priority", required_argument, NULL, O_FIELD + CTL_F_PRIORITY},
     {"id", required_argument, NULL, O_FIELD + CTL_F_ID},
     {"url", required_argument, NULL, O_FIELD + CTL_F_URL},
@@ -115,6 +124,8 @@ option_commands(int id)
 		return C_ITEM | C_KILL | C_CHECK;
 	if (id == O_TOPICS || id == O_SINCE)
 		return C_TAIL;
+	if (id == O_TICKERD)
+		return C_SCREENS;
 	if (id == O_FIELD + CTL_F_ID)
 		return C_PUBLISH;
 	return C_ITEM;
@@ -135,6 +146,7 @@ static const struct command commands[] = {
     {"kill", C_KILL, 1, "ID", ctl_kill},
     {"tail", C_TAIL, 0, "no words", ctl_tail},
     {"check", C_CHECK, 1, "FILE (or - for stdin)", ctl_check},
+    {"screens", C_SCREENS, 0, "no words", ctl_screens},
 };
 
 void
@@ -228,12 +240,14 @@ read_command_line(struct ctl *c, int argc, char **argv,
 			c->since = optarg;
 		else if (id == O_SENTINEL_PASSWORD)
 			c->sentinel_password = optarg;
+		else if (id == O_TICKERD)
+			c->tickerd = optarg;
 		else
 			c->fields[id - O_FIELD] = optarg;
 	}
 	if (optind >= argc)
-		return usage("%s", "no command: publish, correct, kill, tail "
-		                   "or check");
+		return usage("%s", "no command: publish, correct, kill, tail, "
+		                   "check or screens");
 	*cmd = find_command(argv[optind]);
 	if (!*cmd)
 		return usage("unknown command \"%s\"", argv[optind]);
@@ -284,6 +298,9 @@ main(int argc, char **argv)
 	c.prefix = getenv("TICKERD_PREFIX");
 	if (!c.prefix || !*c.prefix)
 		c.prefix = CTL_DEFAULT_PREFIX;
+	c.tickerd = getenv("TICKERD_LISTEN");
+	if (!c.tickerd || !*c.tickerd)
+		c.tickerd = CTL_DEFAULT_LISTEN;
 	c.sentinel_password = getenv("TICKERD_SENTINEL_PASSWORD");
 	if (c.sentinel_password && !*c.sentinel_password)
 		c.sentinel_password = NULL;

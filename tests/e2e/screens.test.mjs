@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { scenario, publish, uniq, httpGet, getMetrics, connectSSE } from './harness.mjs';
+import { scenario, publish, uniq, httpGet, getMetrics, connectSSE, freePort, assertTickerctl, runTickerctl } from './harness.mjs';
 
 const T = { timeout: 60_000 };
 
@@ -232,4 +232,39 @@ test('/metrics: readers per topic, exact, anonymous and EventSource included; /s
   const list = await screens(tickerd.port);
   assert.equal(list.screens.length, 1);
   assert.equal(list.stale_after_s, 30, 'the default --stale-after');
+}));
+
+test('tickerctl screens: the table from /screens; exit 1 when a screen is stale, 3 when tickerd is not there', T, scenario(async (t, h) => {
+  assertTickerctl();
+  const { redis, tickerd } = await h.env({ args: ['--stale-after', '3s'] });
+  const none = await runTickerctl(['screens', '--tickerd', `127.0.0.1:${tickerd.port}`]);
+  assert.equal(none.code, 0, none.stderr);
+  assert.match(none.stdout, /^NAME\s+STATE\s+SEQ\s+LAG\s+LAG_S\s+VISIBLE\s+ADDRESS\s+LAST_HEARD\s+TOPICS\n$/);
+
+  const c = await h.client(tickerd.wsUrl('?topics=breaking,world'));
+  await c.ready();
+  const headline = `${uniq('ctl')} on the wall`;
+  await publish(redis.port, 'ticker:breaking', headline);
+  const seq = (await c.nextItem(headline)).item.seq;
+  c.ws.send(report('lobby', seq, true));
+  await screensUntil(tickerd.port, (x) => byName(x, 'lobby'), 'lobby named');
+  // TICKERD_LISTEN, as tickerd reads it, says where it is.
+  const ok = await runTickerctl(['screens'], { env: { TICKERD_LISTEN: `127.0.0.1:${tickerd.port}` } });
+  assert.equal(ok.code, 0, ok.stderr);
+  const line = ok.stdout.split('\n')[1].split(/\s+/);
+  assert.deepEqual(line.slice(0, 7), ['lobby', 'ok', seq, '0', '0', 'yes', '127.0.0.1'], ok.stdout);
+  assert.equal(line[8], 'breaking,world');
+
+  c.close(); // gone, then stale
+  await screensUntil(tickerd.port, (x) => byName(x, 'lobby').stale, 'lobby stale', 8000);
+  const stale = await runTickerctl(['screens', '--tickerd', `127.0.0.1:${tickerd.port}`]);
+  assert.equal(stale.code, 1, stale.stderr);
+  assert.match(stale.stdout, /\nlobby\s+gone,stale:silent\s/);
+
+  const away = await runTickerctl(['screens', '--tickerd', `127.0.0.1:${await freePort()}`]);
+  assert.equal(away.code, 3);
+  assert.match(away.stderr, /^tickerctl: tickerd at 127\.0\.0\.1:\d+: Connection refused\n$/);
+  const bad = await runTickerctl(['tail', '--tickerd', '127.0.0.1:1']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /tail takes no --tickerd/);
 }));
