@@ -177,7 +177,8 @@ static const char help_tail[] =
     "  /ws?topics=a,b&since=SEQ (WebSocket), /events?topics=a,b "
     "(EventSource),\n"
     "  /items.json?topics=a,b (the items, JSON), /feed.atom?topics=a,b "
-    "(Atom).\n"
+    "(Atom),\n"
+    "  /screens (named screens' health, JSON).\n"
     "Exit status: 0 on SIGINT/SIGTERM, 1 if serving fails, 2 for bad "
     "usage.\n";
 
