@@ -24,7 +24,7 @@ enum screen_refusal {
 	SCREEN_BAD_VISIBLE,  /* visible not true or false */
 	SCREEN_TOO_LARGE,    /* over SCREEN_REPORT_MAX bytes */
 	SCREEN_NAME_CHANGED, /* another name than the connection's */
-	SCREEN_NAME_TAKEN,   /* the name is another live connection's */
+	SCREEN_NAME_TAKEN,   /* another connection's, heard lately: ignored */
 	SCREEN_TOO_FREQUENT, /* within 2 s of the connection's last: ignored */
 	SCREEN_FULL,         /* SCREENS_MAX screens connected: ignored */
 	SCREEN_REFUSAL_COUNT

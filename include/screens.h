@@ -15,6 +15,14 @@
 #define SCREENS_MAX 256
 /* A connection's reports come at most this often; more are ignored. */
 #define SCREEN_REPORT_GAP_MS 2000
+/*
+ * A name another connection holds is taken over once that one has sent no
+ * report for this long (twice the widget's interval): a screen that came
+ * back before its old connection was seen to close gets its name back
+ * then; until then (and for a second screen of the same name) its reports
+ * are ignored, its connection left alone.
+ */
+#define SCREEN_TAKEOVER_MS 10000
 
 /* screens_clock_ms() - the wall clock in ms, as seqs count time. */
 static inline uint64_t

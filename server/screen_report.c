@@ -27,7 +27,6 @@ static const char *const answers[SCREEN_REFUSAL_COUNT] = {
     [SCREEN_BAD_VISIBLE] = "screen report: visible must be true or false",
     [SCREEN_TOO_LARGE] = "screen report: over 1024 bytes",
     [SCREEN_NAME_CHANGED] = "screen report: another name than before",
-    [SCREEN_NAME_TAKEN] = "screen report: name in use by another screen",
 };
 
 const char *

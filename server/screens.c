@@ -142,8 +142,9 @@ measure_from(struct screens *t, struct screen *s, const struct screen_report *r)
 }
 
 /*
- * Who is the screen r names, for owner?  Its screen, a gone one of that
- * name it takes back, or a new one; NULL with *why set when it may not be.
+ * Who is the screen r names, for owner?  Its screen, one of that name it
+ * takes back (gone, or its connection silent for SCREEN_TAKEOVER_MS), or a
+ * new one; NULL with *why set when it may not be.
  */
 static struct screen *
 claim(struct screens *t, const void *owner, const struct screen_report *r,
@@ -160,8 +161,17 @@ claim(struct screens *t, const void *owner, const struct screen_report *r,
 	}
 	named = find(t, r->name, NULL);
 	if (named && named->owner) {
-		*why = SCREEN_NAME_TAKEN;
-		return NULL;
+		/* Another connection holds it: a duplicate, or the same screen
+		 * back while its old connection is not seen closed yet. */
+		if (now_ms - named->heard_ms <= SCREEN_TAKEOVER_MS) {
+			*why = SCREEN_NAME_TAKEN;
+			return NULL;
+		}
+		log_notice("screen %s taken over by a new connection: the "
+		           "old one sent nothing for %llu s",
+		           named->name,
+		           (unsigned long long)(now_ms - named->heard_ms) /
+		               1000);
 	}
 	s = named ? named : make_room(t, r->name);
 	if (!s) {

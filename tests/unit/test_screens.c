@@ -105,6 +105,7 @@ test_report_refused(void **state)
 	CHECK_INT("bad name", code, 1008);
 	assert_null(screen_refusal_answer(SCREEN_TOO_FREQUENT, &code));
 	assert_null(screen_refusal_answer(SCREEN_FULL, &code));
+	assert_null(screen_refusal_answer(SCREEN_NAME_TAKEN, &code));
 	for (int i = 0; i < SCREEN_REFUSAL_COUNT; i++) {
 		const char *a = screen_refusal_answer(i, &code);
 
