@@ -55,6 +55,33 @@ describe('screen health', () => {
     assert.deepEqual(page.errors, []);
   });
 
+  test('hidden, then shown: reported at once (2.5 s apart at most), visible false then true', T, async (t) => {
+    const topic = uniq('vis');
+    const name = uniq('hall').replace(/[^\w.-]/g, '');
+    const page = await env.page(t);
+    // Headless Chromium's page is always visible: let the test say when it is hidden.
+    await page.addInitScript(() => {
+      window.__hidden = false;
+      Object.defineProperty(Document.prototype, 'hidden', { get: () => window.__hidden });
+    });
+    await page.goto(env.serve(t, `<news-ticker topics="${topic}" screen="${name}"></news-ticker>`));
+    await waitState(page, 'live');
+    await screenUntil(name, (x) => x.visible === true, 'named, visible');
+    await sleep(2600); // past the 2.5 s since the first report: the next goes at once
+    const hide = Date.now();
+    await page.evaluate(() => { window.__hidden = true; document.dispatchEvent(new Event('visibilitychange')); });
+    await screenUntil(name, (x) => x.visible === false, 'reported hidden', 2000);
+    assert.ok(Date.now() - hide < 2000, 'at once, not at the next 5 s tick');
+    // Shown again within 2.5 s: that report waits for the 5 s tick.
+    await page.evaluate(() => { window.__hidden = false; document.dispatchEvent(new Event('visibilitychange')); });
+    await sleep(1000);
+    const still = JSON.parse((await httpGet(env.tickerd.port, '/screens')).text).screens.find((x) => x.name === name);
+    assert.equal(still.visible, false, 'not two reports within 2.5 s');
+    // A 5 s tick within 2.5 s of the last report is skipped: the one after, then.
+    await screenUntil(name, (x) => x.visible === true, 'reported visible at a later tick', 11_000);
+    assert.deepEqual(page.errors, []);
+  });
+
   test('wall.html?screen=newsroom reports too; the element without screen= is not listed', T, async (t) => {
     const topic = uniq('wscr');
     const page = await env.page(t);
