@@ -75,12 +75,14 @@ test("security headers: frame-ancestors is 'self' alone without --allow-origin, 
 // ---------------------------------------------------------------------------
 // /metrics
 
-const GAUGES = ['tickerd_up_seconds', 'tickerd_redis_up', 'tickerd_clients', 'tickerd_history_items', 'tickerd_ring_used', 'tickerd_ring_capacity'];
+const GAUGES = ['tickerd_up_seconds', 'tickerd_redis_up', 'tickerd_clients', 'tickerd_history_items', 'tickerd_ring_used', 'tickerd_ring_capacity',
+  'tickerd_screens_connected', 'tickerd_screens_stale', 'tickerd_readers'];
 const COUNTERS = ['tickerd_payloads_received_total', 'tickerd_payloads_rejected_total', 'tickerd_items_published_total',
   'tickerd_items_retracted_total', 'tickerd_items_duplicate_total', 'tickerd_deliveries_total', 'tickerd_clients_culled_total',
   'tickerd_resyncs_total', 'tickerd_handshakes_refused_total', 'tickerd_clients_closed_total', 'tickerd_redis_subscriptions_total',
   'tickerd_record_errors_total', 'tickerd_redis_data_lost_total', 'tickerd_writes_total', 'tickerd_pings_total',
-  'tickerd_clients_silent_total', 'tickerd_accept_pauses_total', 'tickerd_http_responses_total', 'tickerd_clients_culled_unsent_total'];
+  'tickerd_clients_silent_total', 'tickerd_accept_pauses_total', 'tickerd_http_responses_total', 'tickerd_clients_culled_unsent_total',
+  'tickerd_screen_reports_total', 'tickerd_screens_stale_total', 'tickerd_screen_reports_refused_total'];
 const LABELS = {
   tickerd_payloads_rejected_total: ['reason', ['payload_too_large', 'invalid_utf8', 'bad_json', 'bad_headline', 'bad_field', 'bad_url',
     'bad_time', 'bad_priority', 'bad_status', 'bad_topic', 'embargoed', 'expired', 'out_of_memory', 'not_an_object']],
@@ -88,6 +90,9 @@ const LABELS = {
     'too_large', 'method', 'not_found', 'ws_version', 'bad_topics', 'shutting_down', 'proxy_header']],
   tickerd_clients_closed_total: ['code', ['1002', '1007', '1008', '1009']],
   tickerd_http_responses_total: ['code', ['101', '200', '304', '400', '403', '404', '405', '408', '426', '429', '431', '500', '503', '505']],
+  tickerd_screen_reports_refused_total: ['reason', ['bad_json', 'bad_name', 'bad_seq', 'bad_visible', 'too_large', 'name_changed',
+    'name_taken', 'too_frequent', 'full']],
+  tickerd_readers: ['topic', null], // the topics readers chose (exact in screens.test.mjs)
 };
 
 function assertWellFormed(m) {
@@ -102,7 +107,7 @@ function assertWellFormed(m) {
     if (LABELS[name]) {
       const [label, values] = LABELS[name];
       assert.deepEqual(samples.map((s) => Object.keys(s.labels)), samples.map(() => [label]), `${name}: every sample labelled by ${label} only`);
-      assert.deepEqual(samples.map((s) => s.labels[label]).sort(), [...values].sort(), `${name}: one sample per ${label}`);
+      if (values) assert.deepEqual(samples.map((s) => s.labels[label]).sort(), [...values].sort(), `${name}: one sample per ${label}`);
     } else {
       assert.equal(samples.length, 1, `${name}: one unlabelled sample`);
       assert.deepEqual(samples[0].labels, {}, `${name}: no labels`);
@@ -167,7 +172,7 @@ test('/metrics: Prometheus text that parses line by line, every family of the sp
   const m1 = await getMetrics(tickerd.port);
   const d1 = diff(m0, m1);
   assert.equal(takeWrites(d1), 3, 'each greeting (hello + snapshot) goes in one write');
-  assert.deepEqual(d1, { tickerd_clients: 3, tickerd_deliveries_total: 6 });
+  assert.deepEqual(d1, { tickerd_clients: 3, tickerd_deliveries_total: 6, 'tickerd_readers{topic="*"}': 2, 'tickerd_readers{topic="world"}': 1 });
 
   // Three items on world: received, published, kept, in the ring, delivered to each of the 3 clients.
   for (let i = 1; i <= 3; i++) await publish(redis.port, 'ticker:world', JSON.stringify({ id: `m-${i}`, headline: `metrics item ${i}` }));
