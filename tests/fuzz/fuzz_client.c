@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "isotime.h"
+#include "screen_report.h"
 #include "seq.h"
 #include "topics.h"
 
@@ -137,21 +138,57 @@ fuzz_listen(const char *s)
 }
 
 /*
+ * A named screen's report (what a WebSocket client sends): taken with a
+ * valid name and seq, or refused with a reason that has a name; a report
+ * taken is the same when its fields are written back and read again.
+ */
+static void
+fuzz_screen_report(const uint8_t *data, size_t len)
+{
+	struct screen_report r, again;
+	enum screen_refusal why;
+	char *p = malloc(len ? len : 1), back[256], seq[SEQ_STR_LEN];
+	int n;
+
+	CHECK(p);
+	memcpy(p, data, len); /* exactly len bytes: a read past is seen */
+	why = screen_report_parse(p, len, &r);
+	free(p);
+	CHECK(why < SCREEN_REFUSAL_COUNT && screen_refusal_name(why));
+	if (why != SCREEN_OK)
+		return;
+	CHECK(len <= SCREEN_REPORT_MAX);
+	CHECK(memchr(r.name, '\0', sizeof(r.name)) &&
+	      topic_is_valid(r.name, strlen(r.name)));
+	seq_format(r.seq, seq);
+	n = snprintf(back, sizeof(back),
+	             "{\"type\":\"screen\",\"name\":\"%s\",\"seq\":%s%s%s,"
+	             "\"visible\":%s}",
+	             r.name, r.has_seq ? "\"" : "", r.has_seq ? seq : "null",
+	             r.has_seq ? "\"" : "", r.visible ? "true" : "false");
+	CHECK(n > 0 && (size_t)n < sizeof(back));
+	CHECK(screen_report_parse(back, (size_t)n, &again) == SCREEN_OK);
+	CHECK(!strcmp(again.name, r.name) && again.has_seq == r.has_seq &&
+	      again.visible == r.visible && !seq_cmp(again.seq, r.seq));
+}
+
+/*
  * The first byte picks the parser: 't' topics, 's' seq, 'i' ISO time,
- * 'r' Redis URL, 'l' listen address (any other byte: its value mod 5).
+ * 'r' Redis URL, 'l' listen address, 'w' a screen's report (any other
+ * byte: its value mod 5, among the first five).
  * The rest is the text; C-string parsers see it up to its first NUL.
  */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char kinds[] = "tsirl";
+	static const char kinds[] = "tsirlw";
 	const char *k;
 	char *text;
 	size_t len;
 
 	if (!size)
 		return 0;
-	k = memchr(kinds, data[0], 5);
+	k = memchr(kinds, data[0], 6);
 	len = size - 1;
 	text = malloc(len + 1);
 	CHECK(text);
@@ -169,6 +206,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3:
 		fuzz_redis_url(text);
+		break;
+	case 5:
+		fuzz_screen_report(data + 1, len);
 		break;
 	default:
 		fuzz_listen(text);
