@@ -114,9 +114,9 @@ topics_text(json_t *topics, char *out, size_t len)
 	}
 }
 
-/* One screen's line; 1 if it is stale. */
+/* One screen's line, its name in a column width wide; 1 if it is stale. */
 static int
-print_screen(json_t *s)
+print_screen(json_t *s, int width)
 {
 	const char *seq = json_string_value(json_object_get(s, "seq"));
 	const char *why = json_string_value(json_object_get(s, "stale_reason"));
@@ -127,7 +127,7 @@ print_screen(json_t *s)
 	         json_is_true(json_object_get(s, "connected")) ? "" : "gone,",
 	         why ? "stale:" : "ok", why ? why : "");
 	printf(
-	    "%-20s %-18s %-24s %7lld %6lld %-7s %-15s %-20s %s\n",
+	    "%-*s %-18s %-24s %7lld %6lld %-7s %-15s %-20s %s\n", width,
 	    json_string_value(json_object_get(s, "name")), state,
 	    seq ? seq : "-",
 	    (long long)json_integer_value(json_object_get(s, "lag_messages")),
@@ -141,17 +141,24 @@ print_screen(json_t *s)
 int
 ctl_screens(struct ctl *c)
 {
-	json_t *o = fetch(c->tickerd), *s;
+	json_t *o = fetch(c->tickerd), *list, *s;
 	size_t i;
-	int stale = 0;
+	int stale = 0, width = 20;
 
 	if (!o)
 		return CTL_UNREACHABLE;
-	printf("%-20s %-18s %-24s %7s %6s %-7s %-15s %-20s %s\n", "NAME",
+	list = json_object_get(o, "screens");
+	json_array_foreach(list, i, s)
+	{
+		int n = (int)json_string_length(json_object_get(s, "name"));
+
+		if (n > width)
+			width = n;
+	}
+	printf("%-*s %-18s %-24s %7s %6s %-7s %-15s %-20s %s\n", width, "NAME",
 	       "STATE", "SEQ", "LAG", "LAG_S", "VISIBLE", "ADDRESS",
 	       "LAST_HEARD", "TOPICS");
-	json_array_foreach(json_object_get(o, "screens"), i, s) stale +=
-	    print_screen(s);
+	json_array_foreach(list, i, s) stale += print_screen(s, width);
 	json_decref(o);
 	return stale ? CTL_REFUSED : CTL_DONE;
 }

@@ -163,7 +163,7 @@ claim(struct screens *t, const void *owner, const struct screen_report *r,
 	if (named && named->owner) {
 		/* Another connection holds it: a duplicate, or the same screen
 		 * back while its old connection is not seen closed yet. */
-		if (now_ms - named->heard_ms <= SCREEN_TAKEOVER_MS) {
+		if (now_ms <= named->heard_ms + SCREEN_TAKEOVER_MS) {
 			*why = SCREEN_NAME_TAKEN;
 			return NULL;
 		}
@@ -276,7 +276,8 @@ screens_sweep(struct screens *t, uint64_t now_ms)
 	for (unsigned i = 0; i < t->n; i++) {
 		struct screen *s = t->at[i];
 
-		if (!s->owner && now_ms - s->gone_ms > SCREEN_FORGET_MS) {
+		if (!s->owner && now_ms > s->gone_ms &&
+		    now_ms - s->gone_ms > SCREEN_FORGET_MS) {
 			log_notice("screen %s forgotten: gone for a day",
 			           s->name);
 			forget(t, i--);
