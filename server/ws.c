@@ -5,9 +5,9 @@
  * unmasked client frames: neither a ping flood nor a protocol error could
  * be seen from its callbacks.  Clients send tickerd only control frames
  * (and, at most, a named screen's small reports, handed to screens.c), so
- * reading them here is a small state
- * machine (RFC 6455 section 5), and lws keeps only what it does well: the
- * socket, its writes' remainders and its timeouts.
+ * reading them here is a small state machine (RFC 6455 section 5), and lws
+ * keeps only what it does well: the socket, its writes' remainders and its
+ * timeouts.
  */
 #include "ws.h"
 
