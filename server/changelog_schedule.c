@@ -3,6 +3,7 @@
  * requests owed to Redis, and the timer of the earliest. */
 #include "changelog_private.h"
 
+#include "isotime.h"
 #include "log.h"
 #include "redis_node.h"
 
@@ -15,15 +16,6 @@
 #define OWED_MAX 100000
 
 static const char *const action_names[] = {"release", "expire"};
-
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 owed_free(struct changelog *cl, struct owed_cmd *o)
@@ -48,7 +40,7 @@ static void on_due(uv_timer_t *t);
 static void
 arm(struct changelog *cl, uint64_t due)
 {
-	uint64_t now = wall_ms();
+	uint64_t now = isotime_now_ms();
 
 	cl->next_due = due;
 	uv_timer_stop(&cl->due_timer);
@@ -233,7 +225,7 @@ on_due(uv_timer_t *t)
 	cl->firing = 1;
 	redisAsyncCommand(
 	    ac, on_fired, cl, "FCALL tickerd_fire 2 %s %s %llu %u", cl->due_key,
-	    cl->log_key, (unsigned long long)wall_ms(), cl->max_len);
+	    cl->log_key, (unsigned long long)isotime_now_ms(), cl->max_len);
 }
 
 void
@@ -243,7 +235,7 @@ schedule_tick(struct changelog *cl)
 
 	if (!ac)
 		return;
-	if (cl->next_due && cl->next_due <= wall_ms())
+	if (cl->next_due && cl->next_due <= isotime_now_ms())
 		on_due(&cl->due_timer);
 	else
 		ask_earliest(cl, ac);

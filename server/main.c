@@ -4,8 +4,10 @@
 #include "fanout.h"
 #include "feed.h"
 #include "guard.h"
+#include "dead_air.h"
 #include "held.h"
 #include "history.h"
+#include "isotime.h"
 #include "http.h"
 #include "ingest.h"
 #include "keepalive.h"
@@ -84,6 +86,7 @@ on_sweep(uv_timer_t *t)
 	(void)t;
 	notify_sweep(&app);
 	fan_sweep(app.fan);
+	dead_air_check(app.dead_air, isotime_now_ms());
 	keepalive_sweep(app.fan, app.cfg.ping_interval,
 	                keepalive_now(&app.loop));
 }
@@ -265,12 +268,14 @@ make_app(void)
 	    changelog_new(&app.loop, app.where, app.key_prefix,
 	                  app.cfg.log_length, probe, &log_ops, &app.ingest);
 	app.held = held_new();
+	app.dead_air = dead_air_new(&app.cfg.dead_air, isotime_now_ms());
 	app.ingest = (struct ingest){.history = app.history,
 	                             .fan = app.fan,
 	                             .log = app.log,
 	                             .prefix = app.cfg.prefix,
 	                             .now = wall_clock,
 	                             .held = app.held,
+	                             .dead_air = app.dead_air,
 	                             .topic_ttl = &app.cfg.topic_ttl};
 	app.feed = feed_new(&app.loop, app.sub, app.log, app.fan);
 	app.guard = guard_new(&app.cfg);
@@ -280,8 +285,9 @@ make_app(void)
 		log_warn("web directory %s not found: / will answer 404",
 		         app.cfg.web_dir);
 	app.files = files_load(app.cfg.web_dir);
-	if (!app.history || !app.held || !app.fan || !app.sub || !app.log ||
-	    !app.feed || !app.guard || !app.door || !app.files) {
+	if (!app.history || !app.held || !app.dead_air || !app.fan ||
+	    !app.sub || !app.log || !app.feed || !app.guard || !app.door ||
+	    !app.files) {
 		log_err("out of memory");
 		return -1;
 	}
@@ -353,6 +359,7 @@ finish(void)
 	fan_free(app.fan);
 	history_free(app.history);
 	held_free(app.held);
+	dead_air_free(app.dead_air);
 	files_free(app.files);
 	guard_free(app.guard);
 	log_notice("bye");

@@ -63,6 +63,57 @@ add(struct text *t, const char *fmt, ...)
 	}
 }
 
+/* The per-topic families other modules keep (metrics_topic_family()). */
+static struct {
+	const char *name, *type, *help;
+	metrics_topics_fn fn;
+	const void *arg;
+} topic_families[METRICS_TOPIC_FAMILIES];
+static int n_topic_families;
+
+int
+metrics_topic_family(const char *name, const char *type, const char *help,
+                     metrics_topics_fn fn, const void *arg)
+{
+	if (n_topic_families == METRICS_TOPIC_FAMILIES)
+		return -1;
+	topic_families[n_topic_families].name = name;
+	topic_families[n_topic_families].type = type;
+	topic_families[n_topic_families].help = help;
+	topic_families[n_topic_families].fn = fn;
+	topic_families[n_topic_families].arg = arg;
+	n_topic_families++;
+	return 0;
+}
+
+/* What a family's fn emits: one sample, for the family being written. */
+struct topic_emit {
+	struct text *t;
+	const char *name;
+};
+
+static void
+emit_topic(void *ctx, const char *topic, uint64_t value)
+{
+	struct topic_emit *e = ctx;
+
+	/* Topics are A-Z a-z 0-9 _ . - (or "*"): nothing to escape. */
+	add(e->t, "tickerd_%s{topic=\"%s\"} %llu\n", e->name, topic,
+	    (unsigned long long)value);
+}
+
+static void
+add_topic_families(struct text *t)
+{
+	for (int i = 0; i < n_topic_families; i++) {
+		struct topic_emit e = {t, topic_families[i].name};
+
+		add(t, "# HELP tickerd_%s %s\n# TYPE tickerd_%s %s\n", e.name,
+		    topic_families[i].help, e.name, topic_families[i].type);
+		topic_families[i].fn(topic_families[i].arg, emit_topic, &e);
+	}
+}
+
 /* One metric: HELP, TYPE and a single unlabelled sample. */
 static void
 add_metric(struct text *t, const char *name, const char *type, const char *help,
@@ -143,6 +194,9 @@ static const struct {
      "Times the log was found behind what this instance had read (a "
      "failover lost entries): history rebuilt, every client resynced.",
      "log_rollbacks", &metrics.log_rollbacks},
+    {"dead_air_total",
+     "Times a topic went longer than its --dead-air without an item.", NULL,
+     &metrics.dead_airs},
     {"feed_degraded_total",
      "Times clients were told the feed is degraded (Redis away for 2 s "
      "or more: headlines may be out of date).",
@@ -244,6 +298,7 @@ metrics_prometheus(size_t head, int *len, int redis_ok, size_t items,
 			           counters[i].help,
 			           (unsigned long long)*counters[i].value);
 	add_labelled(&t);
+	add_topic_families(&t);
 	if (t.failed) {
 		free(t.buf);
 		return NULL;
