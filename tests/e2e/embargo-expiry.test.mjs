@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { scenario, publish, uniq, getMetrics, redisCall } from './harness.mjs';
+import { scenario, publish, uniq, getMetrics, redisCall, httpGet } from './harness.mjs';
 import { waitUntil } from './checker.mjs';
 
 const T = { timeout: 40_000 };
@@ -45,6 +45,9 @@ test('embargoed 2 s ahead: nowhere before; then on every screen of two instances
   await sleep(300);
   const early = await reader(h, a);
   assert.ok(!early.snapshot.items.some((i) => i.id === id), 'not in a snapshot before the release');
+  for (const out of ['/items.json', '/feed.atom']) {
+    assert.ok(!(await httpGet(b.port, out)).text.includes(headline), `not in ${out} before the release`);
+  }
   assert.equal((await getMetrics(a.port)).value('tickerd_items_held'), 1, 'counted as held');
   assert.ok(Date.now() < release - 200, 'the checks before ran before the release');
   assert.ok(!itemsOf(ca).some((i) => i.id === id) && !itemsOf(cb).some((i) => i.id === id), 'no screen has it before');
@@ -134,6 +137,8 @@ test('expires 2 s ahead: leaves the screens and snapshots of both instances; a t
   await ca.nextItem(`Expiring ${id}`);
   await cb.nextItem(`Expiring ${id}`);
   await ca.nextItem(`Flash ${flash}`);
+  const before = JSON.parse((await httpGet(b.port, '/items.json')).text);
+  assert.ok(before.some((i) => i.id === id) && before.some((i) => i.id === flash), 'both in /items.json before');
   const gone = await ca.next((m) => m.type === 'retract' && m.id === id, 5000, `retraction of ${id}`);
   t.diagnostic(`retracted ${Date.now() - ends} ms after its expiry, seq ${gone.seq}`);
   assert.ok(Date.now() >= ends, 'not before its expiry');
@@ -143,6 +148,10 @@ test('expires 2 s ahead: leaves the screens and snapshots of both instances; a t
   for (const td of [a, b]) {
     const n = await reader(h, td);
     assert.ok(!n.snapshot.items.some((i) => i.id === id || i.id === flash), 'not in a snapshot after');
+    const json = JSON.parse((await httpGet(td.port, '/items.json')).text);
+    assert.ok(!json.some((i) => i.id === id || i.id === flash), `not in /items.json after: ${JSON.stringify(json)}`);
+    const atom = (await httpGet(td.port, '/feed.atom')).text;
+    assert.ok(!atom.includes(`Expiring ${id}`) && !atom.includes(`Flash ${flash}`), 'not in the feed after');
   }
   await sleep(500);
   assert.equal(retractsOf(ca).filter((r) => r.id === id).length, 1, 'one retraction');
