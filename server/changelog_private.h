@@ -45,8 +45,8 @@ struct owed_cmd {
 	struct owed_cmd *next, *prev;
 	struct changelog *cl;
 	int argc;
-	char *argv[9];
-	size_t argvlen[9];
+	char *argv[11];
+	size_t argvlen[11];
 	int sent; /* on the current connection */
 };
 

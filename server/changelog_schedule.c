@@ -132,21 +132,22 @@ changelog_schedule(struct changelog *cl, enum log_action a, const char *topic,
                    const char *id, uint64_t ms, struct seq at,
                    const char *payload, size_t len)
 {
-	char action[320], when[24], entry[SEQ_STR_LEN];
-	const char *argv[9] = {"FCALL", "tickerd_schedule",
-	                       "1",     cl->due_key,
-	                       action,  when,
-	                       entry,   topic,
-	                       payload};
-	size_t argvlen[9];
+	char action[320], when[24], entry[SEQ_STR_LEN], maxlen[16];
+	const char *argv[11] = {"FCALL",     "tickerd_schedule",
+	                        "2",         cl->due_key,
+	                        cl->log_key, action,
+	                        when,        entry,
+	                        topic,       payload,
+	                        maxlen};
+	size_t argvlen[11];
 
 	action_text(a, topic, id, action, sizeof(action));
 	snprintf(when, sizeof(when), "%llu", (unsigned long long)(ms ? ms : 1));
+	snprintf(maxlen, sizeof(maxlen), "%u", cl->max_len);
 	seq_format(at, entry);
-	for (int i = 0; i < 8; i++)
-		argvlen[i] = strlen(argv[i]);
-	argvlen[8] = len;
-	owe(cl, 9, argv, argvlen);
+	for (int i = 0; i < 11; i++)
+		argvlen[i] = i == 9 ? len : strlen(argv[i]);
+	owe(cl, 11, argv, argvlen);
 	if (!cl->next_due || ms < cl->next_due)
 		arm(cl, ms ? ms : 1);
 }

@@ -156,3 +156,26 @@ test('expires 2 s ahead: leaves the screens and snapshots of both instances; a t
   await sleep(500);
   assert.equal(retractsOf(ca).filter((r) => r.id === id).length, 1, 'one retraction');
 }));
+
+test('the scheduling functions: replays change nothing, a correction read after the release still goes out, once', T, scenario(async (t, h) => {
+  const { redis } = await h.env(); // tickerd loads the library
+  const call = (...a) => redisCall(redis.port, ['FCALL', ...a]);
+  const action = `release\nw\n${uniq('lua')}`;
+  const sched = (entry, payload) => call('tickerd_schedule', '2', 't:due', 't:log', action, '1000', entry, 'w', payload);
+  assert.equal(await sched('5-0', 'v1'), 1, 'scheduled');
+  assert.equal(await sched('4-0', 'older'), 0, 'an older entry changes nothing');
+  assert.equal(await sched('5-0', 'v1'), 0, 'the same entry again (another instance) changes nothing');
+  assert.equal(await call('tickerd_fire', '2', 't:due', 't:log', '999'), 0, 'not due yet');
+  assert.equal(await call('tickerd_fire', '2', 't:due', 't:log', '1500'), 1, 'fired once');
+  assert.equal(await call('tickerd_fire', '2', 't:due', 't:log', '1500'), 0, 'and only once');
+  assert.equal(await sched('5-0', 'v1'), 0, 'a replay after the release changes nothing');
+  assert.equal(await sched('6-0', 'v2'), 2, 'a correction read after the release goes out at once');
+  assert.equal(await sched('6-0', 'v2'), 0, 'once');
+  const payloads = (await redisCall(redis.port, ['XRANGE', 't:log', '-', '+'])).map(([, f]) => f.map(String)[f.map(String).indexOf('payload') + 1]);
+  assert.deepEqual(payloads, ['v1', 'v2']);
+  const entries = await redisCall(redis.port, ['XRANGE', 't:log', '-', '+']);
+  for (const [, f] of entries) assert.ok(f.map(String).includes('fired'), 'marked fired');
+  assert.equal(await call('tickerd_unschedule', '1', 't:due', action, '5-5'), 0, 'a kill older than the last decision changes nothing');
+  const bad = await redisCall(redis.port, ['FCALL', 'tickerd_schedule', '1', 't:due', action, '1000', '7-0', 'w', 'x']).catch((e) => e);
+  assert.match(String(bad.message || bad), /ERR tickerd_schedule: usage/);
+}));
