@@ -14,6 +14,7 @@ struct feed;
 struct files;
 struct guard;
 struct listener;
+struct dead_air;
 struct held;
 struct redis_where;
 struct screens;
@@ -33,6 +34,7 @@ struct app {
 	char csp[256 + CFG_ORIGINS_BYTES];
 	struct redis_where *where; /* the Redis master, followed */
 	struct held *held;         /* embargoed items waiting for release */
+	struct dead_air *dead_air; /* topics silent too long (--dead-air) */
 	struct subscriber *sub;
 	struct changelog *log;
 	char key_prefix[68]; /* the keys': prefix, or {prefix} on a cluster */

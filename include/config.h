@@ -20,7 +20,7 @@ struct cfg_cidr {
 
 #define CFG_MAX_TOPIC_SPANS 32
 
-/* TOPIC=DURATION settings (--topic-ttl): a span of time per topic. */
+/* TOPIC=DURATION settings (--topic-ttl, --dead-air): a span per topic. */
 struct cfg_topic_spans {
 	struct {
 		char topic[65];
@@ -81,6 +81,7 @@ struct cfg {
 	char config_file[PATH_MAX]; /* empty: none */
 	int proxy_protocol; /* a PROXY header first on every connection */
 	struct cfg_topic_spans topic_ttl; /* a default lifetime per topic */
+	struct cfg_topic_spans dead_air;  /* silence flagged, per topic */
 
 	/* Who may connect and how much they may do: SIGHUP reloads these. */
 	char origins[CFG_MAX_ORIGINS][CFG_ORIGIN_LEN]; /* besides our own */

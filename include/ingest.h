@@ -11,6 +11,7 @@
 struct changelog;
 struct fan;
 struct cfg_topic_spans;
+struct dead_air;
 struct held;
 struct history;
 struct log_entry;
@@ -25,6 +26,7 @@ struct ingest {
 	int quiet;         /* reading the log anew: keep, tell no screen yet */
 	struct held *held; /* embargoed items waiting for release */
 	const struct cfg_topic_spans *topic_ttl; /* lifetimes, per topic */
+	struct dead_air *dead_air;               /* told of every item shown */
 };
 
 /*

@@ -2,6 +2,7 @@
 #ifndef TICKERD_ISOTIME_H
 #define TICKERD_ISOTIME_H
 
+#include <stdint.h>
 #include <time.h>
 
 /* 9999-12-31T23:59:59Z: the last time with a four-digit year. */
@@ -17,6 +18,10 @@
  * falls, in UTC, outside 1970-01-01 .. 9999-12-31.
  */
 int isotime_parse(const char *s, time_t *out);
+
+/* isotime_now_ms() - the wall clock, in ms since the epoch (the time seqs
+ * are logged in: Redis's clock). */
+uint64_t isotime_now_ms(void);
 
 /* isotime_format() - write t (clamped to 1970..9999) as UTC into out. */
 void isotime_format(time_t t, char out[ISOTIME_LEN]);

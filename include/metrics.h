@@ -51,25 +51,24 @@ struct metrics {
 	uint64_t log_rollbacks;       /* the log found behind what was read */
 	uint64_t records_unconfirmed; /* recorded, no replica has them yet */
 	uint64_t held;                /* embargoed items waiting for release */
-	uint64_t feed_degraded;       /* 1 while readers are told so (feed.c) */
-	uint64_t feed_degradations;   /* times they were told */
-	uint64_t feed_degraded_s;     /* seconds it lasted, in all */
-	uint64_t screen_reports;      /* named screens' reports taken */
+	uint64_t dead_air;      /* topics silent past their --dead-air now */
+	uint64_t dead_airs;     /* times a topic went silent so long */
+	uint64_t feed_degraded; /* 1 while readers are told so (feed.c) */
+	uint64_t feed_degradations; /* times they were told */
+	uint64_t feed_degraded_s;   /* seconds it lasted, in all */
+	uint64_t screen_reports;    /* named screens' reports taken */
 	uint64_t screen_refused[SCREEN_REFUSAL_COUNT]; /* and refused */
 	uint64_t screens_stale_total; /* times a named screen turned stale */
 };
 
 extern struct metrics metrics;
 
-struct fan_readers;
-
 /* The gauges /metrics shows that their owners know (http.c asks them). */
 struct metrics_gauges {
 	int redis_ok;
 	size_t items;
 	uint64_t ring_used, ring_capacity;
-	unsigned screens, screens_stale;   /* named screens: connected, stale */
-	const struct fan_readers *readers; /* readers per topic */
+	unsigned screens, screens_stale; /* named screens: connected, stale */
 };
 
 /*
@@ -78,6 +77,23 @@ struct metrics_gauges {
  * text (free() it).  *len is the text's length.  NULL on ENOMEM.
  */
 char *metrics_prometheus(size_t head, int *len, const struct metrics_gauges *g);
+
+/*
+ * A family of samples labelled by topic, kept by another module: asked for
+ * its samples, fn calls emit(ctx, topic, value) for each.
+ */
+typedef void (*metrics_emit_fn)(void *ctx, const char *topic, uint64_t value);
+typedef void (*metrics_topics_fn)(const void *arg, metrics_emit_fn emit,
+                                  void *ctx);
+
+/*
+ * metrics_topic_family() - render name (tickerd_<name>{topic="…"}, of type
+ * "gauge" or "counter") in /metrics from fn(arg, ...).  At most
+ * METRICS_TOPIC_FAMILIES, registered at start; 0, or -1 when full.
+ */
+#define METRICS_TOPIC_FAMILIES 8
+int metrics_topic_family(const char *name, const char *type, const char *help,
+                         metrics_topics_fn fn, const void *arg);
 
 /*
  * metrics_health() - set the counters /healthz shows (received, published,

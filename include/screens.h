@@ -6,7 +6,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 /*
  * Named screens kept at most (connected or gone: a gone one's place is the
@@ -24,16 +23,6 @@
  */
 #define SCREEN_TAKEOVER_MS 10000
 
-/* screens_clock_ms() - the wall clock in ms, as seqs count time. */
-static inline uint64_t
-screens_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 struct cfg;
 struct fan;
 struct topic_filter;
@@ -50,9 +39,10 @@ void screens_free(struct screens *t);
 /*
  * screens_report() - the connection owner (any unique pointer: its session)
  * from address ip, watching the topics filter selects, sent text[0..len)
- * at now_ms (wall clock).  The first report names the screen.  Returns
- * SCREEN_OK, or the refusal (counted; logged): screen_refusal_answer()
- * says which close the connection gets, if any.
+ * at now_ms (isotime_now_ms(): the wall clock, as seqs count time).  The first
+ * report names the screen.  Returns SCREEN_OK, or the refusal (counted;
+ * logged): screen_refusal_answer() says which close the connection gets, if
+ * any.
  */
 enum screen_refusal screens_report(struct screens *t, const void *owner,
                                    const char *ip,

@@ -45,8 +45,8 @@ struct owed_cmd {
 	struct owed_cmd *next, *prev;
 	struct changelog *cl;
 	int argc;
-	char *argv[9];
-	size_t argvlen[9];
+	char *argv[11];
+	size_t argvlen[11];
 	int sent; /* on the current connection */
 };
 
@@ -76,7 +76,7 @@ struct changelog {
 	 * failover.  Only while the master has replicas.
 	 */
 	struct record *unconfirmed, *unconfirmed_tail;
-	int replicas;           /* the master's, as ROLE last said */
+	int replicas; /* the master's, as ROLE last said */
 	/* This master had replicas: records wait for one even while it has
 	 * none (it may have just been promoted in a failover), until it has
 	 * had none for ALONE_MS (since alone_since, loop ms). */
@@ -84,7 +84,7 @@ struct changelog {
 	uint64_t alone_since;
 	unsigned long wait_gen; /* WAITs sent on this connection */
 	int waiting;            /* a WAIT is out */
-	int moving; /* told "not the master": the connection is dropped */
+	int moving;     /* told "not the master": the connection is dropped */
 	int lib_loaded; /* FUNCTION LOAD answered OK on this connection */
 	/* Records wait: the library was found missing and LOAD is sent, or
 	 * LOAD was refused and this connection is about to be dropped. */
@@ -99,11 +99,11 @@ struct changelog {
 	struct rconn *reader;
 	int positioned; /* last is meaningful */
 	struct seq last;
-	unsigned long long last_n;  /* the last entry's number; 0: unknown */
+	unsigned long long last_n; /* the last entry's number; 0: unknown */
 	int rebasing; /* the log rolled back: history is being read anew */
 	struct seq highest;  /* the highest id ever read: ids stay above it */
 	char read_epoch[40]; /* the epoch when the reader last looked */
-	struct log_check check; /* what a reconnected reader finds */
+	struct log_check check;     /* what a reconnected reader finds */
 	uint64_t read_sent;         /* loop ms a read went out; 0 = none */
 	struct liveness_tick ticks; /* the loop turns: silence can be judged */
 
@@ -127,8 +127,17 @@ void record_free_all(struct changelog *cl);
 extern const struct rconn_ops read_conn_ops;
 void read_tick(struct changelog *cl, uint64_t now);
 
-/* changelog_record.c: raise the log's ids past cl->highest, now. */
+/* changelog_record.c: raise the log's ids past cl->highest, now; free a
+ * record no list holds. */
 void record_raise(struct changelog *cl);
+void free_record(struct record *r);
+
+/* changelog_confirm.c: r was recorded (kept until a replica has it, when
+ * the master has replicas); ask WAIT; let them all go; what ROLE said. */
+void recorded(struct changelog *cl, redisAsyncContext *ac, struct record *r);
+void send_wait(struct changelog *cl, redisAsyncContext *ac);
+void confirm_all(struct changelog *cl);
+void note_replicas(struct changelog *cl, int replicas);
 
 /* changelog_schedule.c: on the command connection's coming up, its tick,
  * and at the end. */

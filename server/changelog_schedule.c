@@ -3,6 +3,7 @@
  * requests owed to Redis, and the timer of the earliest. */
 #include "changelog_private.h"
 
+#include "isotime.h"
 #include "log.h"
 #include "redis_node.h"
 
@@ -15,15 +16,6 @@
 #define OWED_MAX 100000
 
 static const char *const action_names[] = {"release", "expire"};
-
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 owed_free(struct changelog *cl, struct owed_cmd *o)
@@ -48,7 +40,7 @@ static void on_due(uv_timer_t *t);
 static void
 arm(struct changelog *cl, uint64_t due)
 {
-	uint64_t now = wall_ms();
+	uint64_t now = isotime_now_ms();
 
 	cl->next_due = due;
 	uv_timer_stop(&cl->due_timer);
@@ -140,21 +132,22 @@ changelog_schedule(struct changelog *cl, enum log_action a, const char *topic,
                    const char *id, uint64_t ms, struct seq at,
                    const char *payload, size_t len)
 {
-	char action[320], when[24], entry[SEQ_STR_LEN];
-	const char *argv[9] = {"FCALL", "tickerd_schedule",
-	                       "1",     cl->due_key,
-	                       action,  when,
-	                       entry,   topic,
-	                       payload};
-	size_t argvlen[9];
+	char action[320], when[24], entry[SEQ_STR_LEN], maxlen[16];
+	const char *argv[11] = {"FCALL",     "tickerd_schedule",
+	                        "2",         cl->due_key,
+	                        cl->log_key, action,
+	                        when,        entry,
+	                        topic,       payload,
+	                        maxlen};
+	size_t argvlen[11];
 
 	action_text(a, topic, id, action, sizeof(action));
 	snprintf(when, sizeof(when), "%llu", (unsigned long long)(ms ? ms : 1));
+	snprintf(maxlen, sizeof(maxlen), "%u", cl->max_len);
 	seq_format(at, entry);
-	for (int i = 0; i < 8; i++)
-		argvlen[i] = strlen(argv[i]);
-	argvlen[8] = len;
-	owe(cl, 9, argv, argvlen);
+	for (int i = 0; i < 11; i++)
+		argvlen[i] = i == 9 ? len : strlen(argv[i]);
+	owe(cl, 11, argv, argvlen);
 	if (!cl->next_due || ms < cl->next_due)
 		arm(cl, ms ? ms : 1);
 }
@@ -233,7 +226,7 @@ on_due(uv_timer_t *t)
 	cl->firing = 1;
 	redisAsyncCommand(
 	    ac, on_fired, cl, "FCALL tickerd_fire 2 %s %s %llu %u", cl->due_key,
-	    cl->log_key, (unsigned long long)wall_ms(), cl->max_len);
+	    cl->log_key, (unsigned long long)isotime_now_ms(), cl->max_len);
 }
 
 void
@@ -243,7 +236,7 @@ schedule_tick(struct changelog *cl)
 
 	if (!ac)
 		return;
-	if (cl->next_due && cl->next_due <= wall_ms())
+	if (cl->next_due && cl->next_due <= isotime_now_ms())
 		on_due(&cl->due_timer);
 	else
 		ask_earliest(cl, ac);

@@ -101,6 +101,12 @@ static const struct cfg_setting settings[] = {
      "items of TOPIC leave the screens DURATION (`90s`, `30m`, `6h`, `2d`) "
      "after their time unless they say when (`expires`): a strap that "
      "clears itself; repeat or comma-separate, at most 32 topics"},
+    {"dead-air", 0, "TOPIC=DURATION", KIND(topic_spans), NO_DEF, AT(dead_air),
+     0,
+     "flag TOPIC when it has had no item for DURATION (`2h`): a log line "
+     "once, `tickerd_dead_air{topic}` in `/metrics`, so a desk notices a "
+     "strap that has said nothing since the morning; repeat or "
+     "comma-separate, at most 32 topics"},
     {"max-clients", 0, "N", UINT(1, 1000000), DEF("20000"), AT(max_clients),
      CFG_RELOAD, "WebSocket + EventSource clients in total; beyond: HTTP 503"},
     {"max-per-ip", 0, "N", UINT(1, 1000000), DEF("500"), AT(max_per_ip),

@@ -12,6 +12,7 @@
 #include "files.h"
 #include "guard.h"
 #include "history.h"
+#include "isotime.h"
 #include "log.h"
 #include "message.h"
 #include "metrics.h"
@@ -166,25 +167,19 @@ static enum door_next
 serve_metrics(struct door_conn *c, const struct request *r)
 {
 	struct app *app = door_app(c);
-	struct fan_readers *readers = malloc(sizeof(*readers));
 	struct metrics_gauges g = {
 	    .items = history_count(app->history),
 	    .ring_used = fan_used(app->fan),
 	    .ring_capacity = fan_capacity(app->fan),
 	    .screens = screens_connected(app->screens),
 	    .screens_stale = screens_stale(app->screens),
-	    .readers = readers,
 	};
 	enum door_next next;
-	char *body = NULL;
+	char *body;
 	int len;
 
 	http_redis_state(app, &g.redis_ok);
-	if (readers) {
-		fan_readers(app->fan, readers);
-		body = metrics_prometheus(0, &len, &g);
-	}
-	free(readers);
+	body = metrics_prometheus(0, &len, &g);
 	if (!body)
 		return door_refuse(c, r, 500, "out of memory", NULL);
 	next =
@@ -198,7 +193,7 @@ serve_metrics(struct door_conn *c, const struct request *r)
 static enum door_next
 serve_screens(struct door_conn *c, const struct request *r)
 {
-	char *body = screens_json(door_app(c)->screens, screens_clock_ms());
+	char *body = screens_json(door_app(c)->screens, isotime_now_ms());
 	enum door_next next;
 
 	if (!body)

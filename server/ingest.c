@@ -4,6 +4,7 @@
 
 #include "changelog.h"
 #include "config.h"
+#include "dead_air.h"
 #include "fanout.h"
 #include "held.h"
 #include "history.h"
@@ -270,6 +271,8 @@ ingest_entry(void *arg, const struct log_entry *e)
 	msg_unref(m);
 	log_info("%s %s/%s v%ld seq %s", r == HIST_UPDATED ? "updated" : "new",
 	         it.topic, it.id, version, seqbuf);
+	if (in->dead_air)
+		dead_air_heard(in->dead_air, it.topic, seq.ms);
 	schedule_expiry(in, &it, e);
 	item_free(&it);
 }

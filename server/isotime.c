@@ -105,3 +105,12 @@ isotime_format(time_t t, char out[ISOTIME_LEN])
 	if (!strftime(out, ISOTIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		out[0] = '\0';
 }
+
+uint64_t
+isotime_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}

@@ -4,8 +4,10 @@
 #include "fanout.h"
 #include "feed.h"
 #include "guard.h"
+#include "dead_air.h"
 #include "held.h"
 #include "history.h"
+#include "isotime.h"
 #include "http.h"
 #include "ingest.h"
 #include "keepalive.h"
@@ -27,6 +29,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -86,9 +89,10 @@ on_sweep(uv_timer_t *t)
 	(void)t;
 	notify_sweep(&app);
 	fan_sweep(app.fan);
+	dead_air_check(app.dead_air, isotime_now_ms());
 	keepalive_sweep(app.fan, app.cfg.ping_interval,
 	                keepalive_now(&app.loop));
-	screens_sweep(app.screens, screens_clock_ms());
+	screens_sweep(app.screens, isotime_now_ms());
 }
 
 /*
@@ -234,6 +238,27 @@ on_accept(void *arg, int fd, const struct sockaddr *peer)
 }
 
 /*
+ * /metrics' tickerd_readers{topic}: every client once under each topic it
+ * chose (fan_readers()), "*" for every topic, "(other)" past the first
+ * FAN_READER_TOPICS.  Nothing on ENOMEM.
+ */
+static void
+emit_readers(const void *fan, metrics_emit_fn emit, void *ctx)
+{
+	struct fan_readers *r = malloc(sizeof(*r));
+
+	if (!r)
+		return;
+	fan_readers(fan, r);
+	emit(ctx, "*", r->all);
+	for (unsigned i = 0; i < r->n; i++)
+		emit(ctx, r->at[i].topic, r->at[i].readers);
+	if (r->other)
+		emit(ctx, "(other)", r->other);
+	free(r);
+}
+
+/*
  * The modules of app, wired to each other: history, ring, Redis side,
  * ingest, guard, door, files.  0, or -1 on ENOMEM (logged).
  */
@@ -268,25 +293,33 @@ make_app(void)
 	    changelog_new(&app.loop, app.where, app.key_prefix,
 	                  app.cfg.log_length, probe, &log_ops, &app.ingest);
 	app.held = held_new();
+	app.dead_air = dead_air_new(&app.cfg.dead_air, isotime_now_ms());
 	app.ingest = (struct ingest){.history = app.history,
 	                             .fan = app.fan,
 	                             .log = app.log,
 	                             .prefix = app.cfg.prefix,
 	                             .now = wall_clock,
 	                             .held = app.held,
+	                             .dead_air = app.dead_air,
 	                             .topic_ttl = &app.cfg.topic_ttl};
 	app.feed = feed_new(&app.loop, app.sub, app.log, app.fan);
 	app.guard = guard_new(&app.cfg);
 	app.screens = screens_new(&app.cfg, app.fan);
+	if (app.fan)
+		metrics_topic_family(
+		    "readers", "gauge",
+		    "WebSocket and EventSource clients per topic "
+		    "they chose (\"*\": every topic).",
+		    emit_readers, app.fan);
 	http_csp_build(&app);
 	app.door = door_new(&app);
 	if (stat(app.cfg.web_dir, &st) || !S_ISDIR(st.st_mode))
 		log_warn("web directory %s not found: / will answer 404",
 		         app.cfg.web_dir);
 	app.files = files_load(app.cfg.web_dir);
-	if (!app.history || !app.held || !app.fan || !app.sub || !app.log ||
-	    !app.feed || !app.guard || !app.door || !app.files ||
-	    !app.screens) {
+	if (!app.history || !app.held || !app.dead_air || !app.fan ||
+	    !app.sub || !app.log || !app.feed || !app.guard || !app.door ||
+	    !app.files || !app.screens) {
 		log_err("out of memory");
 		return -1;
 	}
@@ -358,6 +391,7 @@ finish(void)
 	fan_free(app.fan);
 	history_free(app.history);
 	held_free(app.held);
+	dead_air_free(app.dead_air);
 	files_free(app.files);
 	guard_free(app.guard);
 	screens_free(app.screens);

@@ -1,8 +1,6 @@
 /* metrics.c: storage for the process's counters. */
 #include "metrics.h"
 
-#include "fanout.h"
-
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +60,57 @@ add(struct text *t, const char *fmt, ...)
 		}
 		t->buf = bigger;
 		t->cap *= 2;
+	}
+}
+
+/* The per-topic families other modules keep (metrics_topic_family()). */
+static struct {
+	const char *name, *type, *help;
+	metrics_topics_fn fn;
+	const void *arg;
+} topic_families[METRICS_TOPIC_FAMILIES];
+static int n_topic_families;
+
+int
+metrics_topic_family(const char *name, const char *type, const char *help,
+                     metrics_topics_fn fn, const void *arg)
+{
+	if (n_topic_families == METRICS_TOPIC_FAMILIES)
+		return -1;
+	topic_families[n_topic_families].name = name;
+	topic_families[n_topic_families].type = type;
+	topic_families[n_topic_families].help = help;
+	topic_families[n_topic_families].fn = fn;
+	topic_families[n_topic_families].arg = arg;
+	n_topic_families++;
+	return 0;
+}
+
+/* What a family's fn emits: one sample, for the family being written. */
+struct topic_emit {
+	struct text *t;
+	const char *name;
+};
+
+static void
+emit_topic(void *ctx, const char *topic, uint64_t value)
+{
+	struct topic_emit *e = ctx;
+
+	/* Topics are A-Z a-z 0-9 _ . - (or "*"): nothing to escape. */
+	add(e->t, "tickerd_%s{topic=\"%s\"} %llu\n", e->name, topic,
+	    (unsigned long long)value);
+}
+
+static void
+add_topic_families(struct text *t)
+{
+	for (int i = 0; i < n_topic_families; i++) {
+		struct topic_emit e = {t, topic_families[i].name};
+
+		add(t, "# HELP tickerd_%s %s\n# TYPE tickerd_%s %s\n", e.name,
+		    topic_families[i].help, e.name, topic_families[i].type);
+		topic_families[i].fn(topic_families[i].arg, emit_topic, &e);
 	}
 }
 
@@ -145,6 +194,9 @@ static const struct {
      "Times the log was found behind what this instance had read (a "
      "failover lost entries): history rebuilt, every client resynced.",
      "log_rollbacks", &metrics.log_rollbacks},
+    {"dead_air_total",
+     "Times a topic went longer than its --dead-air without an item.", NULL,
+     &metrics.dead_airs},
     {"feed_degraded_total",
      "Times clients were told the feed is degraded (Redis away for 2 s "
      "or more: headlines may be out of date).",
@@ -220,28 +272,6 @@ add_labelled(struct text *t)
 		    (unsigned long long)metrics.responses[i]);
 }
 
-/*
- * Readers per topic: each client once under each topic it chose, readers
- * of every topic under "*", of topics past the first FAN_READER_TOPICS
- * under "(other)".
- */
-static void
-add_readers(struct text *t, const struct fan_readers *r)
-{
-	add(t,
-	    "# HELP tickerd_readers WebSocket and EventSource clients "
-	    "per topic they chose (\"*\": every topic).\n"
-	    "# TYPE tickerd_readers gauge\n"
-	    "tickerd_readers{topic=\"*\"} %llu\n",
-	    (unsigned long long)r->all);
-	for (unsigned i = 0; i < r->n; i++)
-		add(t, "tickerd_readers{topic=\"%s\"} %llu\n", r->at[i].topic,
-		    (unsigned long long)r->at[i].readers);
-	if (r->other)
-		add(t, "tickerd_readers{topic=\"(other)\"} %llu\n",
-		    (unsigned long long)r->other);
-}
-
 char *
 metrics_prometheus(size_t head, int *len, const struct metrics_gauges *g)
 {
@@ -287,8 +317,7 @@ metrics_prometheus(size_t head, int *len, const struct metrics_gauges *g)
 			           counters[i].help,
 			           (unsigned long long)*counters[i].value);
 	add_labelled(&t);
-	if (g->readers)
-		add_readers(&t, g->readers);
+	add_topic_families(&t);
 	if (t.failed) {
 		free(t.buf);
 		return NULL;

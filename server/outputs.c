@@ -8,10 +8,12 @@
 #include "files.h"
 #include "history.h"
 #include "http.h"
+#include "isotime.h"
 #include "log.h"
 #include "message.h"
 #include "request.h"
 #include "seq.h"
+#include "since.h"
 #include "topics.h"
 
 #include <stdio.h>
@@ -45,6 +47,8 @@ struct shown {
 struct answer {
 	int atom; /* /feed.atom, else /items.json */
 	struct topic_filter f;
+	struct since since; /* since=: only items logged after; never kept */
+	int has_since;
 	uint64_t generation;
 	struct seq last; /* history_changed() when made; {0,0}: none */
 	time_t until;    /* valid before this time; 0: until a change */
@@ -113,14 +117,10 @@ cache_keep(const struct answer *a)
 }
 
 /*
- * HOOK for embargo and expiry: whether a kept item may be shown now; the
- * one place the outputs decide it.  Today: not once its expires has passed
- * (the history still holds it, and WebSocket snapshots still carry it,
- * until expiry is built into the history).  Embargoed items are refused at
- * ingest, so the history holds none.  When the history drops expired
- * items and holds embargoed ones itself, ask it here; an item hidden until
- * a time to come (an embargo) must then bring collect()'s s->until forward
- * to that time, or a kept answer would go on leaving it out.
+ * Whether a kept item may be shown now: not once its expires has passed.
+ * The history drops an expired item when the log's retraction is read
+ * (ingest.c), a few ms after; this covers the moments between.  Embargoed
+ * items never enter the history before their release.
  */
 static int
 item_shown(const struct atom_entry *e, time_t now)
@@ -128,16 +128,28 @@ item_shown(const struct atom_entry *e, time_t now)
 	return !e->expires || now < e->expires;
 }
 
+/* Whether m (an item's current version) was logged after a's since=. */
+static int
+after_since(const struct answer *a, const struct msg *m)
+{
+	if (!a->has_since)
+		return 1;
+	if (a->since.kind == SINCE_SEQ)
+		return seq_cmp(m->seq, a->since.seq) > 0;
+	return m->seq.ms > a->since.ms;
+}
+
 /*
- * The items of the topics f selects that are shown at now, into s, and
+ * The items of the topics a selects (and, with since=, logged after it)
+ * that are shown at now, into s, and
  * when they last changed: the last log entry that changed those topics'
  * items, or the last expiry that took one away; and when the first of them
  * expires.  0, or -1 on ENOMEM (nothing to free).
  */
 static int
-collect(struct history *h, const struct topic_filter *f, time_t now,
-        struct shown *s)
+collect(struct history *h, const struct answer *a, time_t now, struct shown *s)
 {
+	const struct topic_filter *f = &a->f;
 	long n = history_collect(h, f, &s->items), i = 0;
 	struct seq last;
 
@@ -151,7 +163,7 @@ collect(struct history *h, const struct topic_filter *f, time_t now,
 
 		if (!e)
 			break;
-		if (item_shown(e, now)) {
+		if (item_shown(e, now) && after_since(a, s->items[i])) {
 			s->items[s->n] = s->items[i];
 			s->entries[s->n++] = e;
 			if (e->expires && (!s->until || e->expires < s->until))
@@ -256,7 +268,7 @@ render(struct history *h, time_t now, struct answer *a)
 {
 	struct shown s;
 
-	if (collect(h, &a->f, now, &s))
+	if (collect(h, a, now, &s))
 		return -1;
 	a->body =
 	    a->atom ? feed_atom(&a->f, &s, &a->len) : items_json(&s, &a->len);
@@ -270,7 +282,23 @@ render(struct history *h, time_t now, struct answer *a)
 	return 0;
 }
 
-/* One output: topics=, the answer kept or made anew, answered. */
+/* since=, if given, into a; 0, or -1 when it is not readable. */
+static int
+read_since(const struct request *r, struct answer *a)
+{
+	char text[SEQ_STR_LEN + 8];
+	long n = request_arg(r, "since", text, sizeof(text));
+
+	if (n == -1)
+		return 0;
+	if (n < 0)
+		return -1;
+	since_parse(text, isotime_now_ms(), &a->since);
+	a->has_since = 1;
+	return a->since.kind == SINCE_BAD ? -1 : 0;
+}
+
+/* One output: topics=, since=, the answer kept or made anew, answered. */
 static enum door_next
 serve(struct door_conn *c, const struct request *r, int atom)
 {
@@ -284,17 +312,23 @@ serve(struct door_conn *c, const struct request *r, int atom)
 
 	if (http_topics(c, r, &a.f))
 		return DOOR_CLOSE;
+	if (read_since(r, &a))
+		return door_refuse(c, r, 400,
+		                   "since= must be a seq, a span back from now "
+		                   "(30m, 2h) or an ISO 8601 time",
+		                   NULL);
 	a.generation = history_generation(h);
 	if (!history_changed(h, &a.f, &a.last))
 		a.last = (struct seq){0, 0};
-	if ((kept = cache_find(atom, &a.f, a.generation, a.last, now)))
+	if (!a.has_since &&
+	    (kept = cache_find(atom, &a.f, a.generation, a.last, now)))
 		return respond(c, r, type, kept);
 	if (render(h, now, &a)) {
 		log_err("out of memory for %s",
 		        atom ? "/feed.atom" : "/items.json");
 		return door_refuse(c, r, 500, "out of memory", NULL);
 	}
-	if ((kept = cache_keep(&a)))
+	if (!a.has_since && (kept = cache_keep(&a)))
 		return respond(c, r, type, kept);
 	next = respond(c, r, type, &a);
 	free(a.body);

@@ -8,6 +8,7 @@
 #include "feed.h"
 #include "history.h"
 #include "keepalive.h"
+#include "isotime.h"
 #include "log.h"
 #include "message.h"
 #include "metrics.h"
@@ -18,16 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* Now, in ms since the epoch (seqs are logged in Redis's). */
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int
 greeting_prepare(struct app *app, const struct topic_filter *f,
@@ -45,7 +36,7 @@ greeting_prepare(struct app *app, const struct topic_filter *f,
 	if (since && *since) {
 		struct since at;
 
-		since_parse(since, wall_ms(), &at);
+		since_parse(since, isotime_now_ms(), &at);
 		if (at.kind == SINCE_SEQ)
 			pos = fan_find(app->fan, &at.seq);
 		else if (at.kind == SINCE_TIME)

@@ -15,6 +15,7 @@
 #include "fanout.h"
 #include "guard.h"
 #include "http.h"
+#include "isotime.h"
 #include "keepalive.h"
 #include "listener.h"
 #include "log.h"
@@ -317,7 +318,7 @@ take_report(struct lws *wsi, struct ws_session *s)
 
 	why = screens_report(app->screens, s, guard_client_ip(&s->s.guard),
 	                     fan_filter_of(&s->s.fan), (const char *)s->rx.msg,
-	                     s->rx.msg_len, screens_clock_ms());
+	                     s->rx.msg_len, isotime_now_ms());
 	if (why == SCREEN_OK) {
 		s->rx.named = 1;
 		return;
@@ -548,7 +549,7 @@ callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		forget_report(&s->rx);
 		if (s->rx.named)
 			screens_gone(app_from_wsi(wsi)->screens, s,
-			             screens_clock_ms());
+			             isotime_now_ms());
 		session_close(app_from_wsi(wsi), &s->s);
 		return 0;
 	default:

@@ -162,10 +162,13 @@ end
 -- remembers the id of the entry that last changed it and takes only later
 -- ones.
 --
---   FCALL tickerd_schedule 1 <prefix>:due <action> <ms> <entry-id> <topic> <payload>
+--   FCALL tickerd_schedule 2 <prefix>:due <prefix>:log <action> <ms> <entry-id> <topic> <payload> [maxlen]
 --     <action> (at most 300 bytes, e.g. "release\n<topic>\n<id>") runs at
 --     <ms>: <payload> is appended to the log then, on <topic>, marked
---     fired=<action>. Returns 1, or 0 if a later entry already decided.
+--     fired=<action>. Returns 1, or 0 if this or a later entry already
+--     decided; 2 if the action already ran for an earlier entry: this
+--     later one's payload is appended at once (a correction read just
+--     after the release goes out too).
 --   FCALL tickerd_unschedule 1 <prefix>:due <action> <entry-id>
 --     cancels it (a kill before the release). 1, or 0 as above.
 --   FCALL tickerd_fire 2 <prefix>:due <prefix>:log <now-ms> [maxlen]
@@ -173,33 +176,41 @@ end
 --     how many; each action is appended once, whoever calls.
 --
 -- <prefix>:due is a sorted set (score: when); <prefix>:due:<sha1> holds an
--- action's topic, payload and the entry id that last changed it (kept a day
--- after it ran or was cancelled, so a late reader's replay is refused).
+-- action's topic, payload, the entry id that last decided it and whether it
+-- ran (kept a day after it ran or was cancelled, so a late reader's replay
+-- is refused).
 local function later(a, b)
   local ams, aseq = parse_id(a)
   local bms, bseq = parse_id(b)
   return ams ~= nil and (bms == nil or ams > bms or (ams == bms and aseq > bseq))
 end
 
-local function action_args(keys, args, n, fn)
-  if #keys ~= 1 or #args ~= n then
+-- The action's data key, and its action and entry-id arguments (args[1],
+-- args[at]); nil when they are not right.
+local function action_args(due, args, at)
+  local action, entry = args[1], args[at]
+  if not action or #action < 1 or #action > 300 or not parse_id(entry) then
     return nil
   end
-  local action, entry = args[1], args[n == 5 and 3 or 2]
-  if #action < 1 or #action > 300 or not parse_id(entry) then
-    return nil
-  end
-  return keys[1] .. ':' .. redis.sha1hex(action), action, entry
+  return due .. ':' .. redis.sha1hex(action), action, entry
 end
 
 local function schedule(keys, args)
-  local data, action, entry = action_args(keys, args, 5)
+  local data, action, entry = action_args(keys[1] or '', args, 3)
   local ms = count_arg(args[2], nil)
-  if not data or not ms then
-    return refuse('usage: FCALL tickerd_schedule 1 <due> <action> <ms> <entry-id> <topic> <payload>', 'tickerd_schedule')
+  local maxlen = count_arg(args[6], 10000)
+  if #keys ~= 2 or #args < 5 or #args > 6 or not data or not ms or not maxlen then
+    return refuse('usage: FCALL tickerd_schedule 2 <due> <log> <action> <ms> <entry-id> <topic> <payload> [maxlen]', 'tickerd_schedule')
   end
   if not later(entry, redis.call('HGET', data, 'entry')) then
     return 0
+  end
+  if redis.call('HGET', data, 'fired') == '1' then
+    -- Already done, from an earlier entry: this later one (a correction
+    -- read after the release) goes out now.
+    append(keys[2], maxlen, args[4], args[5], {'fired', action})
+    redis.call('HSET', data, 'entry', entry)
+    return 2
   end
   redis.call('HSET', data, 'entry', entry, 'topic', args[4], 'payload', args[5])
   redis.call('PERSIST', data)
@@ -208,8 +219,8 @@ local function schedule(keys, args)
 end
 
 local function unschedule(keys, args)
-  local data, action, entry = action_args(keys, args, 2)
-  if not data then
+  local data, action, entry = action_args(keys[1] or '', args, 2)
+  if #keys ~= 1 or #args ~= 2 or not data then
     return refuse('usage: FCALL tickerd_unschedule 1 <due> <action> <entry-id>', 'tickerd_unschedule')
   end
   if not later(entry, redis.call('HGET', data, 'entry')) then
@@ -236,8 +247,8 @@ local function fire(keys, args)
     local payload = redis.call('HGET', data, 'payload')
     redis.call('ZREM', due, action)
     if topic and payload then
-      local id = append(stream, maxlen, topic, payload, {'fired', action})
-      redis.call('HSET', data, 'entry', id)
+      append(stream, maxlen, topic, payload, {'fired', action})
+      redis.call('HSET', data, 'fired', '1')
       redis.call('HDEL', data, 'topic', 'payload')
       redis.call('EXPIRE', data, 86400)
       fired = fired + 1

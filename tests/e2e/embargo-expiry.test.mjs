@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { scenario, publish, uniq, getMetrics, redisCall } from './harness.mjs';
+import { scenario, publish, uniq, getMetrics, redisCall, httpGet } from './harness.mjs';
 import { waitUntil } from './checker.mjs';
 
 const T = { timeout: 40_000 };
@@ -45,6 +45,9 @@ test('embargoed 2 s ahead: nowhere before; then on every screen of two instances
   await sleep(300);
   const early = await reader(h, a);
   assert.ok(!early.snapshot.items.some((i) => i.id === id), 'not in a snapshot before the release');
+  for (const out of ['/items.json', '/feed.atom']) {
+    assert.ok(!(await httpGet(b.port, out)).text.includes(headline), `not in ${out} before the release`);
+  }
   assert.equal((await getMetrics(a.port)).value('tickerd_items_held'), 1, 'counted as held');
   assert.ok(Date.now() < release - 200, 'the checks before ran before the release');
   assert.ok(!itemsOf(ca).some((i) => i.id === id) && !itemsOf(cb).some((i) => i.id === id), 'no screen has it before');
@@ -134,6 +137,8 @@ test('expires 2 s ahead: leaves the screens and snapshots of both instances; a t
   await ca.nextItem(`Expiring ${id}`);
   await cb.nextItem(`Expiring ${id}`);
   await ca.nextItem(`Flash ${flash}`);
+  const before = JSON.parse((await httpGet(b.port, '/items.json')).text);
+  assert.ok(before.some((i) => i.id === id) && before.some((i) => i.id === flash), 'both in /items.json before');
   const gone = await ca.next((m) => m.type === 'retract' && m.id === id, 5000, `retraction of ${id}`);
   t.diagnostic(`retracted ${Date.now() - ends} ms after its expiry, seq ${gone.seq}`);
   assert.ok(Date.now() >= ends, 'not before its expiry');
@@ -143,7 +148,34 @@ test('expires 2 s ahead: leaves the screens and snapshots of both instances; a t
   for (const td of [a, b]) {
     const n = await reader(h, td);
     assert.ok(!n.snapshot.items.some((i) => i.id === id || i.id === flash), 'not in a snapshot after');
+    const json = JSON.parse((await httpGet(td.port, '/items.json')).text);
+    assert.ok(!json.some((i) => i.id === id || i.id === flash), `not in /items.json after: ${JSON.stringify(json)}`);
+    const atom = (await httpGet(td.port, '/feed.atom')).text;
+    assert.ok(!atom.includes(`Expiring ${id}`) && !atom.includes(`Flash ${flash}`), 'not in the feed after');
   }
   await sleep(500);
   assert.equal(retractsOf(ca).filter((r) => r.id === id).length, 1, 'one retraction');
+}));
+
+test('the scheduling functions: replays change nothing, a correction read after the release still goes out, once', T, scenario(async (t, h) => {
+  const { redis } = await h.env(); // tickerd loads the library
+  const call = (...a) => redisCall(redis.port, ['FCALL', ...a]);
+  const action = `release\nw\n${uniq('lua')}`;
+  const sched = (entry, payload) => call('tickerd_schedule', '2', 't:due', 't:log', action, '1000', entry, 'w', payload);
+  assert.equal(await sched('5-0', 'v1'), 1, 'scheduled');
+  assert.equal(await sched('4-0', 'older'), 0, 'an older entry changes nothing');
+  assert.equal(await sched('5-0', 'v1'), 0, 'the same entry again (another instance) changes nothing');
+  assert.equal(await call('tickerd_fire', '2', 't:due', 't:log', '999'), 0, 'not due yet');
+  assert.equal(await call('tickerd_fire', '2', 't:due', 't:log', '1500'), 1, 'fired once');
+  assert.equal(await call('tickerd_fire', '2', 't:due', 't:log', '1500'), 0, 'and only once');
+  assert.equal(await sched('5-0', 'v1'), 0, 'a replay after the release changes nothing');
+  assert.equal(await sched('6-0', 'v2'), 2, 'a correction read after the release goes out at once');
+  assert.equal(await sched('6-0', 'v2'), 0, 'once');
+  const payloads = (await redisCall(redis.port, ['XRANGE', 't:log', '-', '+'])).map(([, f]) => f.map(String)[f.map(String).indexOf('payload') + 1]);
+  assert.deepEqual(payloads, ['v1', 'v2']);
+  const entries = await redisCall(redis.port, ['XRANGE', 't:log', '-', '+']);
+  for (const [, f] of entries) assert.ok(f.map(String).includes('fired'), 'marked fired');
+  assert.equal(await call('tickerd_unschedule', '1', 't:due', action, '5-5'), 0, 'a kill older than the last decision changes nothing');
+  const bad = await redisCall(redis.port, ['FCALL', 'tickerd_schedule', '1', 't:due', action, '1000', '7-0', 'w', 'x']).catch((e) => e);
+  assert.match(String(bad.message || bad), /ERR tickerd_schedule: usage/);
 }));

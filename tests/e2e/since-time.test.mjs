@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { scenario, publish, uniq, connectSSE } from './harness.mjs';
+import { scenario, publish, uniq, connectSSE, httpGet } from './harness.mjs';
 
 const T = { timeout: 30_000 };
 
@@ -117,5 +117,34 @@ test('since= older than what tickerd holds, or unreadable: a resync snapshot', T
     const { snapshot } = await c.ready();
     assert.equal(snapshot.resync, true, `since=${since}: ${JSON.stringify(snapshot)}`);
     assert.ok(snapshot.items.some((i) => i.headline === headline), `since=${since}: the snapshot holds the item`);
+  }
+}));
+
+test('since= on /items.json and /feed.atom: only the items logged after it; unreadable: 400', T, scenario(async (t, h) => {
+  const { redis, tickerd } = await h.env();
+  const watcher = await h.client(tickerd.wsUrl());
+  await watcher.ready();
+  const tag = uniq('o');
+  const old = await publishBatch(redis.port, `${tag}-old`, 2);
+  for (const hl of old) await watcher.nextItem(hl);
+  await sleep(2500);
+  const recent = await publishBatch(redis.port, `${tag}-new`, 2);
+  const seqs = [];
+  for (const hl of recent) seqs.push((await watcher.nextItem(hl)).item.seq);
+
+  const json = await httpGet(tickerd.port, '/items.json?since=2s');
+  assert.equal(json.status, 200, json.text);
+  assert.deepEqual(JSON.parse(json.text).map((i) => i.headline).sort(), [...recent].sort());
+  const bySeq = await httpGet(tickerd.port, `/items.json?since=${seqs[0]}`);
+  assert.deepEqual(JSON.parse(bySeq.text).map((i) => i.headline), [recent[1]], 'after a seq: what came after it');
+  const all = await httpGet(tickerd.port, '/items.json');
+  assert.equal(JSON.parse(all.text).length, 4, 'without since=, every item');
+  const atom = await httpGet(tickerd.port, '/feed.atom?since=2s');
+  assert.equal(atom.status, 200);
+  for (const hl of recent) assert.ok(atom.text.includes(`>${hl}</title>`), `${hl} in the feed: ${atom.text}`);
+  for (const hl of old) assert.ok(!atom.text.includes(hl), `${hl} not in the feed`);
+  for (const bad of ['yesterday', '5w', '-']) {
+    const r = await httpGet(tickerd.port, `/items.json?since=${bad}`);
+    assert.equal(r.status, 400, `since=${bad}: ${r.status}`);
   }
 }));
