@@ -14,6 +14,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PacedPublisher } from './lib/publisher.mjs';
 import { redisCommands, RedisError, redisCall } from './harness.mjs';
 
 /** A stream entry id, which the spec makes the message seq. */
@@ -370,65 +371,34 @@ export function assertSameBytes(streams) {
 // ---------------------------------------------------------------------------
 // The publisher
 
-export class SeqPublisher {
+export class SeqPublisher extends PacedPublisher {
   /**
    * port: Redis port. opts: { channel = 'ticker:seq', intervalMs = 50,
-   * timeoutMs = 1000 (per attempt), first = 1 }.
+   * timeoutMs = 1000 (per attempt), first = 1, fcall = false }.
    */
-  constructor(port, { channel = 'ticker:seq', intervalMs = 50, timeoutMs = 1000, first = 1, fcall = false } = {}) {
+  constructor(port, { channel = 'ticker:seq', fcall = false, ...opts } = {}) {
+    super(opts);
     this.port = port;
     this.channel = channel;
     // fcall: publish durably with FCALL tickerd_record (prefix and topic from
     // the channel); an attempt answered with an entry id counts as received.
     this.fcall = fcall;
-    this.intervalMs = intervalMs;
-    this.timeoutMs = timeoutMs;
-    this.nextN = first;
-    this.attempts = []; // { n, id, at, done, receivers?, error? }
-    this.running = false;
-    this.loop = null;
   }
 
-  start() {
-    if (this.running) return this;
-    this.running = true;
-    this.loop = this._run();
-    return this;
-  }
+  idOf(n) { return seqId(n); }
 
-  async _run() {
-    while (this.running) {
-      const n = this.nextN++;
-      const a = { n, id: seqId(n), at: Date.now() };
-      this.attempts.push(a);
-      try {
-        let cmd = ['PUBLISH', this.channel, seqPayload(n)];
-        if (this.fcall) {
-          const i = this.channel.lastIndexOf(':');
-          const prefix = this.channel.slice(0, i);
-          cmd = ['FCALL', 'tickerd_record', '2', `${prefix}:log`, `${prefix}:seen`, this.channel.slice(i + 1), seqPayload(n)];
-        }
-        const [r] = await redisCommands(this.port, [cmd], { timeoutMs: this.timeoutMs });
-        if (r instanceof RedisError) a.error = r.message;
-        else if (this.fcall) { a.seq = r.toString('utf8'); a.receivers = 1; }
-        else a.receivers = r;
-      } catch (e) {
-        a.error = String(e.message || e);
-      }
-      a.done = Date.now();
-      const wait = this.intervalMs - (a.done - a.at);
-      if (wait > 0) await sleep(wait);
+  async _send(a) {
+    let cmd = ['PUBLISH', this.channel, seqPayload(a.n)];
+    if (this.fcall) {
+      const i = this.channel.lastIndexOf(':');
+      const prefix = this.channel.slice(0, i);
+      cmd = ['FCALL', 'tickerd_record', '2', `${prefix}:log`, `${prefix}:seen`, this.channel.slice(i + 1), seqPayload(a.n)];
     }
-  }
-
-  async stop() {
-    this.running = false;
-    if (this.loop) await this.loop;
-  }
-
-  /** Attempts answered with >= 1 receiver (or, with fcall, an entry id), started at or after t0 (and done before t1). */
-  received(t0 = 0, t1 = Infinity) {
-    return this.attempts.filter((a) => a.at >= t0 && a.done !== undefined && a.done < t1 && typeof a.receivers === 'number' && a.receivers >= 1);
+    const [r] = await redisCommands(this.port, [cmd], { timeoutMs: this.timeoutMs });
+    if (r instanceof RedisError) a.error = r.message;
+    else if (this.fcall) { a.seq = r.toString('utf8'); a.receivers = 1; }
+    else a.receivers = r;
+    a.acked = typeof a.receivers === 'number' && a.receivers >= 1;
   }
 
   summary() {

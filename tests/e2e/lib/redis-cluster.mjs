@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { REDIS_BIN } from './config.mjs';
 import { freePort, makeTmpDir, removeTmpDir, spawnTracked, stopTracked } from './processes.mjs';
 import { redisCommands, RedisError } from './redis.mjs';
+import { PacedPublisher } from './publisher.mjs';
 
 const REDIS_CLI = process.env.REDIS_CLI_BIN || 'redis-cli';
 
@@ -363,62 +364,20 @@ function makeCluster(nodes, root, { masters, replicas }) {
 
 export function seqIdOf(prefix, n) { return `${prefix}-${String(n).padStart(6, '0')}`; }
 
-class BasePublisher {
-  constructor({ intervalMs = 50, timeoutMs = 1000, first = 1, tag = 'n' } = {}) {
-    this.intervalMs = intervalMs;
-    this.timeoutMs = timeoutMs;
-    this.nextN = first;
+class BasePublisher extends PacedPublisher {
+  constructor({ tag = 'n', ...opts } = {}) {
+    super(opts);
     this.tag = tag;
-    this.attempts = [];
-    this.running = false;
-    this.loop = null;
   }
+
+  idOf(n) { return seqIdOf(this.tag, n); }
 
   payload(n) { return JSON.stringify({ id: seqIdOf(this.tag, n), headline: `${this.tag} item ${n}` }); }
 
-  start() {
-    if (this.running) return this;
-    this.running = true;
-    this.loop = this._run();
-    return this;
-  }
-
-  async _run() {
-    while (this.running) {
-      const n = this.nextN++;
-      const a = { n, id: seqIdOf(this.tag, n), at: Date.now(), acked: false };
-      this.attempts.push(a);
-      try {
-        await this._send(a);
-      } catch (e) {
-        a.error = String(e.message || e);
-      }
-      a.done = Date.now();
-      const wait = this.intervalMs - (a.done - a.at);
-      if (wait > 0) await sleep(wait);
-    }
-  }
-
-  async stop() {
-    this.running = false;
-    if (this.loop) await this.loop;
-  }
-
-  /** Acknowledged attempts started at or after t0 and done before t1. */
-  received(t0 = 0, t1 = Infinity) {
-    return this.attempts.filter((a) => a.acked && a.at >= t0 && a.done !== undefined && a.done < t1);
-  }
-
   summary() {
     const ok = this.attempts.filter((a) => a.acked).length;
-    const errs = new Map();
-    for (const a of this.attempts) {
-      if (!a.error) continue;
-      const k = a.error.replace(/\d+/g, 'N').slice(0, 60);
-      errs.set(k, (errs.get(k) || 0) + 1);
-    }
     return `${this.constructor.name}: ${this.attempts.length} attempts, ${ok} acknowledged, ${this.attempts.length - ok} failed`
-      + (errs.size ? ` (${[...errs].map(([k, v]) => `${v}x ${k}`).join('; ')})` : '');
+      + this.errorSummary();
   }
 }
 

@@ -24,6 +24,7 @@ import { REDIS_BIN } from './config.mjs';
 import { freePort, makeTmpDir, removeTmpDir, spawnTracked, stopTracked } from './processes.mjs';
 import { encodeCommand, redisCommands, RedisError } from './redis.mjs';
 import { getHealth } from './metrics.mjs';
+import { PacedPublisher } from './publisher.mjs';
 import assert from 'node:assert/strict';
 import { Stream, checkStream, entryItemId, cmpSeq, SEQ_RE } from '../checker.mjs';
 
@@ -466,7 +467,7 @@ export function tcpConnections(pid, port) {
 export function itemId(topic, n) { return `${topic}-${String(n).padStart(6, '0')}`; }
 export function itemPayload(topic, n) { return JSON.stringify({ id: itemId(topic, n), headline: `${topic} item ${n}` }); }
 
-export class SentinelPublisher {
+export class SentinelPublisher extends PacedPublisher {
   /**
    * group: a startSentinelGroup(); opts: { mode: 'fcall' | 'publish', topic,
    * prefix = 'ticker', intervalMs = 50, timeoutMs = 1000, first = 1 }.
@@ -475,67 +476,33 @@ export class SentinelPublisher {
    * <payload>, answered with the number of subscribers (a.receivers).
    * Each attempt asks the sentinels for the master first (a.node).
    */
-  constructor(group, { mode = 'fcall', topic = mode === 'fcall' ? 'durable' : 'heard', prefix = 'ticker', intervalMs = 50, timeoutMs = 1000, first = 1 } = {}) {
+  constructor(group, { mode = 'fcall', topic = mode === 'fcall' ? 'durable' : 'heard', prefix = 'ticker', ...opts } = {}) {
+    super(opts);
     this.group = group;
     this.mode = mode;
     this.topic = topic;
     this.prefix = prefix;
-    this.intervalMs = intervalMs;
-    this.timeoutMs = timeoutMs;
-    this.nextN = first;
-    this.attempts = []; // { n, id, at, done, node, seq?, receivers?, error? }
-    this.running = false;
-    this.loop = null;
   }
 
-  start() {
-    if (this.running) return this;
-    this.running = true;
-    this.loop = this._run();
-    return this;
-  }
+  idOf(n) { return itemId(this.topic, n); }
 
-  async _run() {
-    while (this.running) {
-      const n = this.nextN++;
-      const a = { n, id: itemId(this.topic, n), at: Date.now() };
-      this.attempts.push(a);
-      try {
-        a.node = await this.group.master();
-        const payload = itemPayload(this.topic, n);
-        const cmd = this.mode === 'fcall'
-          ? ['FCALL', 'tickerd_record', '2', `${this.prefix}:log`, `${this.prefix}:seen`, this.topic, payload]
-          : ['PUBLISH', `ticker:${this.topic}`, payload];
-        const [r] = await redisCommands(portOf(a.node), [cmd], { timeoutMs: this.timeoutMs });
-        if (r instanceof RedisError) a.error = r.message;
-        else if (this.mode === 'fcall') { a.seq = r.toString('utf8'); a.receivers = 1; } else a.receivers = r;
-      } catch (e) {
-        a.error = String(e.message || e);
-      }
-      a.done = Date.now();
-      const wait = this.intervalMs - (a.done - a.at);
-      if (wait > 0) await sleep(wait);
-    }
-  }
-
-  async stop() {
-    this.running = false;
-    if (this.loop) await this.loop;
-  }
-
-  /** Attempts acknowledged (fcall: an entry id; publish: >= 1 receiver), started at or after t0, done before t1. */
-  received(t0 = 0, t1 = Infinity) {
-    return this.attempts.filter((a) => a.at >= t0 && a.done !== undefined && a.done < t1
-      && typeof a.receivers === 'number' && a.receivers >= 1);
+  async _send(a) {
+    a.node = await this.group.master();
+    const payload = itemPayload(this.topic, a.n);
+    const cmd = this.mode === 'fcall'
+      ? ['FCALL', 'tickerd_record', '2', `${this.prefix}:log`, `${this.prefix}:seen`, this.topic, payload]
+      : ['PUBLISH', `ticker:${this.topic}`, payload];
+    const [r] = await redisCommands(portOf(a.node), [cmd], { timeoutMs: this.timeoutMs });
+    if (r instanceof RedisError) a.error = r.message;
+    else if (this.mode === 'fcall') { a.seq = r.toString('utf8'); a.receivers = 1; } else a.receivers = r;
+    a.acked = typeof a.receivers === 'number' && a.receivers >= 1;
   }
 
   summary() {
     const ok = this.attempts.filter((a) => typeof a.receivers === 'number');
-    const errs = new Map();
-    for (const a of this.attempts) if (a.error) { const k = a.error.replace(/\d+/g, 'N').slice(0, 60); errs.set(k, (errs.get(k) || 0) + 1); }
     return `${this.mode} ${this.topic}: ${this.attempts.length} attempts, ${ok.filter((a) => a.receivers >= 1).length} acknowledged`
       + (this.mode === 'publish' ? `, ${ok.filter((a) => a.receivers === 0).length} with no subscriber` : '')
-      + `, ${this.attempts.length - ok.length} failed${errs.size ? ` (${[...errs].map(([k, v]) => `${v}x ${k}`).join('; ')})` : ''}`;
+      + `, ${this.attempts.length - ok.length} failed${this.errorSummary()}`;
   }
 }
 
