@@ -22,8 +22,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { scenario, getHealth, getMetrics, waitForHealth } from './harness.mjs';
 import { Stream, assertSameBytes, readLog, waitUntil, entryItemId, cmpSeq, SEQ_RE } from './checker.mjs';
 import {
-  startSentinelGroup, SentinelPublisher, subscribedSentinels, watchHealth, firstDeliveryOn, checkFinal, assertSeqsConsistent, resyncsOf, lostOf,
+  startSentinelGroup, SentinelPublisher, subscribedSentinels,
 } from './lib/redis-sentinel.mjs';
+import {
+  watchHealth, firstDeliveryOn, checkFinal, assertSeqsConsistent, resyncsOf, lostOf,
+} from './lib/ha-checks.mjs';
 
 const conn = (h, td) => (q) => h.client(td.wsUrl(q));
 const portOf = (addr) => Number(String(addr).split(':').pop());
