@@ -6,11 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CFG_MAX_ORIGINS        32
-#define CFG_ORIGIN_LEN         256
-#define CFG_ORIGINS_BYTES      1200 /* all of them, as the CSP lists them */
-#define CFG_MAX_PROXIES        32
-#define CFG_PRIVATE_TOPICS_LEN 2200 /* 32 names or prefixes */
+#define CFG_MAX_ORIGINS   32
+#define CFG_ORIGIN_LEN    256
+#define CFG_ORIGINS_BYTES 1200 /* all of them, as the CSP lists them */
+#define CFG_MAX_PROXIES   32
+
+/* --private-topics: 32 names or prefixes, comma-separated */
+#define CFG_PRIVATE_TOPICS_LEN 2200
 
 /* One --trusted-proxy range: an IPv4 or IPv6 network, host bits zero. */
 struct cfg_cidr {
