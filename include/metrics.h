@@ -59,6 +59,8 @@ struct metrics {
 	uint64_t screen_reports;    /* named screens' reports taken */
 	uint64_t screen_refused[SCREEN_REFUSAL_COUNT]; /* and refused */
 	uint64_t screens_stale_total; /* times a named screen turned stale */
+	uint64_t ws_deflate; /* upgrades that took permessage-deflate */
+	uint64_t deflated;   /* messages deflated (once per window size) */
 };
 
 extern struct metrics metrics;

@@ -12,6 +12,7 @@
 #include "ws.h"
 
 #include "app.h"
+#include "deflate.h"
 #include "fanout.h"
 #include "guard.h"
 #include "http.h"
@@ -57,6 +58,7 @@ struct ws_rx {
 	uint8_t broken : 1;     /* a frame we can't read: the rest is noise */
 	uint8_t named : 1;      /* it sent a screen report (screens.c) */
 	uint8_t fresh : 1;      /* a text message begun, no byte of it yet */
+	uint8_t deflated : 1;   /* the message is compressed (RSV1) */
 	uint8_t mask_at;        /* which mask byte comes next */
 	uint8_t ctl_len;
 	uint16_t msg_len;   /* bytes of a text message begun with '{' */
@@ -64,7 +66,8 @@ struct ws_rx {
 	uint64_t left;      /* payload bytes of the frame still to come */
 	/* A text message begun with '{' (a screen report), while it arrives:
 	 * SCREEN_REPORT_MAX + 1 bytes, msg_len of them used (one more: too
-	 * long); NULL for anything else a client sends. */
+	 * long); a compressed text message, as it arrives (DEFLATE_IN_MAX
+	 * bytes); NULL for anything else a client sends. */
 	unsigned char *msg;
 };
 
@@ -112,9 +115,9 @@ enum door_next
 ws_serve(struct door_conn *c, const struct request *r)
 {
 	struct session_start start = {0};
-	char since[SEQ_STR_LEN + 8], accept[32], head[256];
+	char since[SEQ_STR_LEN + 8], accept[32], head[512], ext[192] = "";
 	long n;
-	int hl;
+	int hl, asked = 0;
 
 	if (!r->websocket) {
 		guard_refused(GUARD_WS_VERSION, door_ip(c));
@@ -136,15 +139,24 @@ ws_serve(struct door_conn *c, const struct request *r)
 	start.since = n >= 0 ? since : n == -2 ? "-" : NULL;
 	snprintf(start.ip, sizeof(start.ip), "%s", door_ip(c));
 	accept_key(r->ws_key, accept, sizeof(accept));
+	/* permessage-deflate, if offered: deflate.c's shared forms. */
+	if (door_app(c)->cfg.compress)
+		start.deflate_bits = deflate_offer_request(r, &asked);
+	if (start.deflate_bits &&
+	    deflate_answer(start.deflate_bits, asked, ext, sizeof(ext)) < 0)
+		start.deflate_bits = 0;
 	hl = snprintf(head, sizeof(head),
 	              "HTTP/1.1 101 Switching Protocols\r\n"
 	              "Upgrade: websocket\r\n"
 	              "Connection: Upgrade\r\n"
 	              "Sec-WebSocket-Accept: %s\r\n"
+	              "%s"
 	              "Server: %s\r\n\r\n",
-	              accept, TICKERD_SERVER);
+	              accept, start.deflate_bits ? ext : "", TICKERD_SERVER);
 	if (door_send_head(c, 101, head, (size_t)hl))
 		return DOOR_CLOSE;
+	if (start.deflate_bits)
+		metrics.ws_deflate++;
 	return door_to_raw(c, ws_protocol.name, &start);
 }
 
@@ -241,6 +253,7 @@ frame_begins(struct lws *wsi, struct ws_session *s)
 		rx->in_message = 1;
 		rx->text = rx->opcode == OP_TEXT;
 		rx->fresh = rx->text;
+		rx->deflated = !!(rx->head[0] & 0x40);
 		s->s.utf8 = UTF8_START;
 	}
 	return 0;
@@ -272,6 +285,44 @@ keep_report(struct ws_rx *rx, const unsigned char *p, size_t len)
 	rx->msg_len = (uint16_t)(rx->msg_len + len);
 }
 
+/* A text message's bytes (inflated, if it came compressed). */
+static void
+text_bytes(struct lws *wsi, struct ws_session *s, const unsigned char *p,
+           size_t len)
+{
+	keep_report(&s->rx, p, len);
+	s->s.utf8 = utf8_feed(s->s.utf8, p, len);
+	if (s->s.utf8 == UTF8_BAD)
+		say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+		        "text is not UTF-8");
+}
+
+/*
+ * A compressed text message's bytes as they come: kept in rx->msg until
+ * it is whole (the inflater is shared: a message is inflated at once);
+ * one over DEFLATE_IN_MAX is closed with 1009.
+ */
+static void
+keep_deflated(struct lws *wsi, struct ws_session *s, const unsigned char *p,
+              size_t len)
+{
+	struct ws_rx *rx = &s->rx;
+
+	if (rx->msg_len + len > DEFLATE_IN_MAX) {
+		metrics.closed_too_big++;
+		say_bye(wsi, s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+		        "compressed message too large");
+		return;
+	}
+	if (!rx->msg && !(rx->msg = malloc(DEFLATE_IN_MAX))) {
+		say_bye(wsi, s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+		        "out of memory");
+		return;
+	}
+	memcpy(rx->msg + rx->msg_len, p, len);
+	rx->msg_len = (uint16_t)(rx->msg_len + len);
+}
+
 /* Unmasked payload bytes of the current frame. */
 static void
 frame_payload(struct lws *wsi, struct ws_session *s, const unsigned char *p,
@@ -286,11 +337,53 @@ frame_payload(struct lws *wsi, struct ws_session *s, const unsigned char *p,
 	}
 	if (s->s.said_bye || !rx->text)
 		return;
-	keep_report(rx, p, len);
-	s->s.utf8 = utf8_feed(s->s.utf8, p, len);
-	if (s->s.utf8 == UTF8_BAD)
-		say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
-		        "text is not UTF-8");
+	if (rx->deflated)
+		keep_deflated(wsi, s, p, len);
+	else
+		text_bytes(wsi, s, p, len);
+}
+
+/* deflate_inflate()'s sink: the inflated bytes of a client's message. */
+static int
+inflated(void *arg, const unsigned char *p, size_t len)
+{
+	struct lws *wsi = arg;
+	struct ws_session *s = lws_wsi_user(wsi);
+
+	text_bytes(wsi, s, p, len);
+	return s->s.said_bye;
+}
+
+/*
+ * A compressed text message is whole: inflate it (the shared stream) and
+ * read it as any text message.  Corrupt data is closed with 1002, more
+ * than --max-message bytes inflated with 1009.
+ */
+static void
+inflate_message(struct lws *wsi, struct ws_session *s)
+{
+	struct ws_rx *rx = &s->rx;
+	unsigned char *z = rx->msg;
+	size_t zl = rx->msg_len;
+	int r;
+
+	rx->msg = NULL;
+	rx->msg_len = 0;
+	rx->fresh = 1;
+	r = deflate_inflate(z, zl, app_from_wsi(wsi)->cfg.max_message, inflated,
+	                    wsi);
+	free(z);
+	if (r == -1) {
+		say_bye(wsi, s, LWS_CLOSE_STATUS_PROTOCOL_ERR,
+		        "bad compressed data");
+	} else if (r == -2) {
+		metrics.closed_too_big++;
+		say_bye(wsi, s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+		        "message too large");
+	} else if (r == -3) {
+		say_bye(wsi, s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+		        "out of memory");
+	}
 }
 
 /* The text message kept for screens.c is done with. */
@@ -379,6 +472,8 @@ frame_ends(struct lws *wsi, struct ws_session *s)
 	default:
 		if (!rx->fin)
 			break;
+		if (!s->s.said_bye && rx->text && rx->deflated)
+			inflate_message(wsi, s);
 		if (!s->s.said_bye && rx->text && s->s.utf8 != UTF8_START)
 			say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
 			        "text is not UTF-8");
@@ -396,9 +491,11 @@ frame_ends(struct lws *wsi, struct ws_session *s)
 }
 
 /*
- * The first two header bytes are in: check the fixed rules (no RSV bits,
- * known opcodes, masked, control frames whole and short) and say how long
- * the header is.  0, or -1 when the client broke them (said bye).
+ * The first two header bytes are in: check the fixed rules (no RSV bits
+ * but RSV1 on the first frame of a data message when permessage-deflate
+ * was negotiated, known opcodes, masked, control frames whole and short)
+ * and say how long the header is.  0, or -1 when the client broke them
+ * (said bye).
  */
 static int
 header_start(struct lws *wsi, struct ws_session *s)
@@ -409,7 +506,8 @@ header_start(struct lws *wsi, struct ws_session *s)
 
 	rx->fin = !!(b0 & 0x80);
 	rx->opcode = b0 & 0x0f;
-	if (b0 & 0x70)
+	if ((b0 & 0x70) && ((b0 & 0x70) != 0x40 || s->s.fan.kind < FAN_WSZ ||
+	                    (rx->opcode != OP_TEXT && rx->opcode != OP_BINARY)))
 		why = "reserved bits set";
 	else if (rx->opcode > OP_BINARY && rx->opcode < OP_CLOSE)
 		why = "unknown opcode";
