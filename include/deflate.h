@@ -58,7 +58,8 @@ int deflate_answer(int bits, int asked, char *out, size_t len);
  * deflate_frame() - m's WebSocket frame for a client that negotiated
  * window bits: made once per message and window on the first call and
  * kept with m (the same bytes for every such client); m's own frame when
- * deflate did not make it smaller.  NULL on ENOMEM.
+ * deflate did not make it smaller, and for a hello (made per client: not
+ * worth a deflate per connection).  NULL on ENOMEM.
  */
 unsigned char *deflate_frame(struct msg *m, int bits, size_t *len);
 

@@ -143,11 +143,25 @@ form(struct msg *m, int bits)
 	return z;
 }
 
+/*
+ * 1 if m goes plain to every client: the hello, made for each client on
+ * its own (deflating it would cost each connection tens of µs, in a
+ * reconnect storm too, for a hundred bytes or so saved once).
+ */
+static int
+always_plain(const struct msg *m)
+{
+	return !strcmp(m->type, "hello");
+}
+
 unsigned char *
 deflate_frame(struct msg *m, int bits, size_t *len)
 {
-	struct msg_z *z = form(m, bits);
+	struct msg_z *z;
 
+	if (always_plain(m))
+		return msg_frame(m, len);
+	z = form(m, bits);
 	if (!z)
 		return NULL;
 	if (z->plain)
@@ -159,12 +173,12 @@ deflate_frame(struct msg *m, int bits, size_t *len)
 unsigned char *
 deflate_payload(struct msg *m, int bits, size_t *len, int *rsv1)
 {
-	struct msg_z *z = form(m, bits);
+	struct msg_z *z = always_plain(m) ? NULL : form(m, bits);
 
-	if (!z)
+	if (!z && !always_plain(m))
 		return NULL;
-	*rsv1 = !z->plain;
-	if (z->plain) {
+	*rsv1 = z && !z->plain;
+	if (!*rsv1) {
 		*len = m->len;
 		return msg_payload(m);
 	}

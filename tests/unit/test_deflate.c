@@ -189,6 +189,8 @@ static void
 test_deflate_once(void **state)
 {
 	struct msg *m = deflatable(3000, 1), *tiny = deflatable(100, 0);
+	struct msg *hello;
+	struct topic_filter tf;
 	uint64_t before = metrics.deflated;
 	unsigned char *a, *b, *w10, *p;
 	size_t al, bl, wl, pl;
@@ -219,6 +221,17 @@ test_deflate_once(void **state)
 	                 msg_payload(tiny));
 	assert_int_equal(rsv1, 0);
 	assert_null(deflate_frame(m, 8, &pl)); /* no such window */
+	/* A hello (one per client) goes plain, never deflated. */
+	tf = filter(NULL);
+	hello = msg_new_hello(&tf, 1000, "epoch", NULL);
+	assert_non_null(hello);
+	before = metrics.deflated;
+	assert_ptr_equal(deflate_frame(hello, 15, &pl), msg_frame(hello, &bl));
+	assert_ptr_equal(deflate_payload(hello, 15, &pl, &rsv1),
+	                 msg_payload(hello));
+	assert_int_equal(rsv1, 0);
+	assert_int_equal(metrics.deflated, before);
+	msg_unref(hello);
 	msg_unref(m);
 	msg_unref(tiny);
 }
