@@ -95,7 +95,10 @@ function client(port, offer, counts) {
   });
 }
 
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 async function until(pred, ms, what, poll = null) {
   const t0 = Date.now();
@@ -128,8 +131,15 @@ async function main() {
   const out = {};
   let tickerd = null;
   try {
-    // The history: 50 items, the snapshot a newcomer gets.
+    // The history: 50 items, the snapshot a newcomer gets, recorded in the
+    // log by a tickerd (each fresh one reads them back).
+    const seeder = await startTickerd({ redisUrl: redis.url });
     await publishMany(redis.port, 'ticker:bench', Array.from({ length: 50 }, (_, i) => item(i)));
+    let seeded = 0;
+    await until(() => seeded >= 50, 10_000, 'the history recorded', async () => {
+      seeded = (await getMetrics(seeder.port)).value('tickerd_history_items') ?? 0;
+    });
+    await seeder.stop();
     let next = 50;
     const rounds = { plain: [], deflate: [] };
     for (let r = 0; r < ROUNDS; r++) {
