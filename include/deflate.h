@@ -15,6 +15,7 @@
 #define TICKERD_DEFLATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct msg;
 struct request;
@@ -83,6 +84,26 @@ typedef int (*deflate_sink)(void *arg, const unsigned char *p, size_t len);
  */
 int deflate_inflate(const unsigned char *in, size_t len, size_t max,
                     deflate_sink sink, void *arg);
+
+/*
+ * deflate_keep() - append len bytes of a client's compressed message, as
+ * they arrive, to *buf (DEFLATE_IN_MAX bytes, allocated on the first; *used
+ * of them so far), for deflate_take() once it is whole (the inflater is
+ * shared, so a message is inflated at once).  0, or the close code to
+ * answer with: 1009 past DEFLATE_IN_MAX, 1011 on ENOMEM.
+ */
+int deflate_keep(unsigned char **buf, uint16_t *used, const unsigned char *p,
+                 size_t len);
+
+/*
+ * deflate_take() - the message kept in *buf is whole: take it (*buf NULL,
+ * *used 0 before sink is first called), inflate it with deflate_inflate()
+ * to sink, and free it.  0 (also when sink stopped), or the close code to
+ * answer with: 1002 not deflate data, 1009 more than max bytes inflated,
+ * 1011 on ENOMEM.
+ */
+int deflate_take(unsigned char **buf, uint16_t *used, size_t max,
+                 deflate_sink sink, void *arg);
 
 /* deflate_free_all() - release the shared streams (at exit). */
 void deflate_free_all(void);

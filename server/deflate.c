@@ -241,6 +241,34 @@ deflate_inflate(const unsigned char *in, size_t len, size_t max,
 	return 0;
 }
 
+int
+deflate_keep(unsigned char **buf, uint16_t *used, const unsigned char *p,
+             size_t len)
+{
+	if (*used + len > DEFLATE_IN_MAX)
+		return 1009;
+	if (!*buf && !(*buf = malloc(DEFLATE_IN_MAX)))
+		return 1011;
+	memcpy(*buf + *used, p, len);
+	*used = (uint16_t)(*used + len);
+	return 0;
+}
+
+int
+deflate_take(unsigned char **buf, uint16_t *used, size_t max, deflate_sink sink,
+             void *arg)
+{
+	unsigned char *z = *buf;
+	size_t len = *used;
+	int r;
+
+	*buf = NULL;
+	*used = 0;
+	r = deflate_inflate(z, len, max, sink, arg);
+	free(z);
+	return r == -1 ? 1002 : r == -2 ? 1009 : r == -3 ? 1011 : 0;
+}
+
 void
 deflate_free_all(void)
 {

@@ -297,30 +297,16 @@ text_bytes(struct lws *wsi, struct ws_session *s, const unsigned char *p,
 		        "text is not UTF-8");
 }
 
-/*
- * A compressed text message's bytes as they come: kept in rx->msg until
- * it is whole (the inflater is shared: a message is inflated at once);
- * one over DEFLATE_IN_MAX is closed with 1009.
- */
+/* Close a client whose compressed message deflate.c refused with code. */
 static void
-keep_deflated(struct lws *wsi, struct ws_session *s, const unsigned char *p,
-              size_t len)
+deflate_refused(struct lws *wsi, struct ws_session *s, int code)
 {
-	struct ws_rx *rx = &s->rx;
-
-	if (rx->msg_len + len > DEFLATE_IN_MAX) {
+	if (code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE)
 		metrics.closed_too_big++;
-		say_bye(wsi, s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-		        "compressed message too large");
-		return;
-	}
-	if (!rx->msg && !(rx->msg = malloc(DEFLATE_IN_MAX))) {
-		say_bye(wsi, s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
-		        "out of memory");
-		return;
-	}
-	memcpy(rx->msg + rx->msg_len, p, len);
-	rx->msg_len = (uint16_t)(rx->msg_len + len);
+	say_bye(wsi, s, code,
+	        code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE ? "message too large"
+	        : code == LWS_CLOSE_STATUS_PROTOCOL_ERR ? "bad compressed data"
+	                                                : "out of memory");
 }
 
 /* Unmasked payload bytes of the current frame. */
@@ -329,6 +315,7 @@ frame_payload(struct lws *wsi, struct ws_session *s, const unsigned char *p,
               size_t len)
 {
 	struct ws_rx *rx = &s->rx;
+	int code;
 
 	if (rx->ctl) {
 		memcpy(rx->ctl + rx->ctl_len, p, len);
@@ -337,10 +324,10 @@ frame_payload(struct lws *wsi, struct ws_session *s, const unsigned char *p,
 	}
 	if (s->s.said_bye || !rx->text)
 		return;
-	if (rx->deflated)
-		keep_deflated(wsi, s, p, len);
-	else
+	if (!rx->deflated)
 		text_bytes(wsi, s, p, len);
+	else if ((code = deflate_keep(&rx->msg, &rx->msg_len, p, len)))
+		deflate_refused(wsi, s, code); /* kept whole, to inflate */
 }
 
 /* deflate_inflate()'s sink: the inflated bytes of a client's message. */
@@ -352,38 +339,6 @@ inflated(void *arg, const unsigned char *p, size_t len)
 
 	text_bytes(wsi, s, p, len);
 	return s->s.said_bye;
-}
-
-/*
- * A compressed text message is whole: inflate it (the shared stream) and
- * read it as any text message.  Corrupt data is closed with 1002, more
- * than --max-message bytes inflated with 1009.
- */
-static void
-inflate_message(struct lws *wsi, struct ws_session *s)
-{
-	struct ws_rx *rx = &s->rx;
-	unsigned char *z = rx->msg;
-	size_t zl = rx->msg_len;
-	int r;
-
-	rx->msg = NULL;
-	rx->msg_len = 0;
-	rx->fresh = 1;
-	r = deflate_inflate(z, zl, app_from_wsi(wsi)->cfg.max_message, inflated,
-	                    wsi);
-	free(z);
-	if (r == -1) {
-		say_bye(wsi, s, LWS_CLOSE_STATUS_PROTOCOL_ERR,
-		        "bad compressed data");
-	} else if (r == -2) {
-		metrics.closed_too_big++;
-		say_bye(wsi, s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-		        "message too large");
-	} else if (r == -3) {
-		say_bye(wsi, s, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
-		        "out of memory");
-	}
 }
 
 /* The text message kept for screens.c is done with. */
@@ -456,7 +411,7 @@ static int
 frame_ends(struct lws *wsi, struct ws_session *s)
 {
 	struct ws_rx *rx = &s->rx;
-	int r = 0;
+	int r = 0, code;
 
 	switch (rx->opcode) {
 	case OP_CLOSE:
@@ -472,8 +427,14 @@ frame_ends(struct lws *wsi, struct ws_session *s)
 	default:
 		if (!rx->fin)
 			break;
-		if (!s->s.said_bye && rx->text && rx->deflated)
-			inflate_message(wsi, s);
+		if (!s->s.said_bye && rx->text && rx->deflated) {
+			rx->fresh = 1; /* inflated: read as any text */
+			code = deflate_take(&rx->msg, &rx->msg_len,
+			                    app_from_wsi(wsi)->cfg.max_message,
+			                    inflated, wsi);
+			if (code)
+				deflate_refused(wsi, s, code);
+		}
 		if (!s->s.said_bye && rx->text && s->s.utf8 != UTF8_START)
 			say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
 			        "text is not UTF-8");

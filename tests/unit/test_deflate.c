@@ -266,6 +266,49 @@ test_inflate_refuses(void **state)
 	msg_unref(m);
 }
 
+/* A client's compressed message kept as it arrives, then taken whole;
+ * too much kept, or data that does not inflate, gives the close code. */
+static void
+test_keep_take(void **state)
+{
+	static const unsigned char zeros[DEFLATE_IN_MAX];
+	struct msg *m = deflatable(3000, 1);
+	struct sink_buf b = {0};
+	unsigned char *buf = NULL, *z;
+	uint16_t used = 0;
+	size_t zl;
+	int rsv1;
+
+	(void)state;
+	z = deflate_payload(m, 15, &zl, &rsv1);
+	assert_int_equal(deflate_keep(&buf, &used, z, 10), 0);
+	assert_int_equal(deflate_keep(&buf, &used, z + 10, zl - 10), 0);
+	assert_int_equal(deflate_take(&buf, &used, 1 << 20, into, &b), 0);
+	assert_null(buf);
+	assert_int_equal(used, 0);
+	assert_int_equal(b.len, m->len);
+	assert_memory_equal(b.p, msg_payload(m), m->len);
+	free(b.p);
+	b.p = NULL;
+	b.len = 0;
+	assert_int_equal(deflate_keep(&buf, &used, z, zl), 0);
+	assert_int_equal(deflate_take(&buf, &used, 100, into, &b), 1009);
+	assert_null(buf);
+	free(b.p);
+	assert_int_equal(deflate_keep(&buf, &used, zeros, DEFLATE_IN_MAX - 1),
+	                 0);
+	assert_int_equal(deflate_keep(&buf, &used, zeros, 2), 1009);
+	free(buf);
+	buf = NULL;
+	used = 0;
+	assert_int_equal(
+	    deflate_keep(&buf, &used,
+	                 (const unsigned char *)"\xff\xff\xff\xff\xff", 5),
+	    0);
+	assert_int_equal(deflate_take(&buf, &used, 100, into, &b), 1002);
+	msg_unref(m);
+}
+
 /* One whole message read from the frames at *at in got: its payload (a
  * new buffer) and whether its first frame had RSV1. */
 static unsigned char *
@@ -392,6 +435,7 @@ main(void)
 	    cmocka_unit_test(test_answer),
 	    cmocka_unit_test(test_deflate_once),
 	    cmocka_unit_test(test_inflate_refuses),
+	    cmocka_unit_test(test_keep_take),
 	    cmocka_unit_test(test_fanout_shares),
 	};
 
