@@ -94,6 +94,7 @@ struct cfg {
 	unsigned max_per_ip;        /* from one address */
 	unsigned max_message;       /* bytes a client may send in one message */
 	unsigned max_rate;          /* messages a client may send per second */
+	int compress;               /* permessage-deflate, when offered */
 	unsigned handshake_timeout; /* seconds to finish the HTTP upgrade */
 	unsigned ping_interval; /* seconds idle before a ping; 2x: hang up */
 	uint64_t

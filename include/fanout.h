@@ -2,6 +2,7 @@
 #ifndef TICKERD_FANOUT_H
 #define TICKERD_FANOUT_H
 
+#include "deflate.h"
 #include "topics.h"
 
 #include <stddef.h>
@@ -12,8 +13,28 @@ struct msg;
 struct seq;
 struct fan_audience;
 
-/* How a client is written to: WebSocket frames or EventSource events. */
-enum fan_kind { FAN_WS, FAN_SSE };
+/*
+ * How a client is written to: WebSocket frames, EventSource events, or
+ * WebSocket frames deflated (permessage-deflate, deflate.c) with a window
+ * of 2^bits bytes: kind FAN_WSZ + bits - DEFLATE_BITS_MIN, one kind per
+ * window, each made once per message and shared by its clients.
+ */
+enum fan_kind { FAN_WS, FAN_SSE, FAN_WSZ };
+#define FAN_KINDS (FAN_WSZ + DEFLATE_BITS_N)
+
+/* fan_kind_deflate() - the kind of a client that negotiated window bits. */
+static inline enum fan_kind
+fan_kind_deflate(int bits)
+{
+	return (enum fan_kind)(FAN_WSZ + bits - DEFLATE_BITS_MIN);
+}
+
+/* fan_kind_bits() - the window bits kind deflates with, 0 if it does not. */
+static inline int
+fan_kind_bits(int kind)
+{
+	return kind >= FAN_WSZ ? kind - FAN_WSZ + DEFLATE_BITS_MIN : 0;
+}
 
 /*
  * Where a client is in its life, as the fan-out sees it:
@@ -73,7 +94,7 @@ struct fan_client {
 	uint32_t pinged;      /* keepalive.c: when we last pinged it (ms) */
 	uint32_t unsent;      /* bytes kept by the connection, not yet sent */
 	uint32_t queued;      /* its socket's send queue at the last sweep */
-	unsigned kind : 1;    /* enum fan_kind */
+	unsigned kind : 4;    /* enum fan_kind */
 	unsigned state : 2;   /* enum fan_state */
 	unsigned took : 1;    /* had a WRITEABLE since the last fan_sweep() */
 	unsigned stalls : 4;  /* sweeps in a row finding it owed, not taking */

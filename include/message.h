@@ -14,6 +14,7 @@
 
 struct atom_entry;
 struct item;
+struct msg_z;
 struct topic_filter;
 
 /*
@@ -44,6 +45,24 @@ struct msg {
 	/* An item's Atom entry and expiry (atom.c), made on first use: one
 	 * block, freed with the message. */
 	struct atom_entry *atom;
+	/* Its permessage-deflate forms (deflate.c), one per window size
+	 * asked for, made on first use: freed with the message. */
+	struct msg_z *z;
+};
+
+/*
+ * One deflated form of a message (deflate.c makes it): the frame with RSV1
+ * set, or, when deflate did not make it smaller, a note to send the plain
+ * frame.  One block, in the message's list.
+ */
+struct msg_z {
+	struct msg_z *next;
+	unsigned char bits;   /* the window it was made with */
+	unsigned char plain;  /* not smaller: the message's own frame */
+	size_t len;           /* compressed payload bytes */
+	unsigned char *frame; /* header, then the len payload bytes */
+	size_t frame_len;
+	unsigned char buf[]; /* MSG_HEADROOM + len */
 };
 
 /* msg_new_item() - {"type":"item","item":…}; it's seq must be set. */

@@ -61,6 +61,8 @@ struct metrics {
 	uint64_t screen_refused[SCREEN_REFUSAL_COUNT]; /* and refused */
 	uint64_t screens_stale_total; /* times a named screen turned stale */
 	uint64_t token_refused[TOKEN_REASONS]; /* tokens refused (access.c) */
+	uint64_t ws_deflate; /* upgrades that took permessage-deflate */
+	uint64_t deflated;   /* messages deflated (once per window size) */
 };
 
 extern struct metrics metrics;

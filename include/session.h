@@ -41,6 +41,7 @@ struct session_start {
 	const char *since; /* NULL: a new client */
 	time_t token_exp;  /* access.c: its token's exp (0: none) */
 	char ip[48];       /* a copy: the door's connection is gone by then */
+	int deflate_bits;  /* permessage-deflate's window (ws.c), 0: none */
 };
 
 /*
@@ -53,8 +54,9 @@ int session_open(struct app *app, struct session *s, struct lws *wsi,
 
 /*
  * session_adopted() - from lws's RAW_ADOPT: the client handed over with a
- * session_start as its opaque data joins the fan-out as kind and is sent
- * its greeting right away.  -1 to close.
+ * session_start as its opaque data joins the fan-out as kind (a WebSocket
+ * that negotiated permessage-deflate: its deflated kind) and is sent its
+ * greeting right away.  -1 to close.
  */
 int session_adopted(struct lws *wsi, struct session *s, enum fan_kind kind);
 

@@ -19,8 +19,10 @@
  *    lws_partial_buffered() says whether it still holds some;
  *  - while it holds none, a send() on lws_get_socket_fd() leaves lws's
  *    state as it was.
- * Under TLS the bytes must go through the TLS session, and an extension
- * (permessage-deflate) transforms them: send() would corrupt the stream.
+ * Under TLS the bytes must go through the TLS session, and an lws extension
+ * (its permessage-deflate) transforms them: send() would corrupt the stream.
+ * (tickerd's own permessage-deflate, deflate.c, makes each compressed frame
+ * before it gets here: its bytes are as ready as any.)
  * So wire_check_library() refuses at start an lws whose major.minor the
  * path was not checked against, wire_check_context() refuses a context
  * with TLS or extensions, and wire_adopted() refuses a TLS connection.

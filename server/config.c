@@ -138,6 +138,11 @@ static const struct cfg_setting settings[] = {
     {"max-rate", 0, "N", UINT(1, 100000), DEF("20"), AT(max_rate), CFG_RELOAD,
      "frames a client may send per second (messages, fragments, pings, pongs); "
      "more: close 1008"},
+    {"compress", 0, "[=no]", KIND(switch), DEF("yes"), AT(compress), CFG_RELOAD,
+     "WebSocket clients that offer `permessage-deflate` get each message "
+     "compressed, once per message for all of them (no zlib state per "
+     "client); others get it as it is; see \"Caching and compression\" in "
+     "the README"},
     {"handshake-timeout", 0, "S", UINT(1, 3600), DEF("10"),
      AT(handshake_timeout), CFG_RELOAD,
      "seconds to send a whole HTTP request (and take its answer), on a "

@@ -32,10 +32,10 @@ fan_free(struct fan *f)
 	for (unsigned i = 0; i < f->capacity; i++)
 		msg_unref(f->ring[i]);
 	free(f->ring);
-	free(f->batch[0].p);
-	free(f->batch[1].p);
-	free(f->ends[0]);
-	free(f->ends[1]);
+	for (int k = 0; k < FAN_KINDS; k++) {
+		free(f->batch[k].p);
+		free(f->ends[k]);
+	}
 	free(f->scratch.p);
 	msg_unref(f->feed);
 	free(f);
@@ -169,11 +169,28 @@ fan_count(const struct fan *f, const struct topic_filter *filter, uint64_t from,
 	return n;
 }
 
-/* m's bytes on the wire for a client written to as kind (NULL: ENOMEM). */
+/* m's bytes on the wire for a client written to as kind (NULL: ENOMEM):
+ * a deflated kind's made once per message (deflate.c). */
 unsigned char *
 fan_wire_bytes(struct msg *m, enum fan_kind kind, size_t *len)
 {
-	return kind == FAN_SSE ? msg_sse(m, len) : msg_frame(m, len);
+	if (kind == FAN_SSE)
+		return msg_sse(m, len);
+	if (kind >= FAN_WSZ)
+		return deflate_frame(m, fan_kind_bits(kind), len);
+	return msg_frame(m, len);
+}
+
+/* The payload of m's frame for a WebSocket kind (for pieces), and whether
+ * it is compressed (*rsv1); NULL on ENOMEM. */
+unsigned char *
+fan_ws_payload(struct msg *m, enum fan_kind kind, size_t *len, int *rsv1)
+{
+	if (kind >= FAN_WSZ)
+		return deflate_payload(m, fan_kind_bits(kind), len, rsv1);
+	*rsv1 = 0;
+	*len = m->len;
+	return msg_payload(m);
 }
 
 /*
@@ -405,7 +422,7 @@ fan_flush(struct fan *f)
 		return;
 	}
 	for (struct fan_audience *a = f->audiences; a; a = a->next) {
-		struct fan_batch b[2];
+		struct fan_batch b[FAN_KINDS];
 
 		if (!a->idle)
 			continue;

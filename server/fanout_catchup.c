@@ -36,10 +36,14 @@ cull_if_behind(struct fan *f, struct fan_client *c)
 }
 
 /* The bytes of m on the wire for kind, as near as known without making
- * its EventSource form (pieces' frame headers aside). */
+ * its EventSource or deflated form (pieces' frame headers aside). */
 static size_t
 wire_len(const struct msg *m, enum fan_kind kind)
 {
+	if (kind >= FAN_WSZ)
+		for (const struct msg_z *z = m->z; z; z = z->next)
+			if (z->bits == fan_kind_bits(kind) && !z->plain)
+				return z->frame_len;
 	return kind == FAN_SSE ? (m->sse ? m->sse_len : m->len) : m->frame_len;
 }
 
@@ -158,13 +162,14 @@ gather_add(struct gather *g, unsigned char *p, size_t len)
 /*
  * Write into h the header (2, 4 or 10 bytes) of the WebSocket frame that
  * carries len bytes from byte off of a text message of total bytes sent in
- * pieces: the first a text frame, the others continuation frames, the last
- * one final.
+ * pieces: the first a text frame (RSV1 set if rsv1: compressed), the
+ * others continuation frames, the last one final.
  */
 static void
-piece_header(unsigned char *h, size_t off, size_t len, size_t total)
+piece_header(unsigned char *h, size_t off, size_t len, size_t total, int rsv1)
 {
-	h[0] = (unsigned char)((off + len == total ? 0x80 : 0) | (off ? 0 : 1));
+	h[0] = (unsigned char)((off + len == total ? 0x80 : 0) |
+	                       (off ? 0 : 1 | (rsv1 ? 0x40 : 0)));
 	if (len < 126) {
 		h[1] = (unsigned char)len;
 	} else if (len < 65536) {
@@ -190,20 +195,19 @@ gather_greeting(struct gather *g, struct msg *m, enum fan_kind kind, size_t off)
 {
 	unsigned char *p, *h;
 	size_t len, n, hl = 0;
+	int ws = kind != FAN_SSE, rsv1 = 0;
 
-	p = kind == FAN_SSE ? msg_sse(m, &len) : msg_payload(m);
+	p = ws ? fan_ws_payload(m, kind, &len, &rsv1) : msg_sse(m, &len);
 	if (!p)
 		return -1;
-	if (kind == FAN_WS)
-		len = m->len;
 	if (!off && len <= FAN_PIECE) {
-		if (kind == FAN_WS)
-			p = msg_frame(m, &len);
+		if (ws)
+			p = fan_wire_bytes(m, kind, &len);
 		return gather_add(g, p, len) ? 0 : 1;
 	}
 	for (g->off = off; g->off < len; g->off += n) {
 		n = len - g->off < FAN_PIECE ? len - g->off : FAN_PIECE;
-		if (kind == FAN_WS)
+		if (ws)
 			hl = n < 126 ? 2 : n < 65536 ? 4 : 10;
 		/* A header and its bytes go together, or not at all. */
 		if (g->n &&
@@ -212,7 +216,7 @@ gather_greeting(struct gather *g, struct msg *m, enum fan_kind kind, size_t off)
 			return 0;
 		if (hl) {
 			h = g->head[g->heads++];
-			piece_header(h, g->off, n, len);
+			piece_header(h, g->off, n, len, rsv1);
 			g->piece[g->n].p = h;
 			g->piece[g->n++].len = hl;
 		}

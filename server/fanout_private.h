@@ -96,9 +96,9 @@ struct fan {
 	struct seq floor_seq;
 	int has_floor_seq;
 	struct fan_audience *audiences;
-	struct fan_buf batch[2]; /* fan_flush()'s, per fan_kind */
-	struct fan_end *ends[2]; /* fan_flush()'s message ends, per fan_kind */
-	size_t ends_cap[2];
+	struct fan_buf batch[FAN_KINDS]; /* fan_flush()'s, per fan_kind */
+	struct fan_end *ends[FAN_KINDS]; /* its message ends, per fan_kind */
+	size_t ends_cap[FAN_KINDS];
 	struct fan_buf scratch; /* fan_writeable()'s */
 	struct msg *feed;       /* the last fan_broadcast()'s, or NULL */
 };
@@ -108,6 +108,8 @@ uint64_t fan_ring_tail(const struct fan *f);
 void fan_idle_add(struct fan_client *c);
 void fan_idle_remove(struct fan_client *c);
 unsigned char *fan_wire_bytes(struct msg *m, enum fan_kind kind, size_t *len);
+unsigned char *fan_ws_payload(struct msg *m, enum fan_kind kind, size_t *len,
+                              int *rsv1);
 int fan_write_out(struct fan *f, struct fan_client *c, unsigned char *p,
                   size_t len, int clear);
 int fan_buf_reserve(struct fan_buf *b, size_t len);

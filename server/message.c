@@ -293,5 +293,11 @@ msg_unref(struct msg *m)
 	free(m->sse);
 	free(m->atom);
 	free(m->topic);
+	while (m->z) {
+		struct msg_z *z = m->z;
+
+		m->z = z->next;
+		free(z);
+	}
 	free(m);
 }

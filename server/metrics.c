@@ -210,6 +210,13 @@ static const struct {
      "Times a named screen turned stale (silent or lagging past "
      "--stale-after).",
      NULL, &metrics.screens_stale_total},
+    {"ws_deflate_total",
+     "WebSocket upgrades that negotiated permessage-deflate (--compress).",
+     NULL, &metrics.ws_deflate},
+    {"messages_deflated_total",
+     "Messages compressed for permessage-deflate clients: once per message "
+     "and window size, whatever the number of clients.",
+     NULL, &metrics.deflated},
 };
 
 int

@@ -149,6 +149,8 @@ session_adopted(struct lws *wsi, struct session *s, enum fan_kind kind)
 		        "writes (TLS?): closing it");
 		return -1;
 	}
+	if (start && kind == FAN_WS && start->deflate_bits)
+		kind = fan_kind_deflate(start->deflate_bits);
 	if (!start || session_open(app, s, wsi, kind, start))
 		return -1;
 	return session_writeable(app, s);

@@ -14,6 +14,7 @@
 
 #include "access.h"
 #include "app.h"
+#include "deflate.h"
 #include "fanout.h"
 #include "guard.h"
 #include "http.h"
@@ -62,6 +63,7 @@ struct ws_rx {
 	uint8_t broken : 1;     /* a frame we can't read: the rest is noise */
 	uint8_t named : 1;      /* it sent a screen report (screens.c) */
 	uint8_t fresh : 1;      /* a text message begun, no byte of it yet */
+	uint8_t deflated : 1;   /* the message is compressed (RSV1) */
 	uint8_t mask_at;        /* which mask byte comes next */
 	uint8_t ctl_len;
 	uint16_t msg_len;   /* bytes of a text message begun with '{' */
@@ -69,7 +71,8 @@ struct ws_rx {
 	uint64_t left;      /* payload bytes of the frame still to come */
 	/* A text message begun with '{' (a screen report, a token message),
 	 * while it arrives: WS_KEPT_MAX + 1 bytes, msg_len of them used (one
-	 * more: too long); NULL for anything else a client sends. */
+	 * more: too long); a compressed text message, as it arrives
+	 * (DEFLATE_IN_MAX bytes); NULL for anything else a client sends. */
 	unsigned char *msg;
 };
 
@@ -117,9 +120,9 @@ enum door_next
 ws_serve(struct door_conn *c, const struct request *r)
 {
 	struct session_start start = {0};
-	char since[SEQ_STR_LEN + 8], accept[32], head[256];
+	char since[SEQ_STR_LEN + 8], accept[32], head[512], ext[192] = "";
 	long n;
-	int hl;
+	int hl, asked = 0;
 
 	if (!r->websocket) {
 		guard_refused(GUARD_WS_VERSION, door_ip(c));
@@ -141,15 +144,24 @@ ws_serve(struct door_conn *c, const struct request *r)
 	start.since = n >= 0 ? since : n == -2 ? "-" : NULL;
 	snprintf(start.ip, sizeof(start.ip), "%s", door_ip(c));
 	accept_key(r->ws_key, accept, sizeof(accept));
+	/* permessage-deflate, if offered: deflate.c's shared forms. */
+	if (door_app(c)->cfg.compress)
+		start.deflate_bits = deflate_offer_request(r, &asked);
+	if (start.deflate_bits &&
+	    deflate_answer(start.deflate_bits, asked, ext, sizeof(ext)) < 0)
+		start.deflate_bits = 0;
 	hl = snprintf(head, sizeof(head),
 	              "HTTP/1.1 101 Switching Protocols\r\n"
 	              "Upgrade: websocket\r\n"
 	              "Connection: Upgrade\r\n"
 	              "Sec-WebSocket-Accept: %s\r\n"
+	              "%s"
 	              "Server: %s\r\n\r\n",
-	              accept, TICKERD_SERVER);
+	              accept, start.deflate_bits ? ext : "", TICKERD_SERVER);
 	if (door_send_head(c, 101, head, (size_t)hl))
 		return DOOR_CLOSE;
+	if (start.deflate_bits)
+		metrics.ws_deflate++;
 	return door_to_raw(c, ws_protocol.name, &start);
 }
 
@@ -246,6 +258,7 @@ frame_begins(struct lws *wsi, struct ws_session *s)
 		rx->in_message = 1;
 		rx->text = rx->opcode == OP_TEXT;
 		rx->fresh = rx->text;
+		rx->deflated = !!(rx->head[0] & 0x40);
 		s->s.utf8 = UTF8_START;
 	}
 	return 0;
@@ -277,12 +290,37 @@ keep_report(struct ws_rx *rx, const unsigned char *p, size_t len)
 	rx->msg_len = (uint16_t)(rx->msg_len + len);
 }
 
+/* A text message's bytes (inflated, if it came compressed). */
+static void
+text_bytes(struct lws *wsi, struct ws_session *s, const unsigned char *p,
+           size_t len)
+{
+	keep_report(&s->rx, p, len);
+	s->s.utf8 = utf8_feed(s->s.utf8, p, len);
+	if (s->s.utf8 == UTF8_BAD)
+		say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+		        "text is not UTF-8");
+}
+
+/* Close a client whose compressed message deflate.c refused with code. */
+static void
+deflate_refused(struct lws *wsi, struct ws_session *s, int code)
+{
+	if (code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE)
+		metrics.closed_too_big++;
+	say_bye(wsi, s, code,
+	        code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE ? "message too large"
+	        : code == LWS_CLOSE_STATUS_PROTOCOL_ERR ? "bad compressed data"
+	                                                : "out of memory");
+}
+
 /* Unmasked payload bytes of the current frame. */
 static void
 frame_payload(struct lws *wsi, struct ws_session *s, const unsigned char *p,
               size_t len)
 {
 	struct ws_rx *rx = &s->rx;
+	int code;
 
 	if (rx->ctl) {
 		memcpy(rx->ctl + rx->ctl_len, p, len);
@@ -291,11 +329,21 @@ frame_payload(struct lws *wsi, struct ws_session *s, const unsigned char *p,
 	}
 	if (s->s.said_bye || !rx->text)
 		return;
-	keep_report(rx, p, len);
-	s->s.utf8 = utf8_feed(s->s.utf8, p, len);
-	if (s->s.utf8 == UTF8_BAD)
-		say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
-		        "text is not UTF-8");
+	if (!rx->deflated)
+		text_bytes(wsi, s, p, len);
+	else if ((code = deflate_keep(&rx->msg, &rx->msg_len, p, len)))
+		deflate_refused(wsi, s, code); /* kept whole, to inflate */
+}
+
+/* deflate_inflate()'s sink: the inflated bytes of a client's message. */
+static int
+inflated(void *arg, const unsigned char *p, size_t len)
+{
+	struct lws *wsi = arg;
+	struct ws_session *s = lws_wsi_user(wsi);
+
+	text_bytes(wsi, s, p, len);
+	return s->s.said_bye;
 }
 
 /* The text message kept for screens.c is done with. */
@@ -373,7 +421,7 @@ static int
 frame_ends(struct lws *wsi, struct ws_session *s)
 {
 	struct ws_rx *rx = &s->rx;
-	int r = 0;
+	int r = 0, code;
 
 	switch (rx->opcode) {
 	case OP_CLOSE:
@@ -389,6 +437,14 @@ frame_ends(struct lws *wsi, struct ws_session *s)
 	default:
 		if (!rx->fin)
 			break;
+		if (!s->s.said_bye && rx->text && rx->deflated) {
+			rx->fresh = 1; /* inflated: read as any text */
+			code = deflate_take(&rx->msg, &rx->msg_len,
+			                    app_from_wsi(wsi)->cfg.max_message,
+			                    inflated, wsi);
+			if (code)
+				deflate_refused(wsi, s, code);
+		}
 		if (!s->s.said_bye && rx->text && s->s.utf8 != UTF8_START)
 			say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
 			        "text is not UTF-8");
@@ -406,9 +462,11 @@ frame_ends(struct lws *wsi, struct ws_session *s)
 }
 
 /*
- * The first two header bytes are in: check the fixed rules (no RSV bits,
- * known opcodes, masked, control frames whole and short) and say how long
- * the header is.  0, or -1 when the client broke them (said bye).
+ * The first two header bytes are in: check the fixed rules (no RSV bits
+ * but RSV1 on the first frame of a data message when permessage-deflate
+ * was negotiated, known opcodes, masked, control frames whole and short)
+ * and say how long the header is.  0, or -1 when the client broke them
+ * (said bye).
  */
 static int
 header_start(struct lws *wsi, struct ws_session *s)
@@ -419,7 +477,8 @@ header_start(struct lws *wsi, struct ws_session *s)
 
 	rx->fin = !!(b0 & 0x80);
 	rx->opcode = b0 & 0x0f;
-	if (b0 & 0x70)
+	if ((b0 & 0x70) && ((b0 & 0x70) != 0x40 || s->s.fan.kind < FAN_WSZ ||
+	                    (rx->opcode != OP_TEXT && rx->opcode != OP_BINARY)))
 		why = "reserved bits set";
 	else if (rx->opcode > OP_BINARY && rx->opcode < OP_CLOSE)
 		why = "unknown opcode";

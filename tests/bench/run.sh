@@ -9,7 +9,7 @@
 #   tests/bench/run.sh --smoke         tiny run, tickerd + floor (+ EventSource) only (make test)
 #   env: TICKERD_BIN=path (another build; TICKERD_COMMIT=what it was built from)
 #   options: --targets "tickerd floor nchan"
-#            --scenarios "steady sse-steady burst idle sse-idle storm ingest"
+#            --scenarios "steady sse-steady burst idle sse-idle storm ingest compress"
 #            --rounds N (steady, sse-steady and burst, median shown; default 3)
 #            --scale F (multiply client counts, for development)  --no-save  --out FILE
 #
@@ -24,7 +24,7 @@ GEN=$BENCH_BIN/tickbench
 FLOOR=$BENCH_BIN/floor
 
 targets="tickerd floor nchan"
-scenarios="steady sse-steady burst idle sse-idle storm ingest"
+scenarios="steady sse-steady burst idle sse-idle storm ingest compress"
 rounds=3 # for the scenarios judged against the floor (steady, burst)
 scale=1
 save=1
@@ -34,7 +34,7 @@ smoke=0
 usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
-	--smoke) smoke=1; targets="tickerd floor"; scenarios="smoke sse-smoke"; save=0; rounds=1 ;;
+	--smoke) smoke=1; targets="tickerd floor"; scenarios="smoke sse-smoke compress"; save=0; rounds=1 ;;
 	--targets) targets=$2; shift ;;
 	--scenarios) scenarios=$2; shift ;;
 	--scale) scale=$2; shift ;;
@@ -302,6 +302,15 @@ if [[ $scenarios == *sse-* ]] && ! has "$targets" tickerd; then
 fi
 for s in $scenarios; do
 	[[ $s == sse-* ]] && has "$scenarios" "${s#sse-}" && continue
+	if [[ $s == compress ]]; then # tickerd alone: compress.mjs's own clients
+		has "$targets" tickerd || continue
+		c=$(clients 5000) && ((smoke)) && c=20
+		TICKERD_BIN=$TICKERD node "$HERE/compress.mjs" --clients "$c" \
+			--items $((smoke ? 5 : 50)) --rate $((smoke ? 20 : 5)) --rounds "$rounds" \
+			>"$TMP/compress.txt" || { say "compress failed"; failed=1; }
+		grep '^RESULT' "$TMP/compress.txt" >>"$RAW" || true
+		continue
+	fi
 	n=1
 	[[ $s == steady || $s == burst || $s == sse-steady ]] && n=$rounds
 	for ((r = 1; r <= n; r++)); do
@@ -319,6 +328,7 @@ done
 	echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
 	awk -f "$HERE/table.awk" "$RAW"
+	grep '^compress ' "$TMP/compress.txt" 2>/dev/null || true
 	# taskset keeps our processes apart, not other people's off our CPUs
 	if ((busy_start > 25)); then
 		echo "NOTE: the CPUs were $busy_start % busy with other work when the run began:" \

@@ -38,6 +38,12 @@ check "tickerd EventSource: heads and event names as expected" \
 	grep -q '^RESULT scenario=sse-smoke .* proto=sse bad_head=0 sse_comments=[0-9]* sse_mismatch=0$' "$raw"
 check "the table printed" grep -q '^smoke .*server CPU per delivery' "$raw"
 check "the EventSource rows printed" grep -q '^sse-smoke .*server CPU per delivery' "$raw"
+# permessage-deflate (compress.mjs): the snapshot went compressed, the rows printed
+check "compress: deflate clients got a compressed snapshot" \
+	grep -q '^RESULT scenario=compress kind=deflate .* snapshot_rsv1=1 ' "$raw"
+check "compress: plain clients got plain frames" \
+	grep -q '^RESULT scenario=compress kind=plain .* snapshot_rsv1=0 .* item_rsv1=0 ' "$raw"
+check "the compress rows printed" grep -q '^compress  bytes per 50-item snapshot' "$raw"
 
 echo "bench smoke: $pass passed, $fail failed"
 ((fail == 0))

@@ -51,10 +51,13 @@ export class Client extends MessageStream {
   }
 }
 
-/** Connect a WebSocket client; resolves once open. */
-export function connect(url, { timeoutMs = 5000 } = {}) {
+/**
+ * Connect a WebSocket client; resolves once open. perMessageDeflate: false
+ * (no offer), true or ws's options object (e.g. { serverMaxWindowBits: 10 }).
+ */
+export function connect(url, { timeoutMs = 5000, perMessageDeflate = false } = {}) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+    const ws = new WebSocket(url, { perMessageDeflate, handshakeTimeout: timeoutMs });
     const client = new Client(ws, url);
     const onErr = (e) => reject(new Error(`connect ${url}: ${e.message}`));
     ws.once('error', onErr);
