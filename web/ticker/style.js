@@ -1,5 +1,4 @@
-// style.js: the ticker's styles, one constructed stylesheet: not inline style,
-// so a strict Content-Security-Policy allows it. Safari < 16.4 gets a <style>.
+// style.js: the shadow tree's styles, one constructed stylesheet (CSP-safe).
 
 import { h } from './item.js';
 
