@@ -11,6 +11,9 @@
 #define CFG_ORIGINS_BYTES 1200 /* all of them, as the CSP lists them */
 #define CFG_MAX_PROXIES   32
 
+/* --private-topics: 32 names or prefixes, comma-separated */
+#define CFG_PRIVATE_TOPICS_LEN 2200
+
 /* One --trusted-proxy range: an IPv4 or IPv6 network, host bits zero. */
 struct cfg_cidr {
 	unsigned char addr[16]; /* IPv4 in the first 4 bytes */
@@ -95,6 +98,15 @@ struct cfg {
 	unsigned ping_interval; /* seconds idle before a ping; 2x: hang up */
 	uint64_t
 	    stale_after_ms; /* a named screen this quiet or behind: stale */
+
+	/* Private topics and readers' tokens (access.c, token.c) */
+	char private_topics[CFG_PRIVATE_TOPICS_LEN];
+	char token_secret[512];
+	char token_secret_file[PATH_MAX];
+	char token_key[PATH_MAX];
+	char token_audience[256];
+	char token_issuer[256];
+	unsigned token_leeway; /* seconds */
 
 	/* --trusted-proxy: peers whose Forwarded, X-Forwarded-* are believed */
 	struct cfg_cidr proxies[CFG_MAX_PROXIES];

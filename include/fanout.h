@@ -111,6 +111,19 @@ int fan_attach(struct fan *f, struct fan_client *c, struct fan_conn *conn,
                enum fan_kind kind, const struct topic_filter *filter,
                uint64_t next, struct msg *first[2]);
 
+/*
+ * fan_regroup() - c (attached, pending or idle) now watches the topics
+ * filter selects: it joins that audience, sent first[0] (an access
+ * message) and then first[1] (a snapshot of the new set, continuing from
+ * the ring head; NULL: the set did not change, and it goes on where it
+ * was, its own snapshot still to go if it had one).  Whatever it was
+ * owed from the old set is dropped.  The references are taken over.  0;
+ * 1 if it is not the moment (its hello not out, halfway through a
+ * snapshot, closing: try again later); -1 on ENOMEM (c is killed).
+ */
+int fan_regroup(struct fan *f, struct fan_client *c,
+                const struct topic_filter *filter, struct msg *first[2]);
+
 /* fan_detach() - forget a client (from its CLOSED callback). */
 void fan_detach(struct fan *f, struct fan_client *c);
 

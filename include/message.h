@@ -80,6 +80,23 @@ struct msg *msg_new_hello(const struct topic_filter *f, time_t now,
                           const char *epoch, const struct msg_feed *feed);
 
 /*
+ * msg_new_hello_access() - msg_new_hello(), and then access(o, arg) (if
+ * not NULL) adds to the hello's object o what the client is granted
+ * (access.c): 0, or -1 (ENOMEM: no hello).
+ */
+struct msg *msg_new_hello_access(const struct topic_filter *f, time_t now,
+                                 const char *epoch, const struct msg_feed *feed,
+                                 int (*access)(struct json_t *o,
+                                               const void *arg),
+                                 const void *arg);
+
+/*
+ * msg_new_json() - the JSON object o as a message of type (a static
+ * string; its "type" is o's own) for one client: no topic, no seq.
+ */
+struct msg *msg_new_json(const char *type, struct json_t *o);
+
+/*
  * msg_new_feed() - {"type":"feed","state":"ok"|"degraded","since":…
  * [,"reason":…]}: for every client whatever its topics (topic NULL), sent
  * with fan_broadcast(), never put in the ring; no seq.

@@ -5,6 +5,7 @@
 #include "guard.h"
 #include "item.h"
 #include "screen_report.h"
+#include "token.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -59,6 +60,7 @@ struct metrics {
 	uint64_t screen_reports;    /* named screens' reports taken */
 	uint64_t screen_refused[SCREEN_REFUSAL_COUNT]; /* and refused */
 	uint64_t screens_stale_total; /* times a named screen turned stale */
+	uint64_t token_refused[TOKEN_REASONS]; /* tokens refused (access.c) */
 };
 
 extern struct metrics metrics;

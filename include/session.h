@@ -7,6 +7,7 @@
 #include "topics.h"
 
 #include <stdint.h>
+#include <time.h>
 
 struct app;
 struct msg;
@@ -22,17 +23,13 @@ struct session {
 	unsigned attached : 1;
 	unsigned said_bye : 1; /* ws.c: we sent a close frame */
 	uint8_t utf8;          /* ws.c: the text message's UTF-8 check */
+	/* access.c: the token in force, when it expires (0: none), whether
+	 * the client was told it expires soon, an answer waiting for its
+	 * moment (NULL: none) */
+	unsigned token_warned : 1;
+	time_t token_exp;
+	struct access_owed *owed;
 };
-
-/*
- * session_open() - a client from address ip admitted by guard_check():
- * prepare its greeting for the topics f selects and its resume point since
- * (NULL/"" for none), join the fan-out as kind, count it.  0, or -1
- * (ENOMEM; logged).
- */
-int session_open(struct app *app, struct session *s, struct lws *wsi,
-                 enum fan_kind kind, const struct topic_filter *f,
-                 const char *since, const char *ip);
 
 /*
  * What the door hands over with a client's socket (a WebSocket whose 101
@@ -42,8 +39,17 @@ int session_open(struct app *app, struct session *s, struct lws *wsi,
 struct session_start {
 	struct topic_filter filter;
 	const char *since; /* NULL: a new client */
+	time_t token_exp;  /* access.c: its token's exp (0: none) */
 	char ip[48];       /* a copy: the door's connection is gone by then */
 };
+
+/*
+ * session_open() - a client admitted by guard_check(), as start says:
+ * prepare its greeting for its topics and resume point (NULL/"" for
+ * none), join the fan-out as kind, count it.  0, or -1 (ENOMEM; logged).
+ */
+int session_open(struct app *app, struct session *s, struct lws *wsi,
+                 enum fan_kind kind, const struct session_start *start);
 
 /*
  * session_adopted() - from lws's RAW_ADOPT: the client handed over with a
@@ -62,18 +68,25 @@ int session_writeable(struct app *app, struct session *s);
 void session_close(struct app *app, struct session *s);
 
 /*
- * greeting_prepare() - for a client of the topics f selects that resumes
- * after since (NULL or "" for a new client; a seq, a duration such as
- * "30m", or an ISO 8601 time: since_parse()): out[0] is the hello (with
- * what clients are told of the feed now); out[1] the snapshot of recent
- * items, or NULL when the ring holds since and the client just goes on
- * after it (after a time: with what was logged after it); a since that is
- * not held (trimmed away, older than the ring, Redis lost its data, never
- * seen here) gets a snapshot marked resync.  *next is the ring position to
+ * greeting_prepare() - for a client of the topics start->filter selects
+ * that resumes after start->since (NULL or "" for a new client; a seq, a
+ * duration such as "30m", or an ISO 8601 time: since_parse()): out[0] is
+ * the hello (with what clients are told of the feed now, and what its
+ * token grants: access_hello()); out[1] the snapshot of recent items, or
+ * NULL when the ring holds since and the client just goes on after it
+ * (after a time: with what was logged after it); a since that is not held
+ * (trimmed away, older than the ring, Redis lost its data, never seen
+ * here) gets a snapshot marked resync.  *next is the ring position to
  * continue from.  The caller owns out[].  0, or -1 on ENOMEM (nothing to
  * free).
  */
-int greeting_prepare(struct app *app, const struct topic_filter *f,
-                     const char *since, struct msg *out[2], uint64_t *next);
+int greeting_prepare(struct app *app, const struct session_start *start,
+                     struct msg *out[2], uint64_t *next);
+
+/*
+ * session_snapshot() - a snapshot of what f selects now, as a newcomer
+ * would get it (shared with them when it can be); NULL on ENOMEM.
+ */
+struct msg *session_snapshot(struct app *app, const struct topic_filter *f);
 
 #endif

@@ -107,6 +107,26 @@ static const struct cfg_setting settings[] = {
      "once, `tickerd_dead_air{topic}` in `/metrics`, so a desk notices a "
      "strap that has said nothing since the morning; repeat or "
      "comma-separate, at most 32 topics"},
+    {"private-topics", 0, "TOPICS", KIND(path), NO_DEF, AT(private_topics), 0,
+     "topics only a reader holding a valid token (`?token=` on `/ws` and "
+     "`/events`, or a token message) may receive: exact names, or a prefix "
+     "ending in `*` (`insider-*`); comma-separated, at most 32; see "
+     "\"Private topics and tokens\" in the README"},
+    {"token-secret", 0, "SECRET", KIND(secret), NO_DEF, AT(token_secret), 0,
+     "the HS256 secret readers' tokens are signed with"},
+    {"token-secret-file", 0, "FILE", KIND(path), NO_DEF, AT(token_secret_file),
+     0,
+     "the HS256 secret, read from FILE (a trailing newline is not part of "
+     "it)"},
+    {"token-key", 0, "FILE", KIND(path), NO_DEF, AT(token_key), 0,
+     "a PEM public key that readers' tokens are verified with: RS256 for "
+     "an RSA key, ES256 for an EC P-256 key (no other algorithm is taken)"},
+    {"token-audience", 0, "AUD", KIND(path), NO_DEF, AT(token_audience), 0,
+     "a token's `aud` must be (or list) AUD"},
+    {"token-issuer", 0, "ISS", KIND(path), NO_DEF, AT(token_issuer), 0,
+     "a token's `iss` must be ISS"},
+    {"token-leeway", 0, "S", UINT(0, 300), DEF("30"), AT(token_leeway), 0,
+     "seconds of clock difference allowed for a token's `exp` and `nbf`"},
     {"max-clients", 0, "N", UINT(1, 1000000), DEF("20000"), AT(max_clients),
      CFG_RELOAD, "WebSocket + EventSource clients in total; beyond: HTTP 503"},
     {"max-per-ip", 0, "N", UINT(1, 1000000), DEF("500"), AT(max_per_ip),

@@ -9,6 +9,7 @@
  */
 #include "events.h"
 
+#include "access.h"
 #include "app.h"
 #include "guard.h"
 #include "http.h"
@@ -35,7 +36,7 @@ events_serve(struct door_conn *c, const struct request *r)
 	long n;
 
 	snprintf(start.ip, sizeof(start.ip), "%s", door_ip(c));
-	if (http_admit(c, r, &start.filter))
+	if (http_admit(c, r, &start.filter) || access_admit(c, r, &start, 0))
 		return DOOR_CLOSE;
 	/* A browser resuming sends Last-Event-ID; it wins over since=. */
 	if (r->last_event_id.p) {

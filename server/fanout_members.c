@@ -166,6 +166,43 @@ fan_detach(struct fan *f, struct fan_client *c)
 	c->aud = NULL;
 }
 
+int
+fan_regroup(struct fan *f, struct fan_client *c,
+            const struct topic_filter *filter, struct msg *first[2])
+{
+	struct fan_client was = *c;
+	uint64_t next;
+
+	if (!c->aud || (c->state != FAN_PENDING && c->state != FAN_IDLE) ||
+	    c->first[0] || c->off) {
+		msg_unref(first[0]);
+		msg_unref(first[1]);
+		return 1;
+	}
+	fan_flush(f); /* an idle client now has everything to the head */
+	next = c->state == FAN_IDLE ? f->head + 1 : c->next;
+	if (first[1])
+		next = f->head + 1; /* a snapshot of the new set, from now on */
+	else if (c->first[1])
+		first[1] = msg_ref(c->first[1]); /* its snapshot still to go */
+	fan_detach(f, c);
+	if (fan_attach(f, c, was.conn, (enum fan_kind)was.kind, filter, next,
+	               first)) {
+		c->state = FAN_DEAD;
+		fan_kill(f, c);
+		return -1;
+	}
+	c->heard = was.heard;
+	c->pinged = was.pinged;
+	c->unsent = was.unsent;
+	c->queued = was.queued;
+	c->stalls = was.stalls;
+	c->took = was.took;
+	c->feed = was.feed;
+	f->ops->want_writeable(c->conn);
+	return 0;
+}
+
 void
 fan_retire(struct fan_client *c)
 {

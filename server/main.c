@@ -1,4 +1,5 @@
 /* main.c: tickerd's entry point: one libuv loop running lws and hiredis. */
+#include "access.h"
 #include "app.h"
 #include "config.h"
 #include "fanout.h"
@@ -93,6 +94,7 @@ on_sweep(uv_timer_t *t)
 	keepalive_sweep(app.fan, app.cfg.ping_interval,
 	                keepalive_now(&app.loop));
 	screens_sweep(app.screens, isotime_now_ms());
+	access_sweep(&app);
 }
 
 /*
@@ -395,6 +397,7 @@ finish(void)
 	files_free(app.files);
 	guard_free(app.guard);
 	screens_free(app.screens);
+	access_free();
 	log_notice("bye");
 }
 
@@ -413,6 +416,10 @@ main(int argc, char **argv)
 		break;
 	}
 	lws_set_log_level(app.cfg.log_level, NULL);
+	if (access_init(&app.cfg, err.text, sizeof(err.text))) {
+		fprintf(stderr, "tickerd: %s\n", err.text);
+		return 2;
+	}
 	app.argc = argc;
 	app.argv = argv;
 	signal(SIGPIPE, SIG_IGN);

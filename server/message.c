@@ -144,8 +144,26 @@ msg_feed_fields(json_t *o, const struct msg_feed *feed)
 }
 
 struct msg *
+msg_new_json(const char *type, json_t *o)
+{
+	struct msg *m = msg_from_json(type, NULL, "", o, "");
+
+	if (m)
+		m->item_off = m->item_len = 0;
+	return m;
+}
+
+struct msg *
 msg_new_hello(const struct topic_filter *f, time_t now, const char *epoch,
               const struct msg_feed *feed)
+{
+	return msg_new_hello_access(f, now, epoch, feed, NULL, NULL);
+}
+
+struct msg *
+msg_new_hello_access(const struct topic_filter *f, time_t now,
+                     const char *epoch, const struct msg_feed *feed,
+                     int (*access)(json_t *o, const void *arg), const void *arg)
 {
 	json_t *o = json_object(), *topics = json_array(), *fo;
 	char when[ISOTIME_LEN];
@@ -163,6 +181,10 @@ msg_new_hello(const struct topic_filter *f, time_t now, const char *epoch,
 	if (feed && (fo = json_object())) {
 		msg_feed_fields(fo, feed);
 		json_object_set_new(o, "feed", fo);
+	}
+	if (access && access(o, arg)) {
+		json_decref(o);
+		return NULL;
 	}
 	m = msg_from_json("hello", NULL, "", o, "");
 	json_decref(o);

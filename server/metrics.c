@@ -263,6 +263,13 @@ add_labelled(struct text *t)
 		    "%llu\n",
 		    screen_refusal_name((enum screen_refusal)r),
 		    (unsigned long long)metrics.screen_refused[r]);
+	add(t, "# HELP tickerd_token_refusals_total Readers' tokens refused, "
+	       "and private topics asked for without one, by reason.\n# TYPE "
+	       "tickerd_token_refusals_total counter\n");
+	for (int r = TOKEN_OK + 1; r < TOKEN_REASONS; r++)
+		add(t, "tickerd_token_refusals_total{reason=\"%s\"} %llu\n",
+		    token_reason_name((enum token_reason)r),
+		    (unsigned long long)metrics.token_refused[r]);
 	add(t, "# HELP tickerd_http_responses_total HTTP responses tickerd "
 	       "wrote itself, by status.\n# TYPE tickerd_http_responses_total "
 	       "counter\n");

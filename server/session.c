@@ -2,6 +2,7 @@
  * resume point), its joining and its leaving. */
 #include "session.h"
 
+#include "access.h"
 #include "app.h"
 #include "changelog.h"
 #include "fanout.h"
@@ -21,9 +22,11 @@
 #include <time.h>
 
 int
-greeting_prepare(struct app *app, const struct topic_filter *f,
-                 const char *since, struct msg *out[2], uint64_t *next)
+greeting_prepare(struct app *app, const struct session_start *start,
+                 struct msg *out[2], uint64_t *next)
 {
+	const struct topic_filter *f = &start->filter;
+	const char *since = start->since;
 	struct msg **items, *newest;
 	uint64_t pos = 0;
 	int resync = 0;
@@ -47,8 +50,9 @@ greeting_prepare(struct app *app, const struct topic_filter *f,
 			log_info("resume point not held: resync");
 		}
 	}
-	out[0] = msg_new_hello(f, time(NULL), changelog_epoch(app->log),
-	                       feed_told(app->feed));
+	out[0] =
+	    msg_new_hello_access(f, time(NULL), changelog_epoch(app->log),
+	                         feed_told(app->feed), access_hello, start);
 	if (!out[0])
 		return -1;
 	if (pos) {
@@ -73,21 +77,41 @@ greeting_prepare(struct app *app, const struct topic_filter *f,
 	return 0;
 }
 
+struct msg *
+session_snapshot(struct app *app, const struct topic_filter *f)
+{
+	struct msg **items, *newest, *m;
+	long n;
+
+	fan_flush(app->fan);
+	m = fan_snapshot(app->fan, f);
+	if (m)
+		return m;
+	newest = fan_newest(app->fan);
+	n = history_collect(app->history, f, &items);
+	if (n < 0)
+		return NULL;
+	m = msg_new_snapshot(items, (size_t)n, newest ? &newest->seq : NULL, 0);
+	free(items);
+	return m;
+}
+
 int
 session_open(struct app *app, struct session *s, struct lws *wsi,
-             enum fan_kind kind, const struct topic_filter *f,
-             const char *since, const char *ip)
+             enum fan_kind kind, const struct session_start *start)
 {
+	const char *ip = start->ip;
 	struct msg *greeting[2];
 	uint64_t next;
 
-	if (greeting_prepare(app, f, since, greeting, &next) ||
-	    fan_attach(app->fan, &s->fan, wire_conn(wsi), kind, f, next,
-	               greeting)) {
+	if (greeting_prepare(app, start, greeting, &next) ||
+	    fan_attach(app->fan, &s->fan, wire_conn(wsi), kind, &start->filter,
+	               next, greeting)) {
 		log_err("out of memory for a new client");
 		return -1;
 	}
 	s->attached = 1;
+	s->token_exp = start->token_exp;
 	keepalive_heard(&s->fan,
 	                keepalive_now(&app->loop)); /* quiet from now */
 	metrics.clients++;
@@ -98,6 +122,7 @@ session_open(struct app *app, struct session *s, struct lws *wsi,
 void
 session_close(struct app *app, struct session *s)
 {
+	access_close(s);
 	if (!s->attached)
 		return;
 	fan_detach(app->fan, &s->fan);
@@ -124,8 +149,7 @@ session_adopted(struct lws *wsi, struct session *s, enum fan_kind kind)
 		        "writes (TLS?): closing it");
 		return -1;
 	}
-	if (!start || session_open(app, s, wsi, kind, &start->filter,
-	                           start->since, start->ip))
+	if (!start || session_open(app, s, wsi, kind, start))
 		return -1;
 	return session_writeable(app, s);
 }

@@ -11,6 +11,7 @@
  */
 #include "ws.h"
 
+#include "access.h"
 #include "app.h"
 #include "fanout.h"
 #include "guard.h"
@@ -35,6 +36,9 @@
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define CTL_MAX 125 /* a control frame's payload, at most */
+/* A text message begun with '{' is kept up to this (and one byte more, to
+ * tell it was longer): a screen report, or a token message (access.c). */
+#define WS_KEPT_MAX ACCESS_MESSAGE_MAX
 
 enum ws_opcode {
 	OP_CONT = 0x0,
@@ -130,7 +134,7 @@ ws_serve(struct door_conn *c, const struct request *r)
 		guard_refused(GUARD_BAD_REQUEST, door_ip(c));
 		return door_refuse(c, r, 400, "bad Sec-WebSocket-Key", NULL);
 	}
-	if (http_admit(c, r, &start.filter))
+	if (http_admit(c, r, &start.filter) || access_admit(c, r, &start, 1))
 		return DOOR_CLOSE;
 	n = request_arg(r, "since", since, sizeof(since));
 	start.since = n >= 0 ? since : n == -2 ? "-" : NULL;
@@ -261,11 +265,11 @@ keep_report(struct ws_rx *rx, const unsigned char *p, size_t len)
 	if (rx->fresh) {
 		rx->fresh = 0;
 		if (p[0] == '{') /* NULL on ENOMEM: not read, as any other */
-			rx->msg = malloc(SCREEN_REPORT_MAX + 1);
+			rx->msg = malloc(WS_KEPT_MAX + 1);
 	}
 	if (!rx->msg)
 		return;
-	room = SCREEN_REPORT_MAX + 1 - rx->msg_len;
+	room = WS_KEPT_MAX + 1 - rx->msg_len;
 	if (len > room)
 		len = room;
 	memcpy(rx->msg + rx->msg_len, p, len);
@@ -316,6 +320,11 @@ take_report(struct lws *wsi, struct ws_session *s)
 	const char *answer;
 	int code;
 
+	if (access_is_token_message((const char *)s->rx.msg, s->rx.msg_len)) {
+		access_message(app, &s->s, (const char *)s->rx.msg,
+		               s->rx.msg_len);
+		return;
+	}
 	why = screens_report(app->screens, s, guard_client_ip(&s->s.guard),
 	                     fan_filter_of(&s->s.fan), (const char *)s->rx.msg,
 	                     s->rx.msg_len, isotime_now_ms());

@@ -1,0 +1,99 @@
+/* fuzz_token.c: fuzz the readers' token checker (token.c).  The first byte
+ * picks a mode: odd, the input's "header.claims" part is signed here with
+ * the secret (so the claims are reached, not only the signature check);
+ * even, the input is the whole token as sent. */
+#include "fuzz.h"
+
+#include "token.h"
+#include "topics.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <time.h>
+
+#define SECRET "fuzz secret"
+
+/* base64url of p[0..len) appended at out (room enough). */
+static size_t
+b64url(char *out, const unsigned char *p, size_t len)
+{
+	static const char a[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+	    "vwxyz0123456789-_";
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+
+		if (i + 1 < len)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		out[n++] = a[(v >> 18) & 63];
+		out[n++] = a[(v >> 12) & 63];
+		if (i + 1 < len)
+			out[n++] = a[(v >> 6) & 63];
+		if (i + 2 < len)
+			out[n++] = a[v & 63];
+	}
+	return n;
+}
+
+/* Check tok[0..len) with keys k; the invariants of any answer. */
+static enum token_reason
+check(const struct token_keys *k, const char *tok, size_t len)
+{
+	struct token_claims c;
+	enum token_reason r = token_check(k, tok, len, 1750750200, &c);
+
+	CHECK(r >= TOKEN_OK && r < TOKEN_REASONS && r != TOKEN_NOT_GRANTED);
+	CHECK(strcmp(token_reason_name(r), "") != 0);
+	if (len > TOKEN_MAX)
+		CHECK(r == TOKEN_TOO_LARGE);
+	if (!len)
+		CHECK(r == TOKEN_MISSING);
+	if (r == TOKEN_OK) {
+		CHECK(k->alg[0]);
+		CHECK(c.n >= 0 && c.n <= TOPIC_FILTER_MAX);
+		for (int i = 0; i < c.n; i++)
+			CHECK(topic_is_valid(c.topics[i], strlen(c.topics[i])));
+	}
+	return r;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct token_keys hs, none;
+	static int ready;
+	char why[128], *tok;
+	size_t len;
+
+	if (!ready) {
+		CHECK(!token_keys_load(&hs, SECRET, NULL, NULL, why,
+		                       sizeof(why)));
+		hs.leeway = 30;
+		ready = 1;
+	}
+	if (!size)
+		return 0;
+	len = size - 1;
+	/* room for ".", a signature and what exact copies need */
+	tok = malloc(len + 64);
+	CHECK(tok);
+	memcpy(tok, data + 1, len);
+	if ((data[0] & 1) && len <= TOKEN_MAX) {
+		unsigned char mac[EVP_MAX_MD_SIZE];
+		unsigned int ml = 0;
+
+		HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET),
+		     (const unsigned char *)tok, len, mac, &ml);
+		tok[len++] = '.';
+		len += b64url(tok + len, mac, ml);
+	}
+	check(&hs, tok, len);
+	/* With no key configured, nothing is ever valid. */
+	CHECK(check(&none, tok, len) != TOKEN_OK);
+	free(tok);
+	return 0;
+}
