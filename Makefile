@@ -13,7 +13,7 @@ DESTDIR	?=
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-PKGS	:= libwebsockets hiredis jansson libuv zlib libsystemd
+PKGS	:= libwebsockets hiredis jansson libuv zlib libsystemd libcrypto
 WERROR	?= 1
 SANITIZE ?=
 
