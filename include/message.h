@@ -44,6 +44,9 @@ struct msg {
 	/* An item's Atom entry and expiry (atom.c), made on first use: one
 	 * block, freed with the message. */
 	struct atom_entry *atom;
+	/* The publisher key's name its log entry records (NULL: none), for
+	 * GET /api/items only: never in the frame readers get. */
+	char *by;
 };
 
 /* msg_new_item() - {"type":"item","item":…}; it's seq must be set. */

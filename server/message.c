@@ -293,5 +293,6 @@ msg_unref(struct msg *m)
 	free(m->sse);
 	free(m->atom);
 	free(m->topic);
+	free(m->by);
 	free(m);
 }
