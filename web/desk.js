@@ -10,7 +10,7 @@ const form = $('#publish');
 const status = $('#status');
 const preview = $('#preview');
 let editing = null; // the item being corrected, or null for a new one
-let pending = null; // { body, key }: a publish that got no answer, retried with its Idempotency-Key
+let pending = null; // { text, id }: a publish that got no answer, and its Idempotency-Key for a retry
 
 /** The key for this tab, or ''. */
 const key = () => sessionStorage.getItem(KEY) || '';
@@ -143,7 +143,10 @@ form.addEventListener('submit', async (e) => {
   e.preventDefault();
   clearErrors();
   const topic = form.elements.topic.value.trim();
-  if (!key()) return say('Paste a publisher key first.', true), $('#key').focus();
+  if (!key()) {
+    say('Paste a publisher key first.', true);
+    return $('#key').focus();
+  }
   if (!TOPIC.test(topic)) return fieldError(form.elements.topic, 'A topic is 1 to 64 of A–Z, a–z, 0–9, “_”, “.” and “-”.');
   const body = payload();
   const text = JSON.stringify([topic, body]);
