@@ -51,13 +51,11 @@ access_init(const struct cfg *c, char *why, size_t why_len)
 		return -1;
 	}
 	if (keys.alg[0])
-		log_notice("tokens: %s, %s%s%s%s%s, leeway %ld s", keys.alg,
-		           c->private_topics[0] ? "private topics " : "",
-		           c->private_topics[0] ? c->private_topics
-		                                : "no private topics",
-		           keys.audience[0] ? ", audience checked" : "",
-		           keys.issuer[0] ? ", issuer checked" : "", "",
-		           keys.leeway);
+		log_notice(
+		    "tokens: %s%s%s, leeway %ld s; private topics: %s",
+		    keys.alg, keys.audience[0] ? ", audience checked" : "",
+		    keys.issuer[0] ? ", issuer checked" : "", keys.leeway,
+		    c->private_topics[0] ? c->private_topics : "none");
 	return 0;
 }
 

@@ -294,6 +294,8 @@ fan_readers(const struct fan *f, struct fan_readers *out)
 		if (!a->filter.count)
 			out->all += a->members;
 		for (int i = 0; i < a->filter.count; i++)
-			count_readers(out, a->filter.names[i], a->members);
+			if (topic_filter_match(&a->filter, a->filter.names[i]))
+				count_readers(out, a->filter.names[i],
+				              a->members); /* not: locked */
 	}
 }

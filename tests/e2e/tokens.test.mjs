@@ -128,7 +128,11 @@ test('HS256: a valid token opens the private topics it lists; without one they a
   const pub = await h.sse(tickerd.port, '/events?topics=world');
   assert.equal(pub.status, 200, 'public topics on /events need no token');
 
-  const m = tokenRefusals(await getMetrics(tickerd.port));
+  // Readers per topic count those granted it, not those locked out.
+  const metrics = await getMetrics(tickerd.port);
+  assert.equal(metrics.value('tickerd_readers', { topic: 'markets' }), 3, 'granted, its resume, the EventSource');
+  assert.equal(metrics.value('tickerd_readers', { topic: 'world' }), 6);
+  const m = tokenRefusals(metrics);
   assert.equal(m.missing, 3, 'missing: /ws locked twice (topics=world,markets, then its resume), /events once');
   assert.equal(m.signature, 0);
   assert.ok(!tickerd.log().includes(token.split('.')[2]) && !tickerd.log().includes(SECRET), 'a token or the secret is in the log');
