@@ -243,3 +243,32 @@ test('SIGHUP adds and removes keys (--config)', T, scenario(async (t, h) => {
   assert.equal(r.status, 401, 'desk removed');
   assert.ok(!tickerd.log().includes(DESK) && !tickerd.log().includes(WIRE), 'no key in the log');
 }));
+
+test('Expect: 100-continue is answered before the body; a body that comes in pieces is read whole; GET /api/items shows a limited key only its topics', T, scenario(async (t, h) => {
+  const { tickerd } = await h.env({ args: keys });
+  const port = tickerd.port;
+  const { rawConnect } = await import('./lib/rawhttp.mjs');
+  const body = JSON.stringify({ id: 'long', headline: 'Long read', source: 'x'.repeat(150), related: Array.from({ length: 10 }, (_, i) => ({ headline: `related ${i} ${'y'.repeat(100)}` })) });
+  assert.ok(body.length > 1024);
+  const conn = await rawConnect(port);
+  await conn.write(buildRequest('POST', '/api/items/world', { host: hostOf(port), headers: { Authorization: `Bearer ${DESK}`, Expect: '100-continue', 'Content-Length': String(Buffer.byteLength(body)) } }));
+  await waitUntil(() => conn.received.toString('latin1').startsWith('HTTP/1.1 100 Continue\r\n\r\n'), 3000, '100 Continue');
+  conn.buf = conn.buf.subarray('HTTP/1.1 100 Continue\r\n\r\n'.length);
+  await conn.write(body.slice(0, 500));
+  await conn.write(body.slice(500));
+  const r = await conn.readResponse({ method: 'POST', timeoutMs: 5000 });
+  conn.destroy();
+  assert.equal(r.status, 201, r.text);
+  assert.equal(JSON.parse(r.text).item.related.length, 10);
+
+  assert.equal((await apiPublish(port, WIRE, 'markets', 'Markets item')).status, 201);
+  const wire = await apiRequest(port, 'GET', '/api/items', { key: WIRE });
+  assert.equal(wire.status, 200, wire.text);
+  assert.deepEqual(wire.json.items.map((i) => i.topic), ['markets'], 'wire sees its own topics only');
+  const desk = await apiRequest(port, 'GET', '/api/items', { key: DESK });
+  assert.deepEqual(desk.json.items.map((i) => [i.topic, i.by]), [['world', 'desk'], ['markets', 'wire']]);
+  const bad = await apiRequest(port, 'GET', '/api/items?topics=a%20b', { key: DESK });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error, 'bad_topics');
+  assert.equal((await apiRequest(port, 'GET', '/api/items')).status, 401);
+}));
