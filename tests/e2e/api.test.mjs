@@ -272,3 +272,25 @@ test('Expect: 100-continue is answered before the body; a body that comes in pie
   assert.equal(bad.json.error, 'bad_topics');
   assert.equal((await apiRequest(port, 'GET', '/api/items')).status, 401);
 }));
+
+test('the function library: FCALL callers without by work as before, a bad by is refused, and an older library (no by) found loaded is replaced at the first API publish', T, scenario(async (t, h) => {
+  const { redis, tickerd } = await h.env({ args: keys });
+  const { redisCall } = await import('./lib/redis.mjs');
+  const { REPO } = await import('./lib/config.mjs');
+  const id = await redisCall(redis.port, ['FCALL', 'tickerd_record', '2', 'ticker:log', 'ticker:seen', 'world', 'Par redis-cli']);
+  const byCli = await redisCall(redis.port, ['FCALL', 'tickerd_record', '2', 'ticker:log', 'ticker:seen', 'world', 'Avec by', '10000', '10', 'tok-1', 'cms']);
+  await assert.rejects(redisCall(redis.port, ['FCALL', 'tickerd_record', '2', 'ticker:log', 'ticker:seen', 'world', 'x', '10000', '10', 'tok-2', 'bad name']), /by must be/);
+  const entries = await logEntries(redis.port);
+  assert.deepEqual(entries.map((e) => [e.id, e.fields.by]), [[String(id), undefined], [String(byCli), 'cms']]);
+
+  // An older tickerd's library, without the by argument, loaded over ours.
+  const lua = fs.readFileSync(path.join(REPO, 'deploy/redis/tickerd.lua'), 'utf8');
+  const older = lua.replace('#args > 6', '#args > 5');
+  assert.notEqual(older, lua);
+  await redisCall(redis.port, ['FUNCTION', 'LOAD', 'REPLACE', older]);
+  const r = await apiPublish(tickerd.port, DESK, 'world', 'After the old library');
+  assert.equal(r.status, 201, r.text);
+  const last = (await logEntries(redis.port)).at(-1);
+  assert.deepEqual([last.id, last.fields.by, last.fields.payload], [r.json.seq, 'desk', 'After the old library']);
+  assert.match(tickerd.log(), /function library/);
+}));
