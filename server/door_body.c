@@ -1,6 +1,7 @@
 /* door_body.c: a POST's body, read by the door after its head: its length
  * judged from the head alone (Content-Length; no chunked encoding), the
- * door told how much to read, and the route handed the whole of it. */
+ * door told how much to read, and the route handed the whole of it; a
+ * request whose answer waits (door_hold()). */
 #include "body.h"
 #include "door_private.h"
 
@@ -56,4 +57,18 @@ door_body(struct door_conn *c, struct request *r, enum door_next *next)
 	r->body.p = c->in + r->head_len;
 	r->body.len = len;
 	return 0;
+}
+
+enum door_next
+door_hold(struct door_conn *c, uint64_t ms, void (*end)(void *arg, int expired),
+          void *arg)
+{
+	c->held = 1;
+	c->hold_end = end;
+	c->hold_arg = arg;
+	door_deadline_in(c, ms);
+	/* Nothing is read meanwhile: a pipelined request waits its turn. */
+	if (c->polling)
+		uv_poll_stop(&c->poll);
+	return DOOR_WAIT;
 }
