@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 struct request;
+struct req_str;
 
 /* How long a publish waits for Redis to record it before a 503 (ms). */
 #define API_WAIT_MS 5000
@@ -42,6 +43,22 @@ enum door_next api_body_refused(struct door_conn *c, const struct request *r,
  * (len bytes): 0 with *key, *key_len inside s; -1 when it is not one.
  */
 int api_bearer(const char *s, size_t len, const char **key, size_t *key_len);
+
+/*
+ * api_header() - the value of header name (lowercase) in *out, trimmed: 1,
+ * 0 when absent, -1 when it came more than once (*out: the first).
+ */
+int api_header(const struct request *r, const char *name, struct req_str *out);
+
+/*
+ * api_topic() - the topic a POST (its body in r->body) publishes to: the
+ * path's (/api/items/<topic>), else ?topic=, else the JSON payload's own
+ * "topic", into topic[0..len) (len > TOPIC_MAX_LEN): 0; or -1 with a
+ * sentence in *why when none is given, two differ, or it is not a valid
+ * topic.
+ */
+int api_topic(const struct request *r, char *topic, size_t len,
+              const char **why);
 
 /*
  * api_idempotency_ok() - 1 if s (len bytes) is a valid Idempotency-Key:

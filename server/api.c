@@ -247,14 +247,8 @@ rate_take(const struct cfg_rate *rate, const char *name, uint64_t now)
 	return (unsigned)((1 - b->tokens) / per_ms / 1000) + 1;
 }
 
-/*
- * The topic a publish goes to: the path's (/api/items/<topic>), else
- * ?topic=, else the JSON payload's own "topic"; two that differ: -1.
- * "" when none is given.
- */
-static int
-publish_topic(const struct request *r, char *topic, size_t len,
-              const char **why)
+int
+api_topic(const struct request *r, char *topic, size_t len, const char **why)
 {
 	char path[1024], arg[TOPIC_MAX_LEN * 3 + 1];
 	const char *given = NULL;
@@ -265,7 +259,8 @@ publish_topic(const struct request *r, char *topic, size_t len,
 		*why = "the path is malformed";
 		return -1;
 	}
-	if (path[sizeof(PATH_ITEMS) - 1] == '/')
+	if (!strncmp(path, PATH_ITEMS, sizeof(PATH_ITEMS) - 1) &&
+	    path[sizeof(PATH_ITEMS) - 1] == '/')
 		given = path + sizeof(PATH_ITEMS);
 	n = request_arg(r, "topic", arg, sizeof(arg));
 	if (n == -2) {
@@ -443,7 +438,7 @@ publish(struct door_conn *c, const struct request *r)
 		return api_refuse(c, r, 429, "rate", NULL,
 		                  "too many requests for this key", retry);
 	}
-	if (publish_topic(r, topic, sizeof(topic), &why))
+	if (api_topic(r, topic, sizeof(topic), &why))
 		return api_refuse(c, r, 400, "bad_topic", "topic", why, NULL);
 	if (!pubkey_allows(k, topic)) {
 		log_notice("POST from %s: 403: key %s may not publish to %s",

@@ -7,7 +7,7 @@
 #include "app.h"
 #include "fanout.h"
 #include "history.h"
-#include "http.h"
+#include "request.h"
 #include "message.h"
 #include "pubkeys.h"
 #include "seq.h"
@@ -35,14 +35,18 @@ api_list(struct door_conn *c, const struct request *r)
 	struct topic_filter f;
 	struct msg **items, *newest;
 	enum door_next next;
-	char seq[SEQ_STR_LEN];
+	char seq[SEQ_STR_LEN], why[128];
+	char names[TOPIC_FILTER_MAX * (TOPIC_MAX_LEN + 1) + 1];
 	json_t *o, *list;
 	long n;
 
 	if (!(k = api_key(c, r, &next)))
 		return next;
-	if (http_topics(c, r, &f))
-		return DOOR_CLOSE; /* answered: 400 */
+	n = request_arg(r, "topics", names, sizeof(names));
+	if (n == -2 ||
+	    topic_filter_parse(&f, n >= 0 ? names : NULL, why, sizeof(why)))
+		return api_refuse(c, r, 400, "bad_topics", NULL,
+		                  n == -2 ? "topics= is malformed" : why, NULL);
 	n = history_collect(app->history, &f, &items);
 	if (n < 0)
 		return api_answer(c, r, 500, NULL, NULL, 0);

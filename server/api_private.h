@@ -26,12 +26,6 @@ enum door_next api_refuse(struct door_conn *c, const struct request *r,
                           const char *message, const char *extra);
 
 /*
- * api_header() - the value of header name (lowercase) in *out: 1, 0 when
- * absent, -1 when it came more than once (*out: the first).
- */
-int api_header(const struct request *r, const char *name, struct req_str *out);
-
-/*
  * api_key() - the publisher key r's Authorization: Bearer names, or NULL
  * when there is none or it matches no key: answered 401 then (*next).
  */

@@ -416,20 +416,6 @@ process(struct door_conn *c)
 		rewatch(c);
 }
 
-enum door_next
-door_hold(struct door_conn *c, uint64_t ms, void (*end)(void *arg, int expired),
-          void *arg)
-{
-	c->held = 1;
-	c->hold_end = end;
-	c->hold_arg = arg;
-	door_deadline_in(c, ms);
-	/* Nothing is read meanwhile: a pipelined request waits its turn. */
-	if (c->polling)
-		uv_poll_stop(&c->poll);
-	return DOOR_WAIT;
-}
-
 void
 door_resume(struct door_conn *c, enum door_next next)
 {
