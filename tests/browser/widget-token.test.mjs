@@ -130,6 +130,20 @@ describe('tokenProvider', () => {
     assert.equal(page.errors.length, 0);
   });
 
+  test('a provider whose tokens are refused is not asked again at once', T, async (t) => {
+    let calls = 0;
+    const page = await open(t, `<news-ticker topics="${PUB},${PRIV}"></news-ticker>`, async (p) => {
+      await p.exposeFunction('badToken', () => { calls++; return mint('HS256', 'not the secret', { topics: [PRIV], exp: nowS() + 600, n: calls }); });
+    });
+    await page.locator('news-ticker').evaluate((el) => { el.tokenProvider = () => window.badToken(); });
+    await page.waitForFunction(() => window.__access.some((m) => m.refused === 'signature'), null, { timeout: 5000 });
+    await shown(page, 'pub-1');
+    await privateWithheld(page, 'refused');
+    await sleep(3000); // a loop would have asked hundreds of times by now
+    assert.equal(calls, 1);
+    assert.equal((await access(page)).length, 1);
+  });
+
   test('a provider that throws: a warning on the console, the public topics unaffected', T, async (t) => {
     const page = await open(t, `<news-ticker topics="${PUB},${PRIV}"></news-ticker>`, async (p) => {
       await p.exposeFunction('failToken', () => { throw new Error('the login service is down'); });

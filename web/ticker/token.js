@@ -13,9 +13,11 @@ export function expiry(jwt) {
 /**
  * TokenKeeper: asks the element's tokenProvider for a token when there is
  * none, before the one in use expires (a minute before, or halfway for short
- * tokens), and when tickerd says it is expiring or refused it; then sends it
- * over the feed's open connection. A provider that gives back the token in use
- * is not asked again until the next reason, so a stale provider cannot loop.
+ * tokens), and when tickerd says it is expiring or expired; then sends it over
+ * the feed's open connection. A token refused for another reason (a bad
+ * signature, say) is followed by a new question 30 s later, not at once, and
+ * a provider that gives back the token in use is not asked again until the
+ * next reason: a provider handing out bad tokens cannot make a loop.
  */
 export class TokenKeeper {
   #el;
@@ -25,7 +27,11 @@ export class TokenKeeper {
 
   constructor(el) {
     this.#el = el;
-    el.addEventListener('ticker:access', (e) => (e.detail.expiring || e.detail.refused ? this.#renew() : this.#plan()));
+    el.addEventListener('ticker:access', ({ detail: { expiring, refused } }) => {
+      if (expiring || refused === 'expired') this.#renew();
+      else if (refused) this.#later(30e3);
+      else this.#plan();
+    });
   }
 
   /** Keep this feed's token fresh (the element's feed changes when it reconnects). */
@@ -39,7 +45,12 @@ export class TokenKeeper {
   #plan() {
     clearTimeout(this.#timer);
     const left = expiry(this.#feed?.token) - Date.now();
-    if (left > 0) this.#timer = setTimeout(() => this.#renew(), Math.max(1000, left > 120e3 ? left - 60e3 : left / 2));
+    if (left > 0) this.#later(Math.max(1000, left > 120e3 ? left - 60e3 : left / 2));
+  }
+
+  #later(ms) {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#renew(), ms);
   }
 
   async #renew() {
@@ -55,7 +66,7 @@ export class TokenKeeper {
       this.#plan();
     } catch (e) {
       console.warn('news-ticker: tokenProvider failed:', e?.message ?? e); // not the token
-      this.#timer = setTimeout(() => this.#renew(), 15e3);
+      this.#later(15e3);
     } finally {
       this.#asking = false;
     }
