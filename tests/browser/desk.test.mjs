@@ -89,7 +89,7 @@ describe('the desk', () => {
     // Publish: 201 with the normalised item, seq and the key's name.
     const r = await publish(desk, {
       Topic: topic, Headline: 'Council approves the tram line', Priority: 'bulletin', Label: 'Vote',
-      Link: 'https://news.example.org/tram', 'Subscribers only (premium badge)': true,
+      Link: 'https://news.example.org/tram', "Premium (the subscribers' badge)": true,
     });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.equal(r.body.by, 'desk');
@@ -179,6 +179,41 @@ describe('the desk', () => {
     await waitText(wrong.locator('#status'), 'Not published. tickerd refused the key (401): check it, or paste it again.');
     assert.equal(await wrong.locator('[aria-invalid=true]').count(), 0);
     assert.deepEqual([desk.errors, wrong.errors, desk.csp, wrong.csp], [[], [], [], []]);
+  });
+
+  test('an answer lost on the way back: publishing again records once (the same Idempotency-Key)', T, async (t) => {
+    const topic = uniq('desk-retry');
+    const desk = await openDesk(t, { topics: topic });
+    // The first POST reaches tickerd, which records it; its answer is dropped before the page sees it.
+    const first = {};
+    await desk.route('**/api/items/**', async (route) => {
+      const res = await route.fetch();
+      Object.assign(first, { key: route.request().headers()['idempotency-key'], body: await res.json() });
+      await route.abort('connectionreset');
+    }, { times: 1 });
+    await desk.getByLabel('Topic', { exact: true }).fill(topic);
+    await desk.getByLabel('Headline').fill('Sent twice, recorded once');
+    await desk.getByRole('button', { name: 'Publish', exact: true }).click();
+    await waitText(desk.locator('#status'), 'No answer from tickerd (network): publish again to retry; it will be recorded once.');
+    assert.match(first.key, /^[0-9a-f-]{36}$/);
+    assert.equal(first.body.item.headline, 'Sent twice, recorded once');
+
+    const again = desk.waitForRequest((r) => r.url().includes('/api/items/') && r.method() === 'POST');
+    const r = await publish(desk, {});
+    assert.equal((await again).headers()['idempotency-key'], first.key);
+    assert.equal(r.status, 201);
+    assert.deepEqual([r.body.seq, r.body.item.id], [first.body.seq, first.body.item.id], 'the first answer again');
+    await waitText(desk.locator('#preview li .headline'), 'Sent twice, recorded once');
+    await desk.locator('#items li').waitFor({ timeout: 3000 });
+    assert.equal(await desk.locator('#items li').count(), 1);
+    assert.equal(await desk.locator('#preview li').count(), 1);
+
+    // Something else is a new publish, with a new key.
+    const next = desk.waitForRequest((x) => x.url().includes('/api/items/') && x.method() === 'POST');
+    const n = await publish(desk, { Headline: 'Another one' });
+    assert.equal(n.status, 201);
+    assert.notEqual((await next).headers()['idempotency-key'], first.key);
+    assert.notEqual(n.body.seq, first.body.seq);
   });
 
   test('from the keyboard alone: paste the key, write, publish; the key stays out of the page', T, async (t) => {
