@@ -203,8 +203,10 @@ function endEditing(clear) {
   $('#correcting').hidden = true;
   $('#submit').textContent = 'Publish';
   $('#cancel').hidden = true;
-  if (clear) for (const n of ['headline', 'label', 'url', 'embargo', 'expires']) form.elements[n].value = '';
-  if (clear) form.elements.premium.checked = false;
+  if (!clear) return;
+  for (const n of ['headline', 'label', 'url', 'embargo', 'expires']) form.elements[n].value = '';
+  form.elements.priority.value = 'routine'; // a flash must never be left over for the next item
+  form.elements.premium.checked = false;
 }
 
 $('#cancel').addEventListener('click', () => {

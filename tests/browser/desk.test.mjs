@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { startStack, uniq, waitState, waitText } from './env.mjs';
+import { shoot, startStack, uniq, waitState, waitText } from './env.mjs';
 
 const T = { timeout: 40_000 };
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -98,6 +98,8 @@ describe('the desk', () => {
     assert.deepEqual([r.body.item.topic, r.body.item.headline, r.body.item.priority, r.body.item.label, r.body.item.url, r.body.item.premium],
       [topic, 'Council approves the tram line', 'bulletin', 'Vote', 'https://news.example.org/tram', true]);
     await waitText(desk.locator('#status'), `Published on ${topic}: “Council approves the tram line” (seq ${r.body.seq}, by desk).`);
+    assert.deepEqual([await desk.getByLabel('Headline').inputValue(), await desk.getByLabel('Priority').inputValue()],
+      ['', 'routine'], 'the form is ready for the next item: no bulletin (or flash) left over');
 
     // On the desk's preview, on the reader's ticker, and in the desk's list with who published it.
     const preview = desk.locator('#preview');
@@ -108,6 +110,7 @@ describe('the desk', () => {
     const row = desk.locator(`#items li[data-id="${id}"]`);
     await waitText(row.locator('.headline'), 'Council approves the tram line');
     assert.match(await row.locator('.meta').textContent(), /v1.*subscribers.*by desk/);
+    await shoot(desk, 'desk.png');
 
     // Correct: the form takes the item; the correction is the same id, version 2.
     await desk.getByRole('button', { name: `Correct: Council approves the tram line (${topic})` }).click();
