@@ -15,11 +15,14 @@ import { shoot, startStack, uniq, waitState, waitText } from './env.mjs';
 const T = { timeout: 40_000 };
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const KEY = crypto.randomBytes(24).toString('base64url'); // the editor's key; tickerd holds its hash only
+const LIMITED = crypto.randomBytes(24).toString('base64url'); // a key for one topic only
+const ONLY = uniq('desk-only');
 const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
 
 let env;
 before(async () => {
-  env = await startStack({ tickerdArgs: ['--publisher-key', `desk=sha256:${sha256(KEY)}`] });
+  env = await startStack({ tickerdArgs: ['--publisher-key', `desk=sha256:${sha256(KEY)}`,
+    '--publisher-key', `sports-desk=sha256:${sha256(LIMITED)}:${ONLY}`] });
 });
 after(async () => { await env?.stop(); });
 
@@ -181,7 +184,16 @@ describe('the desk', () => {
     assert.equal(w.status, 401);
     await waitText(wrong.locator('#status'), 'Not published. tickerd refused the key (401): check it, or paste it again.');
     assert.equal(await wrong.locator('[aria-invalid=true]').count(), 0);
-    assert.deepEqual([desk.errors, wrong.errors, desk.csp, wrong.csp], [[], [], [], []]);
+
+    // A key limited to another topic: 403, the topic named in the status region.
+    const limited = await openDesk(t, { key: LIMITED, topics: ONLY });
+    const f = await publish(limited, { Topic: topic, Headline: 'Not my topic' });
+    assert.deepEqual([f.status, f.body.topic], [403, topic]);
+    await waitText(limited.locator('#status'), `Not published. This key may not publish to or read the topic “${topic}” (403).`);
+    const ok = await publish(limited, { Topic: ONLY, Headline: 'My own topic' });
+    assert.equal(ok.status, 201);
+    assert.equal(ok.body.by, 'sports-desk');
+    assert.deepEqual([desk.errors, wrong.errors, limited.errors, desk.csp, wrong.csp, limited.csp], [[], [], [], [], [], []]);
   });
 
   test('an answer lost on the way back: publishing again records once (the same Idempotency-Key)', T, async (t) => {
