@@ -113,10 +113,11 @@ describe('the token attribute', () => {
 describe('tokenProvider', () => {
   test('with 4-second tokens it renews over the same socket and the private topic keeps arriving', T, async (t) => {
     let calls = 0;
-    const page = await open(t, `<news-ticker topics="${PUB},${PRIV}"></news-ticker>`, async (p) => {
+    // The page sets tokenProvider before ticker.js has run (a module script runs after the body).
+    const page = await open(t, `<news-ticker topics="${PUB},${PRIV}"></news-ticker>
+<script>document.querySelector('news-ticker').tokenProvider = () => window.mintToken();</script>`, async (p) => {
       await p.exposeFunction('mintToken', () => { calls++; return token(4); });
     });
-    await page.locator('news-ticker').evaluate((el) => { el.tokenProvider = () => window.mintToken(); });
     await shown(page, 'p-1');
     // Two lifetimes and more: the first tokens have expired by now, their successors hold.
     await sleep(9000);
