@@ -41,6 +41,7 @@ struct token_keys {
 	char alg[8]; /* "HS256", "RS256", "ES256"; "" = none configured */
 	unsigned char *key;
 	size_t key_len;
+	void *pkey; /* RS256, ES256: the public key, parsed once (EVP_PKEY) */
 	char audience[256]; /* "" = not checked */
 	char issuer[256];   /* "" = not checked */
 	long leeway;        /* seconds */

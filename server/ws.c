@@ -4,7 +4,8 @@
  * lws 4.1.6 answers pings itself without telling its user, and accepts
  * unmasked client frames: neither a ping flood nor a protocol error could
  * be seen from its callbacks.  Clients send tickerd only control frames
- * (and, at most, a named screen's small reports, handed to screens.c), so
+ * (and, at most, a named screen's small reports, handed to screens.c, and
+ * token messages, handed to access.c), so
  * reading them here is a small state machine (RFC 6455 section 5), and lws
  * keeps only what it does well: the socket, its writes' remainders and its
  * timeouts.
@@ -66,9 +67,9 @@ struct ws_rx {
 	uint16_t msg_len;   /* bytes of a text message begun with '{' */
 	unsigned char *ctl; /* a control frame's payload, while it arrives */
 	uint64_t left;      /* payload bytes of the frame still to come */
-	/* A text message begun with '{' (a screen report), while it arrives:
-	 * SCREEN_REPORT_MAX + 1 bytes, msg_len of them used (one more: too
-	 * long); NULL for anything else a client sends. */
+	/* A text message begun with '{' (a screen report, a token message),
+	 * while it arrives: WS_KEPT_MAX + 1 bytes, msg_len of them used (one
+	 * more: too long); NULL for anything else a client sends. */
 	unsigned char *msg;
 };
 
@@ -252,8 +253,8 @@ frame_begins(struct lws *wsi, struct ws_session *s)
 
 /*
  * A text message's bytes: one that begins with '{' is kept (at most
- * SCREEN_REPORT_MAX + 1 bytes: one more says it is too long) for
- * screens.c; nothing else is.
+ * WS_KEPT_MAX + 1 bytes: one more says it is too long) for screens.c or
+ * access.c; nothing else is.
  */
 static void
 keep_report(struct ws_rx *rx, const unsigned char *p, size_t len)

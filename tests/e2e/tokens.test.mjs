@@ -251,7 +251,7 @@ test('renewal over the socket keeps the private topic; a first-message token ope
   assert.equal(next.item.id, 'm2');
 
   // A bad renewal is refused, and the token in force stays.
-  c.ws.send(JSON.stringify({ type: 'token', token: mint('HS256', 'wrong', { topics: ['markets'] }) }));
+  c.ws.send(JSON.stringify({ token: mint('HS256', 'wrong', { topics: ['markets'] }), type: 'token' })); // any key order
   const bad = await c.next((m) => m.type === 'access', 5000, 'refused access');
   assert.equal(bad.refused, 'signature');
   assert.deepEqual(bad.private, ['markets']);

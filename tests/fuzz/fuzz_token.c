@@ -1,4 +1,5 @@
-/* fuzz_token.c: fuzz the readers' token checker (token.c).  The first byte
+/* fuzz_token.c: fuzz the readers' token checker (token.c), with an HS256
+ * secret, with ES256 and RS256 keys made here, and with none.  The first byte
  * picks a mode: odd, the input's "header.claims" part is signed here with
  * the secret (so the claims are reached, not only the signature check);
  * even, the input is the whole token as sent. */
@@ -7,8 +8,10 @@
 #include "token.h"
 #include "topics.h"
 
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rsa.h>
 #include <time.h>
 
 #define SECRET "fuzz secret"
@@ -64,7 +67,7 @@ check(const struct token_keys *k, const char *tok, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct token_keys hs, none;
+	static struct token_keys hs, none, es, rs;
 	static int ready;
 	char why[128], *tok;
 	size_t len;
@@ -73,6 +76,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(!token_keys_load(&hs, SECRET, NULL, NULL, why,
 		                       sizeof(why)));
 		hs.leeway = 30;
+		/* Public keys of their own (no file): the OpenSSL path. */
+		es.pkey = EVP_EC_gen("P-256");
+		rs.pkey = EVP_RSA_gen(2048);
+		CHECK(es.pkey && rs.pkey);
+		strcpy(es.alg, "ES256");
+		strcpy(rs.alg, "RS256");
 		ready = 1;
 	}
 	if (!size)
@@ -92,6 +101,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len += b64url(tok + len, mac, ml);
 	}
 	check(&hs, tok, len);
+	/* Nobody here holds their private keys: never valid. */
+	CHECK(check(&es, tok, len) != TOKEN_OK);
+	CHECK(check(&rs, tok, len) != TOKEN_OK);
 	/* With no key configured, nothing is ever valid. */
 	CHECK(check(&none, tok, len) != TOKEN_OK);
 	free(tok);
