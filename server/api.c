@@ -2,7 +2,7 @@
  * key: the payload checked by item_parse() as tickerd reads it (a refusal
  * answered at once, with the reason and the field), recorded by FCALL
  * tickerd_record with the key's name beside it, answered 201 with the seq
- * once Redis has answered.  Keys, rate, Idempotency-Key; GET /api/items is
+ * once Redis has answered and the reader has read the entry back.  Keys, rate, Idempotency-Key; GET /api/items is
  * api_list.c's. */
 #include "api.h"
 #include "api_private.h"
@@ -29,6 +29,9 @@
 /* One publish waiting for Redis: from the FCALL sent until its answer, the
  * client leaving or API_WAIT_MS. */
 struct api_wait {
+	struct api_wait *next, *prev; /* recorded, not yet read back */
+	struct seq seq;               /* once recorded */
+	char id[SEQ_STR_LEN];         /* "" until recorded */
 	struct door_conn *c;
 	struct request r; /* method and keep_alive, for the answer */
 	struct record *rec;
@@ -37,6 +40,15 @@ struct api_wait {
 	char *payload; /* a copy: the 201 shows the item as read back */
 	size_t len;
 };
+
+/*
+ * The publishes Redis has recorded whose entries the reader has not read
+ * yet, by seq (oldest first: FCALL answers come in the order they were
+ * sent, so each is appended, or put in its place from the end), and the
+ * last entry read.
+ */
+static struct api_wait *unread, *unread_tail;
+static struct seq last_read;
 
 /* A key's token bucket, by name: kept across reloads. */
 static struct bucket {
@@ -354,7 +366,73 @@ created(const struct api_wait *w, const char *id)
 	return o;
 }
 
-/* Redis answered the record (id), or it never will be (why). */
+/* Answer w's publish: 201 (recorded as w->id), and let the connection go
+ * on. */
+static void
+answer_created(struct api_wait *w)
+{
+	struct door_conn *c = w->c;
+	enum door_next next =
+	    api_answer(c, &w->r, 201, created(w, w->id), NULL, 1);
+
+	wait_free(w);
+	door_resume(c, next);
+}
+
+/* Take w out of the unread list (if it is in it). */
+static void
+unread_remove(struct api_wait *w)
+{
+	if (!w->id[0])
+		return;
+	if (w->prev)
+		w->prev->next = w->next;
+	else if (unread == w)
+		unread = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else if (unread_tail == w)
+		unread_tail = w->prev;
+	w->next = w->prev = NULL;
+}
+
+/* Put w (recorded as w->seq) in its place in the unread list. */
+static void
+unread_add(struct api_wait *w)
+{
+	struct api_wait *after = unread_tail;
+
+	while (after && seq_cmp(after->seq, w->seq) > 0)
+		after = after->prev;
+	w->prev = after;
+	w->next = after ? after->next : unread;
+	if (w->next)
+		w->next->prev = w;
+	else
+		unread_tail = w;
+	if (after)
+		after->next = w;
+	else
+		unread = w;
+}
+
+void
+api_entry_read(struct seq seq)
+{
+	last_read = seq;
+	while (unread && seq_cmp(unread->seq, seq) <= 0) {
+		struct api_wait *w = unread;
+
+		unread_remove(w);
+		answer_created(w);
+	}
+}
+
+/*
+ * Redis answered the record (id), or it never will be (why).  Recorded,
+ * it is answered once the reader has read it (at once for a retry whose
+ * entry was read long ago).
+ */
 static void
 on_recorded(void *arg, const char *id, const char *why)
 {
@@ -363,31 +441,44 @@ on_recorded(void *arg, const char *id, const char *why)
 	enum door_next next;
 
 	w->rec = NULL;
-	if (id) {
+	if (id && !seq_parse(id, strlen(id), &w->seq)) {
 		log_info("%s recorded %zu bytes on %s as %s", w->by, w->len,
 		         w->topic, id);
-		next = api_answer(c, &w->r, 201, created(w, id), NULL, 1);
-	} else {
-		log_err("%s's %zu bytes on %s not recorded: %s", w->by, w->len,
-		        w->topic, why);
-		next =
-		    api_answer(c, &w->r, 503,
-		               json_pack("{ssss}", "error", "redis", "message",
-		                         "Redis did not record it"),
-		               NULL, 1);
+		seq_format(w->seq, w->id);
+		if (seq_cmp(w->seq, last_read) <= 0)
+			answer_created(w);
+		else
+			unread_add(w);
+		return;
 	}
+	log_err("%s's %zu bytes on %s not recorded: %s", w->by, w->len,
+	        w->topic, id ? "an answer that is no entry id" : why);
+	next = api_answer(c, &w->r, 503,
+	                  json_pack("{ssss}", "error", "redis", "message",
+	                            "Redis did not record it"),
+	                  NULL, 1);
 	wait_free(w);
 	door_resume(c, next);
 }
 
-/* The client left (expired 0), or Redis took too long (1: answer now). */
+/*
+ * The client left (expired 0), or the answer took too long (1: answer
+ * now): 201 if Redis has recorded it (its entry is not read back yet),
+ * else 503.
+ */
 static void
 on_hold_end(void *arg, int expired)
 {
 	struct api_wait *w = arg;
 
 	changelog_forget(w->rec);
-	if (expired) {
+	unread_remove(w);
+	if (expired && w->id[0]) {
+		log_warn("%s's entry %s on %s not read back in %d ms: "
+		         "answered",
+		         w->by, w->id, w->topic, API_WAIT_MS);
+		api_answer(w->c, &w->r, 201, created(w, w->id), NULL, 0);
+	} else if (expired) {
 		log_warn("%s's %zu bytes on %s: no answer from Redis in %d ms",
 		         w->by, w->len, w->topic, API_WAIT_MS);
 		api_answer(w->c, &w->r, 503,
