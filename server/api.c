@@ -2,8 +2,8 @@
  * key: the payload checked by item_parse() as tickerd reads it (a refusal
  * answered at once, with the reason and the field), recorded by FCALL
  * tickerd_record with the key's name beside it, answered 201 with the seq
- * once Redis has answered and the reader has read the entry back.  Keys, rate, Idempotency-Key; GET /api/items is
- * api_list.c's. */
+ * once Redis has answered and the reader has read the entry back.  Keys,
+ * rate, Idempotency-Key; GET /api/items is api_list.c's. */
 #include "api.h"
 #include "api_private.h"
 
