@@ -590,11 +590,22 @@ api_route(struct door_conn *c, const struct request *r)
 		                  "the API is POST /api/items[/<topic>] and "
 		                  "GET /api/items?topics=",
 		                  NULL);
+	/* As every route: one Host. */
+	if (r->hosts > 1 || (r->minor && !r->hosts))
+		return api_refuse(c, r, 400, "bad_request", NULL,
+		                  "one Host header is needed", NULL);
 	if (r->method == REQ_POST)
 		return publish(c, r);
 	if ((r->method == REQ_GET || r->method == REQ_HEAD) &&
-	    r->path.len == sizeof(PATH_ITEMS) - 1)
+	    r->path.len == sizeof(PATH_ITEMS) - 1) {
+		/* A body only with a POST (unread: the answer closes). */
+		if (r->has_body)
+			return api_refuse(c, r, 400, "bad_request", NULL,
+			                  "no request body is accepted but a "
+			                  "POST's",
+			                  NULL);
 		return api_list(c, r);
+	}
 	return api_refuse(c, r, 405, "method", NULL,
 	                  "POST /api/items[/<topic>], GET /api/items",
 	                  r->path.len == sizeof(PATH_ITEMS) - 1

@@ -329,3 +329,14 @@ test('a POST pipelined with a GET behind it: the GET waits for the publish, both
   assert.ok(slow.isClosed, 'closed after the 408');
   slow.destroy();
 }));
+
+test('a GET /api/items with a body, or without a Host, is refused (400, closed); nothing reads the body as the next request', T, scenario(async (t, h) => {
+  const { tickerd } = await h.env({ args: keys });
+  const port = tickerd.port;
+  const withBody = await rawRequest(port, buildRequest('GET', '/api/items', { host: hostOf(port), headers: { Authorization: `Bearer ${DESK}`, 'Content-Length': '20' } }) + 'GET /healthz HTTP/1.1');
+  assert.equal(withBody.status, 400, withBody.headText);
+  assert.equal(JSON.parse(withBody.text).error, 'bad_request');
+  assert.ok(withBody.closed, 'closed: the body was not read');
+  const noHost = await rawRequest(port, 'POST /api/items/world HTTP/1.1\r\nContent-Length: 1\r\n\r\nx');
+  assert.equal(noHost.status, 400, noHost.headText);
+}));
