@@ -6,6 +6,7 @@
 
 #include "body.h"
 #include "door.h"
+#include "seq.h"
 
 #include <stddef.h>
 
@@ -29,6 +30,13 @@ int api_wants_body(const struct request *r);
  * (tickerd_api_requests_total) and every refusal logged (never the key).
  */
 enum door_next api_route(struct door_conn *c, const struct request *r);
+
+/*
+ * api_entry_read() - the log entry seq has been read (and shown, held or
+ * skipped): publishes recorded as seq or earlier are answered now, so a
+ * client that lists the items after its 201 sees what it published.
+ */
+void api_entry_read(struct seq seq);
 
 /*
  * api_body_refused() - the answer to a POST whose body the door will not

@@ -2,7 +2,8 @@
  * key: the payload checked by item_parse() as tickerd reads it (a refusal
  * answered at once, with the reason and the field), recorded by FCALL
  * tickerd_record with the key's name beside it, answered 201 with the seq
- * once Redis has answered.  Keys, rate, Idempotency-Key; GET /api/items is
+ * once Redis has answered and the reader has read the entry back
+ * (api_wait.c).  Keys, rate, Idempotency-Key; GET /api/items is
  * api_list.c's. */
 #include "api.h"
 #include "api_private.h"
@@ -25,18 +26,6 @@
 #include <strings.h>
 
 #define PATH_ITEMS "/api/items"
-
-/* One publish waiting for Redis: from the FCALL sent until its answer, the
- * client leaving or API_WAIT_MS. */
-struct api_wait {
-	struct door_conn *c;
-	struct request r; /* method and keep_alive, for the answer */
-	struct record *rec;
-	char by[65];
-	char topic[TOPIC_MAX_LEN + 1];
-	char *payload; /* a copy: the 201 shows the item as read back */
-	size_t len;
-};
 
 /* A key's token bucket, by name: kept across reloads. */
 static struct bucket {
@@ -319,87 +308,6 @@ api_topic(const struct request *r, char *topic, size_t len, const char **why)
 	return 0;
 }
 
-static void
-wait_free(struct api_wait *w)
-{
-	free(w->payload);
-	free(w);
-}
-
-/*
- * The 201: the seq, the key's name and the item as it is read back from
- * the entry (its time, for plain text, the entry's), or the retraction.
- */
-static json_t *
-created(const struct api_wait *w, const char *id)
-{
-	struct seq seq = {0, 0};
-	struct item_error err;
-	struct item it;
-	json_t *o;
-
-	seq_parse(id, strlen(id), &seq);
-	if (item_parse(w->topic, w->payload, w->len, (time_t)(seq.ms / 1000),
-	               &it, &err))
-		return json_pack("{ssss}", "seq", id, "by", w->by);
-	if (it.status != ITEM_USABLE)
-		o = json_pack("{sssss{ssss}}", "seq", id, "by", w->by,
-		              "retract", "id", it.id, "topic", it.topic);
-	else if (!item_set_seq(&it, id))
-		o = json_pack("{sssssO}", "seq", id, "by", w->by, "item",
-		              it.json);
-	else
-		o = NULL;
-	item_free(&it);
-	return o;
-}
-
-/* Redis answered the record (id), or it never will be (why). */
-static void
-on_recorded(void *arg, const char *id, const char *why)
-{
-	struct api_wait *w = arg;
-	struct door_conn *c = w->c;
-	enum door_next next;
-
-	w->rec = NULL;
-	if (id) {
-		log_info("%s recorded %zu bytes on %s as %s", w->by, w->len,
-		         w->topic, id);
-		next = api_answer(c, &w->r, 201, created(w, id), NULL, 1);
-	} else {
-		log_err("%s's %zu bytes on %s not recorded: %s", w->by, w->len,
-		        w->topic, why);
-		next =
-		    api_answer(c, &w->r, 503,
-		               json_pack("{ssss}", "error", "redis", "message",
-		                         "Redis did not record it"),
-		               NULL, 1);
-	}
-	wait_free(w);
-	door_resume(c, next);
-}
-
-/* The client left (expired 0), or Redis took too long (1: answer now). */
-static void
-on_hold_end(void *arg, int expired)
-{
-	struct api_wait *w = arg;
-
-	changelog_forget(w->rec);
-	if (expired) {
-		log_warn("%s's %zu bytes on %s: no answer from Redis in %d ms",
-		         w->by, w->len, w->topic, API_WAIT_MS);
-		api_answer(w->c, &w->r, 503,
-		           json_pack("{ssss}", "error", "redis", "message",
-		                     "Redis has not answered yet: it may still "
-		                     "record it; retry with the same "
-		                     "Idempotency-Key"),
-		           NULL, 0);
-	}
-	wait_free(w);
-}
-
 /* The dedupe token of key name + Idempotency-Key: "api:<sha256 hex>". */
 static void
 idempotency_token(const char *name, struct req_str key, char out[72])
@@ -482,13 +390,13 @@ publish(struct door_conn *c, const struct request *r)
 		idempotency_token(k->name, idem, token);
 	w->rec =
 	    changelog_record_as(app->log, topic, w->payload, w->len, k->name,
-	                        idem.p ? token : NULL, on_recorded, w);
+	                        idem.p ? token : NULL, api_on_recorded, w);
 	if (!w->rec) {
-		wait_free(w);
+		api_wait_free(w);
 		return api_refuse(c, r, 503, "redis", NULL,
 		                  "could not queue the record", NULL);
 	}
-	return door_hold(c, API_WAIT_MS, on_hold_end, w);
+	return door_hold(c, API_WAIT_MS, api_on_hold_end, w);
 }
 
 enum door_next
@@ -499,11 +407,22 @@ api_route(struct door_conn *c, const struct request *r)
 		                  "the API is POST /api/items[/<topic>] and "
 		                  "GET /api/items?topics=",
 		                  NULL);
+	/* As every route: one Host. */
+	if (r->hosts > 1 || (r->minor && !r->hosts))
+		return api_refuse(c, r, 400, "bad_request", NULL,
+		                  "one Host header is needed", NULL);
 	if (r->method == REQ_POST)
 		return publish(c, r);
 	if ((r->method == REQ_GET || r->method == REQ_HEAD) &&
-	    r->path.len == sizeof(PATH_ITEMS) - 1)
+	    r->path.len == sizeof(PATH_ITEMS) - 1) {
+		/* A body only with a POST (unread: the answer closes). */
+		if (r->has_body)
+			return api_refuse(c, r, 400, "bad_request", NULL,
+			                  "no request body is accepted but a "
+			                  "POST's",
+			                  NULL);
 		return api_list(c, r);
+	}
 	return api_refuse(c, r, 405, "method", NULL,
 	                  "POST /api/items[/<topic>], GET /api/items",
 	                  r->path.len == sizeof(PATH_ITEMS) - 1

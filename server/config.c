@@ -156,7 +156,7 @@ static const struct cfg_setting settings[] = {
      "blanks; at most 32"},
     {"publish-rate", 0, "N/s|N/m", KIND(rate), DEF("20/s"), AT(publish_rate),
      CFG_RELOAD,
-     "requests one publisher key may make to `/api/items` per second "
+     "publishes (`POST /api/items`) one publisher key may make per second "
      "(`N/s`) or minute (`N/m`), in bursts of up to N; beyond: HTTP 429 "
      "with `Retry-After`"},
     {"stale-after", 0, "DURATION", KIND(span), DEF("30s"), AT(stale_after_ms),

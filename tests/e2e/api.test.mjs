@@ -294,3 +294,49 @@ test('the function library: FCALL callers without by work as before, a bad by is
   assert.deepEqual([last.id, last.fields.by, last.fields.payload], [r.json.seq, 'desk', 'After the old library']);
   assert.match(tickerd.log(), /function library/);
 }));
+
+test('a POST pipelined with a GET behind it: the GET waits for the publish, both answered in order; a body that stalls gets 408 at --handshake-timeout', T, scenario(async (t, h) => {
+  const { tickerd } = await h.env({ args: [...keys, '--handshake-timeout', '2'] });
+  const port = tickerd.port;
+  const host = hostOf(port);
+  const { rawConnect } = await import('./lib/rawhttp.mjs');
+  const body = 'Pipelined publish';
+  const conn = await rawConnect(port);
+  await conn.write(
+    buildRequest('POST', '/api/items/world', { host, headers: { Authorization: `Bearer ${DESK}`, 'Content-Length': String(body.length) } }) + body
+    + buildRequest('GET', '/api/items?topics=world', { host, headers: { Authorization: `Bearer ${DESK}` } }));
+  const first = await conn.readResponse({ method: 'POST', timeoutMs: 5000 });
+  const second = await conn.readResponse({ method: 'GET', timeoutMs: 5000 });
+  conn.destroy();
+  assert.equal(first.status, 201, first.text);
+  assert.equal(second.status, 200, second.text);
+  const seq = JSON.parse(first.text).seq;
+  assert.deepEqual(JSON.parse(second.text).items.map((i) => [i.seq, i.headline, i.by]), [[seq, body, 'desk']], 'the GET saw the publish');
+
+  // A 201 is sent once the entry is read back: what follows it sees it.
+  for (let i = 0; i < 20; i++) {
+    const r = await apiPublish(port, DESK, 'world', `Read back ${i}`);
+    assert.equal(r.status, 201, r.text);
+    const shown = await httpGet(port, '/items.json?topics=world');
+    assert.ok(shown.body.includes(r.json.seq), `publish ${i}: /items.json right after its 201 has seq ${r.json.seq}`);
+  }
+
+  const slow = await rawConnect(port);
+  await slow.write(buildRequest('POST', '/api/items/world', { host, headers: { Authorization: `Bearer ${DESK}`, 'Content-Length': '100' } }) + 'only part');
+  const r = await slow.readResponse({ method: 'POST', timeoutMs: 6000 });
+  assert.equal(r.status, 408, r.headText);
+  await slow.waitClosed(3000);
+  assert.ok(slow.isClosed, 'closed after the 408');
+  slow.destroy();
+}));
+
+test('a GET /api/items with a body, or without a Host, is refused (400, closed); nothing reads the body as the next request', T, scenario(async (t, h) => {
+  const { tickerd } = await h.env({ args: keys });
+  const port = tickerd.port;
+  const withBody = await rawRequest(port, buildRequest('GET', '/api/items', { host: hostOf(port), headers: { Authorization: `Bearer ${DESK}`, 'Content-Length': '20' } }) + 'GET /healthz HTTP/1.1');
+  assert.equal(withBody.status, 400, withBody.headText);
+  assert.equal(JSON.parse(withBody.text).error, 'bad_request');
+  assert.ok(withBody.closed, 'closed: the body was not read');
+  const noHost = await rawRequest(port, 'POST /api/items/world HTTP/1.1\r\nContent-Length: 1\r\n\r\nx');
+  assert.equal(noHost.status, 400, noHost.headText);
+}));
