@@ -124,6 +124,7 @@ struct ctl_entry {
 	const char *topic;    /* NULL when missing or not text */
 	const char *payload;  /* NULL when missing */
 	size_t payload_len;
+	const char *by; /* the publisher key's name (field "by"), or NULL */
 };
 
 /* ctl_entry_read() - read e ([id, [field, value...]]); 0, or -1 if it is

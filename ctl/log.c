@@ -1,6 +1,7 @@
 /* log.c: the change log's entries as tickerctl reads them back (XRANGE,
  * XREAD), each parsed by item_parse() exactly as tickerd parses it. */
 #include "ctl.h"
+#include "topics.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +32,7 @@ entry_field(const redisReply *fields, const char *name)
 int
 ctl_entry_read(const redisReply *e, struct ctl_entry *out)
 {
-	const redisReply *topic, *payload;
+	const redisReply *topic, *payload, *by;
 
 	memset(out, 0, sizeof(*out));
 	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
@@ -48,6 +49,11 @@ ctl_entry_read(const redisReply *e, struct ctl_entry *out)
 		out->payload = payload->str;
 		out->payload_len = payload->len;
 	}
+	/* Who published it through the API (tickerd checked the name). */
+	by = entry_field(e->element[1], "by");
+	if (by && by->len == strlen(by->str) &&
+	    topic_is_valid(by->str, by->len))
+		out->by = by->str;
 	return 0;
 }
 

@@ -60,29 +60,34 @@ text_of(const json_t *item, const char *key)
 /*
  * Print one parsed entry: "TIME TOPIC PRIORITY HEADLINE", the headline
  * after "[corrected ID]" for a later version, or "TIME TOPIC [killed ID]"
- * ("withheld") for a retraction, whose time is the entry's.
+ * ("withheld") for a retraction, whose time is the entry's; "[by NAME]"
+ * before the headline (or after the kill) when a publisher key's name is
+ * recorded with it (the HTTP publish API).
  */
 static void
-print_item(struct tail *t, const struct item *it, struct seq seq)
+print_item(struct tail *t, const struct item *it, struct seq seq,
+           const char *by)
 {
-	char when[ISOTIME_LEN];
+	char when[ISOTIME_LEN], who[80] = "";
 
+	if (by)
+		snprintf(who, sizeof(who), "[by %s] ", by);
 	if (it->status != ITEM_USABLE) {
 		isotime_format((time_t)(seq.ms / 1000), when);
-		printf("%s %s [%s %s]\n", when, it->topic,
+		printf("%s %s [%s %s]%s%s%s\n", when, it->topic,
 		       it->status == ITEM_CANCELED ? "killed" : "withheld",
-		       it->id);
+		       it->id, by ? " [by " : "", by ? by : "", by ? "]" : "");
 		return;
 	}
 	if (seen_before(t, it->topic, it->id) ||
 	    (it->version_given && it->version > 1))
-		printf("%s %s %s [corrected %s] %s\n",
+		printf("%s %s %s [corrected %s] %s%s\n",
 		       text_of(it->json, "time"), it->topic,
-		       text_of(it->json, "priority"), it->id,
+		       text_of(it->json, "priority"), it->id, who,
 		       text_of(it->json, "headline"));
 	else
-		printf("%s %s %s %s\n", text_of(it->json, "time"), it->topic,
-		       text_of(it->json, "priority"),
+		printf("%s %s %s %s%s\n", text_of(it->json, "time"), it->topic,
+		       text_of(it->json, "priority"), who,
 		       text_of(it->json, "headline"));
 }
 
@@ -104,7 +109,7 @@ show_entry(struct tail *t, const redisReply *entry)
 		        e.id, item_reason_name(err.reason), err.text);
 		return;
 	}
-	print_item(t, &it, e.seq);
+	print_item(t, &it, e.seq, e.by);
 	item_free(&it);
 	fflush(stdout);
 }

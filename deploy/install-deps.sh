@@ -14,7 +14,7 @@ PACKAGES=(
 	libhiredis-dev libjansson-dev                       # Redis client, JSON
 	zlib1g-dev                                          # gzip copies of the web files
 	libsystemd-dev                                      # sd_notify: readiness, reload, watchdog
-	libjwt-dev libssl-dev                               # readers' tokens: JWT (libjwt), key types (OpenSSL)
+	libjwt-dev libssl-dev                               # readers' tokens: JWT (libjwt), key types (OpenSSL); SHA-256 of publisher keys (libcrypto)
 	libcmocka-dev                                       # C unit tests
 	groff-base                                          # the man page's test (groff -ww)
 	redis-server redis-tools                            # make run / e2e tests

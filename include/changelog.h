@@ -22,6 +22,10 @@ struct log_entry {
 	/* Appended by tickerd_fire: a scheduled release or expiry, applied
 	 * as it stands (an embargo in it is over). */
 	int fired;
+	/* The publisher key's name an HTTP publish came with (field "by";
+	 * NULL when the entry has none: PUBLISH, redis-cli). */
+	const char *by;
+	size_t by_len;
 };
 
 /* Called for each entry read from the log, in log order. */
@@ -125,6 +129,33 @@ void changelog_start(struct changelog *cl);
  */
 void changelog_record(struct changelog *cl, const char *topic,
                       const char *payload, size_t len);
+
+/*
+ * Told of Redis's answer to a changelog_record_as(): id is the entry's id
+ * (the seq) once FCALL answered, or NULL with why (Redis's error, or
+ * "dropped") when it never will be recorded.  Called once, at most.
+ */
+typedef void (*changelog_done_fn)(void *arg, const char *id, const char *why);
+
+struct record;
+
+/*
+ * changelog_record_as() - changelog_record() for an HTTP publish: by (the
+ * publisher key's name) is kept in the entry; token (NULL: one of this
+ * process's own), 1-128 printable bytes, makes a retry with the same one
+ * record once and answer the first entry's id (for a day); done(arg, ...)
+ * is called when FCALL answers.  Returns the record, for
+ * changelog_forget(), or NULL when it could not be queued (done is not
+ * called).
+ */
+struct record *changelog_record_as(struct changelog *cl, const char *topic,
+                                   const char *payload, size_t len,
+                                   const char *by, const char *token,
+                                   changelog_done_fn done, void *arg);
+
+/* changelog_forget() - whoever asked no longer waits: done is not called
+ * (the record is still sent). */
+void changelog_forget(struct record *r);
 
 /*
  * changelog_healthy() - 1 while both connections answer in time and Redis

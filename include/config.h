@@ -32,6 +32,29 @@ struct cfg_topic_spans {
 	int n;
 };
 
+#define CFG_MAX_PUBKEYS   32
+#define CFG_PUBKEY_TOPICS 16
+
+/* One --publisher-key: its name, the SHA-256 of the key (never the key),
+ * and the topics it may publish to (none listed: every topic). */
+struct cfg_pubkey {
+	char name[65];
+	unsigned char sha256[32];
+	char topics[CFG_PUBKEY_TOPICS][65];
+	int n_topics;
+};
+
+struct cfg_pubkeys {
+	struct cfg_pubkey at[CFG_MAX_PUBKEYS];
+	int n;
+};
+
+/* --publish-rate: n requests per per_ms, a burst of n (token bucket). */
+struct cfg_rate {
+	unsigned n;
+	unsigned per_ms;
+};
+
 /* One Redis node's address: TCP host and port, or a unix socket. */
 struct redis_addr {
 	int is_unix;
@@ -112,6 +135,10 @@ struct cfg {
 	/* --trusted-proxy: peers whose Forwarded, X-Forwarded-* are believed */
 	struct cfg_cidr proxies[CFG_MAX_PROXIES];
 	int n_proxies;
+
+	/* The HTTP publish API (api.c): its keys and their rate. */
+	struct cfg_pubkeys publishers;
+	struct cfg_rate publish_rate;
 };
 
 /* Filled by cfg_parse() on failure: the message for stderr. */

@@ -55,6 +55,8 @@ extern const struct cfg_kind cfg_kind_switch;  /* yes or no; a bare flag: yes */
 extern const struct cfg_kind cfg_kind_cidrs;   /* a list of IP ranges */
 extern const struct cfg_kind cfg_kind_topic_spans; /* TOPIC=DURATION,... */
 extern const struct cfg_kind cfg_kind_span;        /* 30s, 2m: 1 s to a day */
+extern const struct cfg_kind cfg_kind_pubkeys; /* NAME=sha256:HEX[:t,t] ... */
+extern const struct cfg_kind cfg_kind_rate;    /* 20/s, 600/m */
 
 /* cfg_parse_number() - a decimal in [min, max] filling all of s; 0 or -1. */
 int cfg_parse_number(const char *s, long min, long max, long *out);

@@ -16,9 +16,10 @@ struct request;
  * What a route did with a request: answered it (the connection may serve
  * another), answered it and the connection ends there, or handed the
  * connection on (to lws, as a WebSocket or an EventSource stream): the
- * door_conn is gone then.
+ * door_conn is gone then.  DOOR_WAIT: door_hold()'s, the route answers
+ * later (door_resume()).
  */
-enum door_next { DOOR_KEEP, DOOR_CLOSE, DOOR_GONE };
+enum door_next { DOOR_KEEP, DOOR_CLOSE, DOOR_GONE, DOOR_WAIT };
 
 /*
  * door_new() - the front door of app (its loop, configuration and guard).
@@ -125,5 +126,32 @@ int door_send_head(struct door_conn *c, int status, const char *head,
  */
 enum door_next door_to_raw(struct door_conn *c, const char *protocol,
                            void *opaque);
+
+/*
+ * door_hold() - the route will answer r later (it waits for Redis): the
+ * connection reads nothing more until door_resume(), for at most ms.  If
+ * it ends first, end(arg, 0) is called (the client left: answer nothing);
+ * at ms, end(arg, 1): answer now with door_respond(), then it closes.
+ * end is not called once door_resume() was.  Returns DOOR_WAIT, for the
+ * route to return.  Whatever of r the answer needs must be copied: the
+ * request's bytes are gone once the route returns.
+ */
+enum door_next door_hold(struct door_conn *c, uint64_t ms,
+                         void (*end)(void *arg, int expired), void *arg);
+
+/*
+ * door_resume() - a held connection was answered (next: what
+ * door_respond() returned): it goes on with its next request, or closes.
+ */
+void door_resume(struct door_conn *c, enum door_next next);
+
+/*
+ * door_body() - door_body.c's: r is a POST whose body the route reads
+ * (api_wants_body()): 0 when all of it is in (r->body set), 1 while more
+ * is to come, -1 when it is refused (answered; *next is DOOR_CLOSE): no
+ * Content-Length or a Transfer-Encoding (411), more than the route takes
+ * (413, without reading it), a Content-Length sent twice (400).
+ */
+int door_body(struct door_conn *c, struct request *r, enum door_next *next);
 
 #endif

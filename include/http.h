@@ -17,7 +17,8 @@ struct topic_filter;
  * http_route() - answer (or hand on) one whole request that came to the
  * door: the route list (/healthz, /livez, /readyz, /metrics,
  * /items.json, /feed.atom, /events, /ws) first, then the web folder's files,
- * else 404.  Only GET and HEAD are served.
+ * else 404.  Only GET and HEAD are served, but for the publish API
+ * (/api/items..., api.c: POST too), which is handed every method.
  */
 enum door_next http_route(struct door_conn *c, const struct request *r);
 

@@ -35,6 +35,10 @@ enum item_reason {
 /* Filled in by item_parse() on failure, like jansson's json_error_t. */
 struct item_error {
 	enum item_reason reason;
+	/* The item field it concerns, by its wire key ("url", "headline";
+	 * "embargo", "topic"), or "" when it is the payload as a whole (JSON,
+	 * UTF-8, size): for answers that point at a form's field. */
+	char field[24];
 	char text[200];
 };
 

@@ -45,6 +45,9 @@ struct msg {
 	/* An item's Atom entry and expiry (atom.c), made on first use: one
 	 * block, freed with the message. */
 	struct atom_entry *atom;
+	/* The publisher key's name its log entry records (NULL: none), for
+	 * GET /api/items only: never in the frame readers get. */
+	char *by;
 	/* Its permessage-deflate forms (deflate.c), one per window size
 	 * asked for, made on first use: freed with the message. */
 	struct msg_z *z;

@@ -12,8 +12,12 @@
 #include <time.h>
 
 /* The HTTP statuses counted in tickerd_http_responses_total. */
-#define METRICS_STATUSES 14
+#define METRICS_STATUSES 18
 extern const int metrics_statuses[METRICS_STATUSES];
+
+/* The statuses counted in tickerd_api_requests_total (api.c's answers). */
+#define METRICS_API_STATUSES 11
+extern const int metrics_api_statuses[METRICS_API_STATUSES];
 
 /* One instance for the process; the event loop is its only writer. */
 struct metrics {
@@ -63,6 +67,7 @@ struct metrics {
 	uint64_t token_refused[TOKEN_REASONS]; /* tokens refused (access.c) */
 	uint64_t ws_deflate; /* upgrades that took permessage-deflate */
 	uint64_t deflated;   /* messages deflated (once per window size) */
+	uint64_t api_requests[METRICS_API_STATUSES]; /* /api/items, by status */
 };
 
 extern struct metrics metrics;
@@ -107,6 +112,9 @@ int metrics_health(json_t *o);
 
 /* metrics_response() - count one HTTP response with this status. */
 void metrics_response(int status);
+
+/* metrics_api() - count one answer of the publish API with this status. */
+void metrics_api(int status);
 
 /* metrics_reject() - count one payload rejected for reason. */
 void metrics_reject(enum item_reason reason);

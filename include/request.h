@@ -14,7 +14,7 @@ struct req_str {
 	size_t len;
 };
 
-enum req_method { REQ_GET, REQ_HEAD, REQ_OTHER };
+enum req_method { REQ_GET, REQ_HEAD, REQ_POST, REQ_OTHER };
 
 /*
  * One parsed request head.  Every string points into the bytes given to
@@ -40,6 +40,13 @@ struct request {
 	unsigned hosts, origins; /* how many Host, Origin headers came */
 	struct req_str fields;   /* the header lines, each ending in LF */
 	unsigned has_body : 1;   /* Transfer-Encoding, or Content-Length > 0 */
+	/* What a POST's body is read by (door_body.c): Content-Length as
+	 * sent (the first, *_twice when another came), Transfer-Encoding. */
+	struct req_str content_length, transfer_encoding;
+	unsigned content_length_twice : 1;
+	/* A POST's body, once the door has all of it (not set by
+	 * request_parse(): the bytes after the head). */
+	struct req_str body;
 	unsigned keep_alive : 1; /* the connection may serve another request */
 	unsigned websocket : 1;  /* Upgrade: websocket + Connection: upgrade */
 	size_t head_len; /* bytes of the head, its blank line included */

@@ -37,6 +37,12 @@ struct record {
 	size_t len;
 	unsigned sends;         /* times sent: more than once is a resend */
 	unsigned long wait_gen; /* WAITs sent before its FCALL */
+	/* changelog_record_as()'s: the key name kept in the entry, the
+	 * caller's own token (NULL: instance:token), and whom to tell of
+	 * Redis's answer (cleared once told, or by changelog_forget()). */
+	char *by, *own_token;
+	changelog_done_fn done;
+	void *done_arg;
 };
 
 /* A tickerd_schedule or tickerd_unschedule owed to Redis: sent again after

@@ -68,6 +68,11 @@ apply_entry(struct changelog *cl, const redisReply *e)
 			n = strtoull(fields->element[i + 1]->str, NULL, 10);
 		else if (!strcmp(k->str, "fired"))
 			le.fired = 1;
+		else if (!strcmp(k->str, "by") &&
+		         fields->element[i + 1]->type == REDIS_REPLY_STRING) {
+			le.by = fields->element[i + 1]->str;
+			le.by_len = fields->element[i + 1]->len;
+		}
 	}
 	check_numbering(cl, n);
 	cl->last = seq;

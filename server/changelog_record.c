@@ -16,9 +16,23 @@
 
 static void send_record(struct changelog *cl, struct record *r);
 
+/* Tell r's asker of Redis's answer (id) or why there will be none. */
+static void
+tell(struct record *r, const char *id, const char *why)
+{
+	changelog_done_fn done = r->done;
+
+	r->done = NULL;
+	if (done)
+		done(r->done_arg, id, why);
+}
+
 void
 free_record(struct record *r)
 {
+	tell(r, NULL, "dropped");
+	free(r->by);
+	free(r->own_token);
 	free(r->topic);
 	free(r->payload);
 	free(r);
@@ -114,8 +128,11 @@ on_recorded(redisAsyncContext *ac, void *reply, void *privdata)
 	if (!rec)
 		return;
 	cl->inflight--;
+	/* Gone, or one from before the "by" argument (another, older
+	 * tickerd loaded it): load ours. */
 	if (r->type == REDIS_REPLY_ERROR &&
-	    !strncmp(r->str, FUNCTION_MISSING, strlen(FUNCTION_MISSING))) {
+	    (!strncmp(r->str, FUNCTION_MISSING, strlen(FUNCTION_MISSING)) ||
+	     (rec->by && strstr(r->str, "tickerd_record: usage")))) {
 		cl->kept++;
 		library_missing(cl, ac, r->str);
 		return;
@@ -128,11 +145,16 @@ on_recorded(redisAsyncContext *ac, void *reply, void *privdata)
 		metrics.record_errors++;
 		log_err("Redis refused to record a %zu-byte payload on %s: %s",
 		        rec->len, rec->topic, r->str);
+		tell(rec, NULL, r->str);
 		drop_record(cl, prev, rec);
 		return;
 	}
 	rconn_ready(cl->cmd);
 	unlink_record(cl, prev, rec);
+	if (r->type == REDIS_REPLY_STRING)
+		tell(rec, r->str, NULL);
+	else
+		tell(rec, NULL, "unexpected answer");
 	recorded(cl, ac, rec);
 }
 
@@ -149,16 +171,23 @@ send_record(struct changelog *cl, struct record *r)
 	if (r->sends++)
 		metrics.records_resent++;
 	r->wait_gen = cl->wait_gen;
-	redisAsyncCommand(ac, on_recorded, cl,
-	                  "FCALL tickerd_record 2 %s %s %s %b %s %s %s",
-	                  cl->log_key, cl->seen_key, r->topic, r->payload,
-	                  r->len, maxlen, ttl, token);
+	if (r->by)
+		redisAsyncCommand(
+		    ac, on_recorded, cl,
+		    "FCALL tickerd_record 2 %s %s %s %b %s %s %s %s",
+		    cl->log_key, cl->seen_key, r->topic, r->payload, r->len,
+		    maxlen, ttl, r->own_token ? r->own_token : token, r->by);
+	else
+		redisAsyncCommand(ac, on_recorded, cl,
+		                  "FCALL tickerd_record 2 %s %s %s %b %s %s %s",
+		                  cl->log_key, cl->seen_key, r->topic,
+		                  r->payload, r->len, maxlen, ttl, token);
 	cl->inflight++;
 }
 
-void
-changelog_record(struct changelog *cl, const char *topic, const char *payload,
-                 size_t len)
+/* A new record of payload on topic, not yet queued; NULL on ENOMEM. */
+static struct record *
+new_record(const char *topic, const char *payload, size_t len)
 {
 	struct record *r = calloc(1, sizeof(*r));
 
@@ -169,10 +198,17 @@ changelog_record(struct changelog *cl, const char *topic, const char *payload,
 		free(r);
 		metrics.record_errors++;
 		log_err("out of memory: payload on %s lost", topic);
-		return;
+		return NULL;
 	}
 	memcpy(r->payload, payload, len);
 	r->len = len;
+	return r;
+}
+
+/* Queue r (sent at once when the connection is up). */
+static void
+enqueue(struct changelog *cl, struct record *r)
+{
 	r->token = ++cl->records;
 	if (cl->queued >= QUEUE_MAX && cl->queue && cl->inflight == 0) {
 		metrics.record_errors++;
@@ -190,6 +226,43 @@ changelog_record(struct changelog *cl, const char *topic, const char *payload,
 	cl->queued++;
 	if (rconn_ctx(cl->cmd) && !cl->reloading)
 		send_record(cl, r);
+}
+
+struct record *
+changelog_record_as(struct changelog *cl, const char *topic,
+                    const char *payload, size_t len, const char *by,
+                    const char *token, changelog_done_fn done, void *arg)
+{
+	struct record *r = new_record(topic, payload, len);
+
+	if (!r)
+		return NULL;
+	if (!(r->by = strdup(by)) ||
+	    (token && !(r->own_token = strdup(token)))) {
+		free_record(r);
+		return NULL;
+	}
+	r->done = done;
+	r->done_arg = arg;
+	enqueue(cl, r);
+	return r;
+}
+
+void
+changelog_forget(struct record *r)
+{
+	if (r)
+		r->done = NULL;
+}
+
+void
+changelog_record(struct changelog *cl, const char *topic, const char *payload,
+                 size_t len)
+{
+	struct record *r = new_record(topic, payload, len);
+
+	if (r)
+		enqueue(cl, r);
 }
 
 /* ---- the command connection ---- */

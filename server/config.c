@@ -151,6 +151,19 @@ static const struct cfg_setting settings[] = {
      CFG_RELOAD,
      "WebSocket ping after S idle seconds; hang up after twice that "
      "without a pong"},
+    {"publisher-key", 0, "NAME=sha256:HEX[:TOPICS]", KIND(pubkeys), NO_DEF,
+     AT(publishers), CFG_RELOAD,
+     "a key for `POST /api/items` (see \"The HTTP publish API\" in the "
+     "README): its name (kept in the log entry of what it publishes), the "
+     "SHA-256 of the key in hex (`printf %s \"$KEY\" | sha256sum`; the key "
+     "itself is never stored) and the topics it may publish to, "
+     "comma-separated (none: every topic); repeat, or separate keys with "
+     "blanks; at most 32"},
+    {"publish-rate", 0, "N/s|N/m", KIND(rate), DEF("20/s"), AT(publish_rate),
+     CFG_RELOAD,
+     "publishes (`POST /api/items`) one publisher key may make per second "
+     "(`N/s`) or minute (`N/m`), in bursts of up to N; beyond: HTTP 429 "
+     "with `Retry-After`"},
     {"stale-after", 0, "DURATION", KIND(span), DEF("30s"), AT(stale_after_ms),
      CFG_RELOAD,
      "a named screen (see \"Screen health\" in the README) that sends no "

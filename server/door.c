@@ -16,6 +16,7 @@
  */
 #include "door_private.h"
 
+#include "api.h"
 #include "app.h"
 #include "forwarded.h"
 #include "guard.h"
@@ -101,6 +102,12 @@ static void
 conn_end(struct door_conn *c, int keep_fd)
 {
 	struct door *d = c->door;
+
+	if (c->held) {
+		c->held = 0;
+		if (c->hold_end)
+			c->hold_end(c->hold_arg, 0);
+	}
 
 	door_unlist(c);
 	d->count--;
@@ -363,23 +370,30 @@ static void
 process(struct door_conn *c)
 {
 	int wait = c->want_proxy ? take_proxy_header(c) : 0;
+	size_t used;
 
-	if (wait < 0)
+	if (wait < 0 || c->held)
 		return;
 	while (!wait && c->in_len && !c->close_after &&
 	       c->out_off == c->out_len) {
 		struct request r;
 		enum req_result res = request_parse(&r, c->in, c->in_len);
-		struct fwd_client who;
 		enum door_next next;
 
 		if (res == REQ_INCOMPLETE)
 			break;
 		if (res == REQ_OK) {
+			int body = r.method == REQ_POST && api_wants_body(&r)
+			               ? door_body(c, &r, &next)
+			               : 0;
+
+			if (body > 0)
+				break; /* the rest of the body is to come */
 			/* Who it is from: the peer, or whom its proxy names. */
-			fwd_resolve(&who, &r, c->ip, &c->door->app->cfg);
-			c->who = &who;
-			next = http_route(c, &r);
+			fwd_resolve(&c->routed, &r, c->ip, &c->door->app->cfg);
+			c->who = &c->routed;
+			if (!body)
+				next = http_route(c, &r);
 		} else {
 			next = refuse_head(c, res);
 		}
@@ -390,11 +404,27 @@ process(struct door_conn *c)
 			c->close_after = 1;
 			break;
 		}
-		memmove(c->in, c->in + r.head_len, c->in_len - r.head_len);
-		c->in_len -= r.head_len;
+		used = r.head_len + r.body.len;
+		memmove(c->in, c->in + used, c->in_len - used);
+		c->in_len -= used;
+		c->want = 0;
+		if (next == DOOR_WAIT)
+			break;    /* held: door_resume() goes on */
 		door_deadline(c); /* the next request's time starts now */
 	}
-	rewatch(c);
+	if (!c->held)
+		rewatch(c);
+}
+
+void
+door_resume(struct door_conn *c, enum door_next next)
+{
+	c->held = 0;
+	c->hold_end = NULL;
+	if (next == DOOR_CLOSE)
+		c->close_after = 1;
+	door_deadline(c);
+	process(c);
 }
 
 /* Read what the client sent; 0, or -1 if the connection is gone. */
@@ -408,8 +438,9 @@ read_in(struct door_conn *c)
 			size_t cap = c->in_cap ? 2 * c->in_cap : IN_FIRST;
 			char *in;
 
-			/* Past the largest head: let the parser say so. */
-			if (c->in_cap > REQ_HEAD_MAX)
+			/* Past the largest head (and a POST's body): let
+			 * the parser say so. */
+			if (c->in_cap > REQ_HEAD_MAX && c->in_cap >= c->want)
 				return 0;
 			in = realloc(c->in, cap);
 			if (!in)
@@ -492,6 +523,14 @@ on_poll(uv_poll_t *p, int status, int events)
 void
 door_expire(struct door_conn *c)
 {
+	if (c->held) {
+		/* Its route answers now (it waited too long), then it ends. */
+		c->held = 0;
+		if (c->hold_end)
+			c->hold_end(c->hold_arg, 1);
+		conn_end(c, 0);
+		return;
+	}
 	if (!c->lingering && (c->in_len || !c->served)) {
 		guard_refused(GUARD_TIMEOUT, c->ip);
 		if (c->in_len && !c->want_proxy && c->out_off == c->out_len) {

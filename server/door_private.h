@@ -5,6 +5,7 @@
 #define TICKERD_DOOR_PRIVATE_H
 
 #include "door.h"
+#include "forwarded.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -25,15 +26,21 @@ struct door_conn {
 	unsigned close_after : 1; /* close once out is written */
 	unsigned want_proxy : 1;  /* --proxy-protocol: its header is to come */
 	unsigned trusted : 1;     /* ip is a --trusted-proxy: not counted */
+	unsigned held : 1;        /* door_hold(): its answer comes later */
 	unsigned served;          /* requests answered */
 	struct guard_addr *addr;  /* counted at the door for its address */
 	uint64_t deadline;        /* loop ms */
 	char *in;
 	size_t in_len, in_cap;
+	size_t want; /* a POST's head and body: read up to this much */
+	/* door_hold()'s: told when a held connection ends unanswered. */
+	void (*hold_end)(void *arg, int expired);
+	void *hold_arg;
 	char *out; /* what the socket has not taken yet */
 	size_t out_len, out_off;
-	/* While a request is routed: its client (fwd_resolve()). */
+	/* While a request is routed: its client (fwd_resolve(): routed). */
 	const struct fwd_client *who;
+	struct fwd_client routed;
 	char ip[48]; /* the peer's, or the one its PROXY header named */
 };
 

@@ -4,6 +4,7 @@
 
 #include "redis_where.h"
 
+#include "api.h"
 #include "app.h"
 #include "changelog.h"
 #include "events.h"
@@ -275,7 +276,9 @@ static const struct route {
 enum door_next
 http_route(struct door_conn *c, const struct request *r)
 {
-	if (r->method == REQ_OTHER) {
+	if (api_wants_body(r)) /* the publish API: JSON answers, POST */
+		return api_route(c, r);
+	if (r->method == REQ_OTHER || r->method == REQ_POST) {
 		guard_refused(GUARD_METHOD, door_ip(c));
 		return door_refuse(c, r, 405, "only GET and HEAD are served",
 		                   "Allow: GET, HEAD\r\n");

@@ -264,6 +264,9 @@ ingest_entry(void *arg, const struct log_entry *e)
 		item_free(&it);
 		return;
 	}
+	/* Who published it (the API's key), for the desk only. */
+	if (e->by)
+		m->by = strndup(e->by, e->by_len);
 	if (!in->quiet) {
 		fan_publish(in->fan, m);
 		metrics.published++;

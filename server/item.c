@@ -177,10 +177,12 @@ item_parse(const char *topic, const char *payload, size_t len, time_t now,
 	memset(it, 0, sizeof(*it));
 	memset(err, 0, sizeof(*err));
 
-	if (!topic_is_valid(topic, strlen(topic)))
+	if (!topic_is_valid(topic, strlen(topic))) {
+		snprintf(err->field, sizeof(err->field), "topic");
 		return item_fail(err, ITEM_ERR_TOPIC,
 		                 "topic must be 1-%d of A-Z a-z 0-9 _ . -",
 		                 TOPIC_MAX_LEN);
+	}
 	if (len > ITEM_MAX_PAYLOAD)
 		return item_fail(err, ITEM_ERR_TOO_LARGE,
 		                 "payload is %zu bytes, more than %d", len,
@@ -198,6 +200,9 @@ item_parse(const char *topic, const char *payload, size_t len, time_t now,
 		rc =
 		    parse_text(topic, payload + lead, end - lead, now, it, err);
 	if (rc) {
+		/* A plain-text payload is its headline. */
+		if (!err->field[0] && err->reason == ITEM_ERR_HEADLINE)
+			snprintf(err->field, sizeof(err->field), "headline");
 		item_free(it);
 		return -1;
 	}

@@ -511,8 +511,14 @@ item_fields_read(struct item_build *b)
 		json_t *v = field_value(f, b->in, &name), *out = NULL;
 		int rc = f->read(f, v, name, b, &out);
 
-		if (rc < 0)
+		if (rc < 0) {
+			/* The field it concerns: the row's. */
+			if (!b->err->field[0] &&
+			    b->err->reason != ITEM_ERR_NOMEM)
+				snprintf(b->err->field, sizeof(b->err->field),
+				         "%s", f->key ? f->key : f->names[0]);
 			return -1;
+		}
 		if (out && json_object_set_new(it->json, f->key, out))
 			return item_fail(b->err, ITEM_ERR_NOMEM,
 			                 "out of memory for the item's %s",

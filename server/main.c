@@ -1,5 +1,6 @@
 /* main.c: tickerd's entry point: one libuv loop running lws and hiredis. */
 #include "access.h"
+#include "api.h"
 #include "app.h"
 #include "config.h"
 #include "fanout.h"
@@ -227,7 +228,16 @@ send_probe(void *arg, const char *channel, const char *text,
 
 static const struct sub_ops sub_ops = {.message = on_payload,
                                        .probe = send_probe};
-static const struct changelog_ops log_ops = {.entry = ingest_entry,
+/* Each entry read: into the history and to the screens, then the API's
+ * publishes waiting for it are answered (they see what they published). */
+static void
+on_entry(void *arg, const struct log_entry *e)
+{
+	ingest_entry(arg, e);
+	api_entry_read(e->seq);
+}
+
+static const struct changelog_ops log_ops = {.entry = on_entry,
                                              .gap = ingest_gap,
                                              .rebase = ingest_rebase,
                                              .held = ingest_held};

@@ -299,5 +299,6 @@ msg_unref(struct msg *m)
 		m->z = z->next;
 		free(z);
 	}
+	free(m->by);
 	free(m);
 }

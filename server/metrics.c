@@ -8,8 +8,22 @@
 
 struct metrics metrics;
 
-const int metrics_statuses[METRICS_STATUSES] = {
-    101, 200, 304, 400, 403, 404, 405, 408, 426, 429, 431, 500, 503, 505};
+const int metrics_statuses[METRICS_STATUSES] = {101, 200, 201, 304, 400, 401,
+                                                403, 404, 405, 408, 411, 413,
+                                                426, 429, 431, 500, 503, 505};
+
+const int metrics_api_statuses[METRICS_API_STATUSES] = {
+    200, 201, 400, 401, 403, 404, 405, 411, 413, 429, 503};
+
+void
+metrics_api(int status)
+{
+	for (size_t i = 0; i < METRICS_API_STATUSES; i++)
+		if (metrics_api_statuses[i] == status) {
+			metrics.api_requests[i]++;
+			return;
+		}
+}
 
 void
 metrics_response(int status)
@@ -277,6 +291,13 @@ add_labelled(struct text *t)
 		add(t, "tickerd_token_refusals_total{reason=\"%s\"} %llu\n",
 		    token_reason_name((enum token_reason)r),
 		    (unsigned long long)metrics.token_refused[r]);
+	add(t, "# HELP tickerd_api_requests_total Requests to the publish "
+	       "API (/api/items), by status.\n# TYPE "
+	       "tickerd_api_requests_total counter\n");
+	for (size_t i = 0; i < METRICS_API_STATUSES; i++)
+		add(t, "tickerd_api_requests_total{status=\"%d\"} %llu\n",
+		    metrics_api_statuses[i],
+		    (unsigned long long)metrics.api_requests[i]);
 	add(t, "# HELP tickerd_http_responses_total HTTP responses tickerd "
 	       "wrote itself, by status.\n# TYPE tickerd_http_responses_total "
 	       "counter\n");

@@ -22,10 +22,14 @@ reason_phrase(int status)
 		return "Switching Protocols";
 	case 200:
 		return "OK";
+	case 201:
+		return "Created";
 	case 304:
 		return "Not Modified";
 	case 400:
 		return "Bad Request";
+	case 401:
+		return "Unauthorized";
 	case 403:
 		return "Forbidden";
 	case 404:
@@ -34,6 +38,10 @@ reason_phrase(int status)
 		return "Method Not Allowed";
 	case 408:
 		return "Request Timeout";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
 	case 426:
 		return "Upgrade Required";
 	case 429:

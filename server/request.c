@@ -71,11 +71,14 @@ parse_request_line(struct request *r, const char *l, size_t len)
 	r->method_name.len = (size_t)(sp1 - l);
 	r->method = req_equals(r->method_name, "GET")    ? REQ_GET
 	            : req_equals(r->method_name, "HEAD") ? REQ_HEAD
+	            : req_equals(r->method_name, "POST") ? REQ_POST
 	                                                 : REQ_OTHER;
 	/* Methods are case-sensitive: "get" is not GET. */
-	if (r->method != REQ_OTHER &&
-	    memcmp(l, r->method == REQ_GET ? "GET" : "HEAD",
-	           r->method_name.len))
+	if (r->method != REQ_OTHER && memcmp(l,
+	                                     r->method == REQ_GET    ? "GET"
+	                                     : r->method == REQ_HEAD ? "HEAD"
+	                                                             : "POST",
+	                                     r->method_name.len))
 		r->method = REQ_OTHER;
 	target = sp1 + 1;
 	sp2 = memchr(target, ' ', len - (size_t)(target - l));
@@ -93,7 +96,7 @@ parse_request_line(struct request *r, const char *l, size_t len)
 	for (size_t i = 0; i < tlen; i++)
 		if ((unsigned char)target[i] <= ' ' || target[i] == 0x7f)
 			return REQ_BAD;
-	/* GET and HEAD take a path; other methods are refused anyway. */
+	/* GET, HEAD and POST take a path; others are refused anyway. */
 	if (r->method != REQ_OTHER && target[0] != '/')
 		return REQ_BAD;
 	q = memchr(target, '?', tlen);
@@ -169,9 +172,13 @@ parse_header_line(struct request *r, const char *l, size_t len)
 			r->accept_encoding_twice = 1;
 	} else if (req_equals(name, "transfer-encoding")) {
 		r->has_body = 1;
+		if (!r->transfer_encoding.p)
+			keep(&r->transfer_encoding, v, vlen);
 	} else if (req_equals(name, "content-length")) {
 		if (!vlen || strspn(v, "0123456789") < vlen)
 			return -1;
+		if (keep(&r->content_length, v, vlen))
+			r->content_length_twice = 1;
 		for (size_t i = 0; i < vlen; i++)
 			if (v[i] != '0')
 				r->has_body = 1;

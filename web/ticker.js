@@ -1,16 +1,14 @@
-// ticker.js: the <news-ticker> element, the one script a site loads (it
-// imports ticker/*.js beside it). Its attributes, properties and events: README.
+// ticker.js: <news-ticker>, the one script a site loads (README: its API).
 
 import { TickerFeed, itemKey, newestFirst } from './ticker/feed.js';
 import { dirOf } from './ticker/format.js';
 import { h, refreshTimes, renderItem, spoken } from './ticker/item.js';
-import { stateText } from './ticker/state.js';
 import { styleRoot } from './ticker/style.js';
-import { words } from './ticker/words.js';
+import { stateText, words } from './ticker/words.js';
 
 /** <news-ticker>: the crawl (or, with reduced motion, one item at a time). */
 class NewsTicker extends HTMLElement {
-  static observedAttributes = ['src', 'topics', 'lang', 'max-items'];
+  static observedAttributes = ['src', 'topics', 'lang', 'max-items', 'token'];
   #feed = null;
   #els = new Map(); // itemKey -> its <li>
   #anim = null;
@@ -24,6 +22,7 @@ class NewsTicker extends HTMLElement {
   #flashKey = null; // itemKey of the flash holding the bar
   #flashTimer = null;
   #frame = 0;
+  #provider; #keeper;
   #bar; #stateEl; #toggle; #view; #track; #flashEl; #flashItem; #ack; #polite; #assertive;
 
   constructor() {
@@ -64,6 +63,8 @@ class NewsTicker extends HTMLElement {
   set maxItems(v) { this.#attr('max-items', v); }
   get flashTimeout() { return +(this.getAttribute('flash-timeout') ?? 60); }
   set flashTimeout(v) { this.#attr('flash-timeout', v); }
+  get tokenProvider() { return this.#provider; }
+  set tokenProvider(f) { this.#provider = f; this.#keep(); }
 
   // null or undefined removes it.
   #attr(name, v) {
@@ -93,12 +94,14 @@ class NewsTicker extends HTMLElement {
     if (!this.#feed || old === value) return;
     if (name === 'lang') this.#relabel();
     else if (name === 'max-items') this.#feed.limit(this.maxItems);
-    else this.#open();
+    else if (name !== 'token') this.#open();
+    else if (value) this.#feed.sendToken(value);
+    else this.#open(this.#feed.token = null);
   }
 
   // A property set before this script ran hides its setter: pass it on.
   #upgrade() {
-    for (const p of ['topics', 'src', 'maxItems', 'flashTimeout']) {
+    for (const p of ['topics', 'src', 'maxItems', 'flashTimeout', 'tokenProvider']) {
       if (!Object.hasOwn(this, p)) continue;
       const v = this[p];
       delete this[p];
@@ -108,14 +111,22 @@ class NewsTicker extends HTMLElement {
 
   // Connect (again), with the items starting over.
   #open() {
+    const token = this.#feed?.token ?? this.getAttribute('token');
     this.#close();
-    const feed = (this.#feed = new TickerFeed(this.src || undefined, { topics: this.topics, max: this.maxItems, screen: this.getAttribute('screen') }));
+    const feed = (this.#feed = new TickerFeed(this.src || undefined, { topics: this.topics, max: this.maxItems, screen: this.getAttribute('screen'), token }));
     feed.onitem = (...a) => this.#onItem(...a);
     feed.onremove = (item) => this.#onRemove(itemKey(item));
     feed.onretract = (m) => this.#emit('retract', m);
+    feed.onaccess = (m) => this.#emit('access', m);
     feed.onstate = () => this.#onState();
     this.#onState();
     feed.connect();
+    this.#keep();
+  }
+
+  // With a tokenProvider, ticker/token.js keeps the token fresh.
+  async #keep() {
+    if (this.#provider) (await (this.#keeper ??= import('./ticker/token.js').then((m) => new m.TokenKeeper(this)))).keep(this.#feed);
   }
 
   #close() {

@@ -7,8 +7,7 @@
 import { TickerFeed, itemKey } from './ticker/feed.js';
 import { dirOf } from './ticker/format.js';
 import { h, refreshTimes, renderItem } from './ticker/item.js';
-import { stateText } from './ticker/state.js';
-import { words } from './ticker/words.js';
+import { stateText, words } from './ticker/words.js';
 
 const q = new URLSearchParams(location.search);
 const lang = q.get('lang') || navigator.language || 'en';

@@ -7,16 +7,19 @@
 -- dedupe key (SET NX) remembers the entry id of what was just recorded. The
 -- entry id is the message's seq, the same on every instance.
 --
---   FCALL tickerd_record 2 <prefix>:log <prefix>:seen <topic> <payload> [maxlen] [ttl] [token]
+--   FCALL tickerd_record 2 <prefix>:log <prefix>:seen <topic> <payload> [maxlen] [ttl] [token] [by]
 --
--- returns the entry id. A publisher can call it directly (redis-cli) to write
+-- returns the entry id. <by> (1-64 of A-Z a-z 0-9 _ . -), the name of the
+-- publisher key an HTTP publish came with, is kept in the entry as its field
+-- "by" (the audit trail: who published, corrected or killed it); entries
+-- without it (PUBLISH, redis-cli, older tickerds) are read as before. A publisher can call it directly (redis-cli) to write
 -- durably even when no tickerd is running; tickerd reads the log when it
 -- starts or reconnects. tickerd loads this library with FUNCTION LOAD REPLACE.
 --
 -- Every argument is checked before anything is written: a call answered with
 -- an error ("ERR tickerd_record: <what is wrong>") has changed nothing.
 
-local USAGE = 'usage: FCALL tickerd_record 2 <log> <seen> <topic> <payload> [maxlen] [ttl] [token]'
+local USAGE = 'usage: FCALL tickerd_record 2 <log> <seen> <topic> <payload> [maxlen] [ttl] [token] [by]'
 local PAYLOAD_MAX = 256 * 1024
 
 local function refuse(what, fn)
@@ -57,11 +60,11 @@ local function append(stream, maxlen, topic, payload, extra)
 end
 
 local function record(keys, args)
-  if #keys ~= 2 or #args < 2 or #args > 5 then
+  if #keys ~= 2 or #args < 2 or #args > 6 then
     return refuse(USAGE)
   end
   local stream, seen = keys[1], keys[2]
-  local topic, payload, token = args[1], args[2], args[5]
+  local topic, payload, token, by = args[1], args[2], args[5], args[6]
   -- A topic is what screens subscribe to: 1-64 of A-Z a-z 0-9 _ . - and
   -- nothing else (no NUL, no blank), exactly as tickerd checks it.
   if #topic < 1 or #topic > 64 or not string.find(topic, '^[A-Za-z0-9_.%-]+$') then
@@ -80,6 +83,9 @@ local function record(keys, args)
   end
   if token ~= nil and (#token < 1 or #token > 128 or not string.find(token, '^[\32-\126]+$')) then
     return refuse('token must be 1-128 printable bytes')
+  end
+  if by ~= nil and (#by < 1 or #by > 64 or not string.find(by, '^[A-Za-z0-9_.%-]+$')) then
+    return refuse('by must be 1-64 of A-Z a-z 0-9 _ . -')
   end
 
   -- A sender that retries (after a lost connection, however long) passes
@@ -100,7 +106,7 @@ local function record(keys, args)
     -- the cap trimmed entries away before it could read them. Read before
     -- writing: XADD is the first write, and the only one that can fail (a
     -- key of another type); the SETs after it cannot.
-    id = append(stream, maxlen, topic, payload)
+    id = append(stream, maxlen, topic, payload, by and {'by', by} or nil)
     redis.call('SET', key, id, 'EX', ttl)
   end
   if tkey then

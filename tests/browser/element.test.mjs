@@ -297,9 +297,14 @@ describe('embedding', () => {
     assert.notEqual(env.site.origin, tickerd);
     await waitState(page, 'live');
 
-    // One script in the page; ticker.js and every module beside it came from tickerd, with CORS.
+    // One script in the page; ticker.js and every module beside it came from tickerd, with CORS;
+    // ticker/token.js only once the page gives a tokenProvider.
     assert.equal(await page.locator('script').count(), 1);
     const modules = fs.readdirSync(path.join(REPO, 'web', 'ticker')).filter((f) => f.endsWith('.js')).map((f) => `/ticker/${f}`);
+    const upFront = modules.filter((m) => m !== '/ticker/token.js');
+    assert.deepEqual(scripts.map((s) => new URL(s.url).pathname).sort(), ['/ticker.js', ...upFront].sort());
+    await page.locator('news-ticker').evaluate((el) => { el.tokenProvider = async () => 'not.a.token'; });
+    await until('ticker/token.js to load', () => scripts.length === modules.length + 1);
     assert.deepEqual(scripts.map((s) => new URL(s.url).pathname).sort(), ['/ticker.js', ...modules].sort());
     for (const s of scripts) {
       assert.equal(new URL(s.url).origin, tickerd, s.url);

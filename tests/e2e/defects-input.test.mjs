@@ -114,7 +114,9 @@ test('FCALL tickerd_record with a bad argument is refused and writes nothing: no
     { why: /token/, args: ['world', p('long token'), '100', '10', 't'.repeat(129)] },
     { why: /token/, args: ['world', p('newline in token'), '100', '10', 'a\nb'] },
     { why: /usage/, args: ['world'] },
-    { why: /usage/, args: ['world', p('extra'), '100', '10', 'tok', 'extra'] },
+    { why: /by must be/, args: ['world', p('bad by'), '100', '10', 'tok', 'bad by'] },
+    { why: /by must be/, args: ['world', p('empty by'), '100', '10', 'tok', ''] },
+    { why: /usage/, args: ['world', p('extra'), '100', '10', 'tok', 'desk', 'extra'] },
   ];
   for (const b of bad) {
     const r = await fcall(redis.port, ...b.args);

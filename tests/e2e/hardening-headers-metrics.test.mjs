@@ -82,14 +82,17 @@ const COUNTERS = ['tickerd_payloads_received_total', 'tickerd_payloads_rejected_
   'tickerd_resyncs_total', 'tickerd_handshakes_refused_total', 'tickerd_clients_closed_total', 'tickerd_redis_subscriptions_total',
   'tickerd_record_errors_total', 'tickerd_redis_data_lost_total', 'tickerd_writes_total', 'tickerd_pings_total',
   'tickerd_clients_silent_total', 'tickerd_accept_pauses_total', 'tickerd_http_responses_total', 'tickerd_clients_culled_unsent_total',
-  'tickerd_screen_reports_total', 'tickerd_screens_stale_total', 'tickerd_screen_reports_refused_total'];
+  'tickerd_screen_reports_total', 'tickerd_screens_stale_total', 'tickerd_screen_reports_refused_total',
+  'tickerd_api_requests_total'];
 const LABELS = {
   tickerd_payloads_rejected_total: ['reason', ['payload_too_large', 'invalid_utf8', 'bad_json', 'bad_headline', 'bad_field', 'bad_url',
     'bad_time', 'bad_priority', 'bad_status', 'bad_topic', 'embargoed', 'expired', 'out_of_memory', 'not_an_object']],
   tickerd_handshakes_refused_total: ['reason', ['origin', 'max_clients', 'max_per_ip', 'unfinished', 'timeout', 'bad_request',
     'too_large', 'method', 'not_found', 'ws_version', 'bad_topics', 'shutting_down', 'proxy_header']],
   tickerd_clients_closed_total: ['code', ['1002', '1007', '1008', '1009']],
-  tickerd_http_responses_total: ['code', ['101', '200', '304', '400', '403', '404', '405', '408', '426', '429', '431', '500', '503', '505']],
+  tickerd_http_responses_total: ['code', ['101', '200', '201', '304', '400', '401', '403', '404', '405', '408', '411', '413', '426', '429',
+    '431', '500', '503', '505']],
+  tickerd_api_requests_total: ['status', ['200', '201', '400', '401', '403', '404', '405', '411', '413', '429', '503']],
   tickerd_screen_reports_refused_total: ['reason', ['bad_json', 'bad_name', 'bad_seq', 'bad_visible', 'too_large', 'name_changed',
     'name_taken', 'too_frequent', 'full']],
   tickerd_readers: ['topic', null], // the topics readers chose (exact in screens.test.mjs)

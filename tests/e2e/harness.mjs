@@ -22,3 +22,4 @@ export * from './lib/asserts.mjs';
 export * from './lib/rawhttp.mjs';
 export * from './lib/refusals.mjs';
 export * from './lib/tickerctl.mjs';
+export * from './lib/api.mjs';

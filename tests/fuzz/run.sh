@@ -88,6 +88,7 @@ for t in "${targets[@]}"; do
 	item) max_len=16384 ;;
 	request) max_len=9216 ;;
 	proxy) max_len=4200 ;; # past PROXY_V2_HEAD + PROXY_V2_LEN_MAX
+	api) max_len=4096 ;;   # a request head and a small body
 	*) max_len=512 ;;
 	esac
 	"$out/fuzz_$t" "$work" "${dict[@]}" -max_total_time="$secs" \

@@ -284,7 +284,7 @@ static const struct head_case heads[] = {
         .name = "POST with a body after the head",
         .text = "POST /ws HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\n"
                 "Content-Length: 5\r\n\r\nhello",
-        .method = REQ_OTHER,
+        .method = REQ_POST,
         .method_name = "POST",
         .path = "/ws",
         .minor = 1,
@@ -298,7 +298,7 @@ static const struct head_case heads[] = {
         .name = "chunked",
         .text = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
                 "\r\n",
-        .method = REQ_OTHER,
+        .method = REQ_POST,
         .method_name = "POST",
         .path = "/",
         .minor = 1,

@@ -5,7 +5,7 @@ const DEFAULT_SRC = new URL('/ws', import.meta.url).href.replace(/^http/, 'ws');
 
 // A seq is a stream entry id "<ms>-<n>": compare part by part, as numbers.
 const seqKey = (s = '') => s.split('-').map((p) => p.padStart(20, '0')).join('-');
-const seqCmp = (a, b) => { const x = seqKey(a), y = seqKey(b); return x < y ? -1 : x > y ? 1 : 0; };
+const seqCmp = (a, b) => ((a = seqKey(a)) < (b = seqKey(b)) ? -1 : +(a > b));
 /** Sort order: newest first by item time, then by seq. */
 export const newestFirst = (a, b) => Date.parse(b.time) - Date.parse(a.time) || seqCmp(b.seq, a.seq);
 
@@ -16,11 +16,10 @@ const NAME = /^[\w.-]{1,64}$/; // a topic's, or a screen's
 
 /**
  * TickerFeed: one WebSocket to tickerd and the items it sent (max per topic,
- * none expired). Reconnects with backoff and jitter, resuming with since=.
- * Callbacks: onitem(item, previous, fromSnapshot), onremove(item),
- * onretract({ id, topic }), onstate(connecting | live | stale | reconnecting |
- * offline); stale: the server says its feed is degraded. A screen named
- * (screen) reports the last seq it drew and whether it is visible.
+ * none expired), resuming with since=. Callbacks: onitem(item, previous,
+ * fromSnapshot), onremove(item), onretract({ id, topic }), onstate(connecting |
+ * live | stale | reconnecting | offline), onaccess(message). A named screen
+ * reports what it drew; a token goes first on each connection, not in the URL.
  */
 export class TickerFeed {
   items = new Map(); // itemKey -> item
@@ -48,8 +47,9 @@ export class TickerFeed {
     this.#reconnect(0);
   };
 
-  constructor(url = DEFAULT_SRC, { topics = '', max = 50, staleAfter = 10000, screen } = {}) {
+  constructor(url = DEFAULT_SRC, { topics = '', max = 50, staleAfter = 10000, screen, token } = {}) {
     this.url = url;
+    this.token = token;
     this.topics = String(topics).split(',').map((t) => t.trim()).filter((t) => NAME.test(t));
     this.screen = NAME.test(screen) && screen;
     this.max = max;
@@ -67,7 +67,14 @@ export class TickerFeed {
     const ws = (this.#ws = new WebSocket(this.url + (query ? (this.url.includes('?') ? '&' : '?') + query : '')));
     ws.onmessage = (e) => ws === this.#ws && this.#receive(e.data);
     ws.onclose = () => ws === this.#ws && this.#lost();
+    ws.onopen = () => this.sendToken(this.token);
     old?.close();
+  }
+
+  /** Use this token from now on; sent now if connected. */
+  sendToken(token) {
+    this.token = token;
+    if (token && this.#ws?.readyState == 1) this.#ws.send(JSON.stringify({ type: 'token', token }));
   }
 
   /** Close for good: no more reconnects, no more callbacks. */
@@ -105,9 +112,9 @@ export class TickerFeed {
     if (m.state) {
       this.since = m.state === 'degraded' ? new Date(m.since) : null;
       this.#setState(this.since ? 'stale' : 'live');
-    } else if (m.type === 'snapshot') {
+    } else if (m.type === 'snapshot') { // all there is
       const keys = new Set(m.items.map(itemKey));
-      if (m.resync) for (const key of this.items.keys()) if (!keys.has(key)) this.#remove(key);
+      for (const key of this.items.keys()) if (!keys.has(key)) this.#remove(key);
       for (const item of m.items) this.#put(item, true);
       this.#seen(m.seq);
       this.#report();
@@ -117,7 +124,7 @@ export class TickerFeed {
       this.#seen(m.seq);
       this.#remove(itemKey(m)); // that topic's item only
       this.onretract?.({ id: m.id, topic: m.topic });
-    }
+    } else if (m.type === 'access') this.onaccess?.(m);
   }
 
   #seen(seq) {

@@ -1,5 +1,4 @@
-// format.js: dates in the item's language and the reader's time zone, ages,
-// right-to-left languages. No DOM.
+// format.js: dates and ages in the reader's time zone, text direction. No DOM.
 
 const RTL = /^(ar|he|iw|fa|ur|ps|yi|dv|ckb)\b/i;
 

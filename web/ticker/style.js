@@ -1,5 +1,4 @@
-// style.js: the ticker's styles, one constructed stylesheet: not inline style,
-// so a strict Content-Security-Policy allows it. Safari < 16.4 gets a <style>.
+// style.js: the shadow tree's styles, one constructed stylesheet (CSP-safe).
 
 import { h } from './item.js';
 
@@ -30,7 +29,7 @@ li,.item{position:relative;display:flex;align-items:center;gap:.6em;padding-inli
 li+li::before{content:"";position:absolute;inset-inline-start:-.2em;width:.4em;height:.4em;background:var(--accent);transform:rotate(45deg)}
 .label,.premium{flex:none;padding:.28em .5em;border-radius:3px;font-size:.7em;font-weight:800;letter-spacing:.06em;text-transform:uppercase}
 .label{background:var(--accent);color:#111}
-[data-priority=urgent] .label{background:var(--urgent);color:#fff}
+[data-priority=urgent] .label{background:var(--urgent)}
 [data-priority=flash] .label{background:var(--flash);color:#fff}
 .premium{border:1px solid;color:var(--accent)}
 time,.source,.related{color:var(--muted);font-size:.85em;font-variant-numeric:tabular-nums}
