@@ -7,8 +7,11 @@
 
 extern int epfd;
 
-/* fc_listen() - listen on 127.0.0.1:port; the fd, or -1. */
-int fc_listen(int port);
+/*
+ * fc_listen() - listen on 127.0.0.1:port, sharing it (SO_REUSEPORT) with
+ * other floor processes when reuse_port; the fd, or -1.
+ */
+int fc_listen(int port, int reuse_port);
 
 /* fc_accept() - accept every waiting connection. */
 void fc_accept(void);
