@@ -136,8 +136,9 @@ storm_phase(void)
 	if (opts.resume)
 		clients_start(path, 0, t, (unsigned)opts.resume_greet,
 		              opts.missed);
-	else
-		clients_start(path, 0, t, 0, 0);
+	else /* back once upgraded; a Socket.IO client once it has joined */
+		clients_start(path, 0, t, opts.sio ? (unsigned)opts.greet : 0,
+		              0);
 	run_until(all_connected, t + 60 * NS_PER_S);
 	b = sample();
 	fprintf(stderr,
