@@ -12,7 +12,7 @@
 #   env: TICKERD_BIN=path (another build; TICKERD_COMMIT=what it was built from)
 #   options: --targets "tickerd floor nchan ws sio"
 #            --scenarios "steady sse-steady burst idle sse-idle storm ingest idle2 steady2"
-#            --rounds N (steady, sse-steady and burst, median shown; default 3)
+#            --rounds N (steady, sse-steady, steady2 and burst, median shown; default 3)
 #            --scale F (multiply client counts, for development)  --no-save  --out FILE
 #
 # Server on CPU 0, generator and Redis on CPU 1 (taskset), loopback only.
@@ -255,6 +255,8 @@ start_target() {
 	if ((!alive)) || ! listening "$PORT" || [[ -z ${SAMPLE_PID:-} ]]; then
 		say "$1 did not start:"
 		cat "$TMP/$1.log" "$TMP/nginx/error.log" 2>/dev/null | tail -20 >&2
+		for i in "${pids[@]}"; do stop "$i"; done # what did start
+		: >"$TMP/$1.log"
 		return 1
 	fi
 }
