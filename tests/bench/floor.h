@@ -25,6 +25,9 @@ void fc_broadcast(const char *payload, size_t len);
 /* fc_count() - clients upgraded so far and still connected. */
 unsigned fc_count(void);
 
+/* fc_upgraded() - clients upgraded since the start. */
+unsigned long fc_upgraded(void);
+
 /* fr_open() - connect to Redis on port and PSUBSCRIBE pattern; fd or -1. */
 int fr_open(int port, const char *pattern);
 

@@ -33,6 +33,7 @@ struct fclient {
 static struct fclient *cl;
 static int *open_fds, lfd = -1;
 static unsigned nopen, max_fd;
+static unsigned long upgraded; /* clients upgraded since the start */
 static uint8_t *frame;
 static size_t frame_cap;
 
@@ -191,6 +192,7 @@ upgrade(int fd)
 		return -1;
 	c->open_idx = (int)nopen;
 	open_fds[nopen++] = fd;
+	upgraded++;
 	return 0;
 }
 
@@ -263,4 +265,10 @@ unsigned
 fc_count(void)
 {
 	return nopen;
+}
+
+unsigned long
+fc_upgraded(void)
+{
+	return upgraded;
 }

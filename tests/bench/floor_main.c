@@ -83,6 +83,7 @@ main(int argc, char **argv)
 				fc_event(fd, ev[i].events);
 		}
 	}
-	fprintf(stderr, "floor: exiting with %u clients\n", fc_count());
+	fprintf(stderr, "floor: exiting with %u clients, %lu served\n",
+	        fc_count(), fc_upgraded());
 	return 0;
 }

@@ -44,6 +44,14 @@ two_procs() { # two_procs TARGET
 }
 check "tickerd on 2 processes: 40 clients (2 generator processes) x 20 items delivered" two_procs tickerd
 check "floor on 2 processes: 40 clients (2 generator processes) x 20 items delivered" two_procs floor
+# SO_REUSEPORT spread them: each floor process served some (it says so as it exits)
+served_by_both() {
+	test "$(awk '/^# smoke2 \/ floor,/ { on = 1; next }
+		on && /^# [a-z0-9-]+ \/ / { on = 0 }
+		on && /^# floor log: floor: exiting with [0-9]+ clients, [1-9][0-9]* served$/ { n++ }
+		END { print n + 0 }' "$raw")" -eq 2
+}
+check "both floor processes served clients in smoke2" served_by_both
 check "tickerd EventSource: 20 readers x 20 items delivered" complete tickerd sse-smoke
 # each response was a 200 text/event-stream, each event named as its data
 check "tickerd EventSource: heads and event names as expected" \
