@@ -64,7 +64,7 @@ help:
 	@echo "make SANITIZE=address,undefined   build with sanitizers (into build-sanitize/)"
 	@echo "make sanitize   unit + end-to-end suites under ASan/UBSan (part of make test)"
 	@echo "make fuzz       fuzz the parsers for FUZZ_SECONDS each (clang, libFuzzer)"
-	@echo "make bench      the fan-out benchmark: tickerd vs a send() floor vs Nchan"
+	@echo "make bench      the fan-out benchmark: tickerd vs a send() floor, Nchan, ws, Socket.IO"
 
 $(BUILD)/tickerd: $(SERVER_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -163,8 +163,9 @@ fuzz: deps
 fuzz-replay: $(SERVER_OBJS)
 	CC="$(CC)" tests/fuzz/replay.sh $(BUILD)
 
-# The fan-out benchmark (tickerd vs a raw send() floor vs Nchan, ~5 min;
-# installs nginx + libnginx-mod-nchan when missing) and its 20-client smoke.
+# The fan-out benchmark (tickerd vs a raw send() floor vs Nchan vs the Node
+# ws and Socket.IO peers, and two processes per core; installs nginx +
+# libnginx-mod-nchan when missing, npm ci in tests/bench/peers) and its smoke.
 bench: deps all
 	tests/bench/run.sh
 

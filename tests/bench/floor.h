@@ -7,8 +7,11 @@
 
 extern int epfd;
 
-/* fc_listen() - listen on 127.0.0.1:port; the fd, or -1. */
-int fc_listen(int port);
+/*
+ * fc_listen() - listen on 127.0.0.1:port, sharing it (SO_REUSEPORT) with
+ * other floor processes when reuse_port; the fd, or -1.
+ */
+int fc_listen(int port, int reuse_port);
 
 /* fc_accept() - accept every waiting connection. */
 void fc_accept(void);
@@ -21,6 +24,9 @@ void fc_broadcast(const char *payload, size_t len);
 
 /* fc_count() - clients upgraded so far and still connected. */
 unsigned fc_count(void);
+
+/* fc_upgraded() - clients upgraded since the start. */
+unsigned long fc_upgraded(void);
 
 /* fr_open() - connect to Redis on port and PSUBSCRIBE pattern; fd or -1. */
 int fr_open(int port, const char *pattern);

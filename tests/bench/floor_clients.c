@@ -33,11 +33,12 @@ struct fclient {
 static struct fclient *cl;
 static int *open_fds, lfd = -1;
 static unsigned nopen, max_fd;
+static unsigned long upgraded; /* clients upgraded since the start */
 static uint8_t *frame;
 static size_t frame_cap;
 
 int
-fc_listen(int port)
+fc_listen(int port, int reuse_port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	struct epoll_event ev = {.events = EPOLLIN};
@@ -56,6 +57,8 @@ fc_listen(int port)
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (lfd < 0 ||
 	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (reuse_port &&
+	     setsockopt(lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
 	    bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 65535))
 		return -1;
 	ev.data.fd = lfd;
@@ -189,6 +192,7 @@ upgrade(int fd)
 		return -1;
 	c->open_idx = (int)nopen;
 	open_fds[nopen++] = fd;
+	upgraded++;
 	return 0;
 }
 
@@ -261,4 +265,10 @@ unsigned
 fc_count(void)
 {
 	return nopen;
+}
+
+unsigned long
+fc_upgraded(void)
+{
+	return upgraded;
 }

@@ -17,9 +17,12 @@ struct gen_opts {
 	int port;
 	const char *path;  /* WebSocket path, e.g. /ws, or EventSource path */
 	int sse;           /* EventSource readers instead of WebSocket */
+	int sio;           /* Socket.IO over WebSocket (Engine.IO v4) */
 	int greet;         /* frames the server sends before live ones */
 	const char *pub;   /* redis:PORT:CHANNEL or http:PORT:PATH */
-	pid_t pid;         /* the server process to sample, 0 = none */
+	pid_t pids[16];    /* the server processes to sample (summed) */
+	unsigned npids;    /* 0 = none */
+	unsigned procs;    /* generator processes (gen_fork.c), 1 = this */
 	unsigned clients;  /* N */
 	unsigned items;    /* M */
 	double rate;       /* items per second */

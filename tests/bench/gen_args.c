@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 struct gen_opts opts = {
@@ -17,6 +18,7 @@ struct gen_opts opts = {
     .drain_s = 90,
     .stall_s = 5,
     .resume_greet = 1,
+    .procs = 1,
 };
 
 static const struct option longopts[] = {
@@ -26,6 +28,7 @@ static const struct option longopts[] = {
     {"port", required_argument, NULL, 'p'},
     {"path", required_argument, NULL, 'P'},
     {"sse", no_argument, NULL, 'e'},
+    {"sio", no_argument, NULL, 'o'},
     {"greet", required_argument, NULL, 'g'},
     {"pub", required_argument, NULL, 'b'},
     {"pid", required_argument, NULL, 'k'},
@@ -42,6 +45,7 @@ static const struct option longopts[] = {
     {"inflight", required_argument, NULL, 'c'},
     {"drain", required_argument, NULL, 'd'},
     {"stall", required_argument, NULL, 'l'},
+    {"procs", required_argument, NULL, 'K'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -57,10 +61,14 @@ usage(int status)
 	    "/ws] [--greet G]\n"
 	    "  [--sse] (EventSource readers: GET --path, e.g. "
 	    "/events?topics=bench)\n"
+	    "  [--sio] (Socket.IO clients: --path "
+	    "'/socket.io/?EIO=4&transport=websocket', --greet 2)\n"
 	    "  [--prefill K] [--idle S] [--inflight K] [--drain S] [--stall "
 	    "S]\n"
 	    "  [--storm [--missed K] [--resume [--resume-greet G]]]\n"
-	    "  [--scenario NAME --target NAME]\n");
+	    "  [--scenario NAME --target NAME]\n"
+	    "  [--procs K] (the clients spread over K processes; --pid "
+	    "PID,PID,... sums servers)\n");
 	exit(status);
 }
 
@@ -90,6 +98,9 @@ gen_parse_args(int argc, char **argv)
 		case 'e':
 			opts.sse = 1;
 			break;
+		case 'o':
+			opts.sio = 1;
+			break;
 		case 'g':
 			opts.greet = atoi(optarg);
 			break;
@@ -97,7 +108,12 @@ gen_parse_args(int argc, char **argv)
 			opts.pub = optarg;
 			break;
 		case 'k':
-			opts.pid = (pid_t)atoi(optarg);
+			for (char *p = optarg; *p && opts.npids < 16;
+			     p += strcspn(p, ","), p += *p == ',')
+				opts.pids[opts.npids++] = (pid_t)atoi(p);
+			break;
+		case 'K':
+			opts.procs = (unsigned)atoi(optarg);
 			break;
 		case 'n':
 			opts.clients = (unsigned)atoi(optarg);
@@ -146,7 +162,8 @@ gen_parse_args(int argc, char **argv)
 		}
 	}
 	if (!opts.port || !opts.pub || !opts.clients || opts.rate <= 0 ||
-	    opts.greet < 0 || opts.greet > 255)
+	    opts.greet < 0 || opts.greet > 255 || opts.procs < 1 ||
+	    (opts.procs > 1 && (opts.storm || opts.prefill)))
 		usage(2);
 }
 

@@ -5,6 +5,7 @@
 #include "gen_clients.h"
 
 #include "clock.h"
+#include "eio.h"
 #include "gen.h"
 #include "marker.h"
 #include "seqcap.h"
@@ -34,7 +35,16 @@
 #define CT_TYPE   "text/event-stream"
 
 enum cstate { C_IDLE, C_CONNECTING, C_HTTP, C_OPEN, C_DEAD };
-enum mkind { K_UNKNOWN, K_HELLO, K_SNAPSHOT, K_ITEM, K_OTHER };
+/* K_EIO_OPEN and K_PING: a Socket.IO server's (--sio) open packet and ping */
+enum mkind {
+	K_UNKNOWN,
+	K_HELLO,
+	K_SNAPSHOT,
+	K_ITEM,
+	K_OTHER,
+	K_EIO_OPEN,
+	K_PING
+};
 /* progress through a header line against CT_HEADER, spaces, CT_TYPE */
 enum ctstate { CT_NAME, CT_OWS, CT_VALUE, CT_END, CT_NO };
 
@@ -274,8 +284,15 @@ deliver(struct client *c, uint32_t seq, uint64_t sent)
 static void
 classify(struct client *c, const uint8_t *p, size_t n)
 {
+	static const uint8_t of_eio[] = {
+	    [EIO_UNKNOWN] = K_UNKNOWN, [EIO_OPEN] = K_EIO_OPEN,
+	    [EIO_CONNECT] = K_HELLO,   [EIO_PING] = K_PING,
+	    [EIO_EVENT] = K_ITEM,      [EIO_OTHER] = K_OTHER};
+
 	for (size_t i = 0; i < n && c->kind == K_UNKNOWN; i++, c->head_pos++) {
-		if (c->head_pos < TYPE_PREFIX_LEN) {
+		if (opts.sio) {
+			c->kind = of_eio[eio_classify(c->head_pos, p[i])];
+		} else if (c->head_pos < TYPE_PREFIX_LEN) {
 			if (p[i] != (uint8_t)TYPE_PREFIX[c->head_pos])
 				c->kind = K_OTHER;
 		} else {
@@ -347,7 +364,15 @@ message_reset(struct client *c)
 static void
 on_message(struct client *c)
 {
-	if (c->kind == K_HELLO || c->kind == K_SNAPSHOT) {
+	if (c->kind == K_EIO_OPEN || c->kind == K_PING) {
+		/* Socket.IO: join namespace "/" once open; answer pings */
+		if (eio_send(c->fd, c->kind == K_PING ? "3" : "40"))
+			fprintf(stderr,
+			        "tickbench: client %u: cannot answer "
+			        "the Socket.IO server\n",
+			        (unsigned)(c - cl));
+		c->greets += c->kind == K_EIO_OPEN;
+	} else if (c->kind == K_HELLO || c->kind == K_SNAPSHOT) {
 		c->greets++;
 		stats.snapshots += c->kind == K_SNAPSHOT;
 	} else if (c->mk.phase == 3) {

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "gen.h"
 #include "gen_clients.h"
+#include "gen_fork.h"
 #include "gen_publish.h"
 #include "procstat.h"
 
@@ -41,25 +42,34 @@ delivered_or_stalled(void)
 {
 	uint64_t now = now_ns(), quiet_since;
 
-	if (stats.complete >= opts.clients)
+	if (stats.complete >= opts.clients && gen_helpers_complete())
 		return 1;
 	if (schedule_sent() < opts.items)
 		return 0;
 	quiet_since = sched_at(opts.items - 1);
 	if (stats.last_delivery_ns > quiet_since)
 		quiet_since = stats.last_delivery_ns;
+	if (gen_helpers_last_delivery() > quiet_since)
+		quiet_since = gen_helpers_last_delivery();
 	return now - quiet_since > (uint64_t)(opts.stall_s * 1e9);
 }
 
-/* The server's counters now (zeros without --pid or once it is gone). */
+/* The server's counters now, summed over its processes (zeros without
+ * --pid; a process that is gone counts nothing). */
 static struct proc_sample
 sample(void)
 {
-	struct proc_sample s = {0, 0};
+	struct proc_sample s = {0, 0}, one;
 
-	if (opts.pid > 0 && proc_sample(opts.pid, &s))
-		fprintf(stderr, "tickbench: server %d is gone\n",
-		        (int)opts.pid);
+	for (unsigned i = 0; i < opts.npids; i++) {
+		if (opts.pids[i] <= 0 || proc_sample(opts.pids[i], &one)) {
+			fprintf(stderr, "tickbench: server %d is gone\n",
+			        (int)opts.pids[i]);
+			continue;
+		}
+		s.cpu_s += one.cpu_s;
+		s.rss_kb += one.rss_kb;
+	}
 	return s;
 }
 
@@ -78,15 +88,18 @@ connect_phase(struct proc_sample *before, struct proc_sample *after,
 
 	*before = sample();
 	t = now_ns();
+	gen_helpers_go();
 	clients_start(opts.path, opts.inflight, 0, (unsigned)opts.greet, 0);
 	run_until(all_connected, t + 120 * NS_PER_S);
+	run_until(gen_helpers_connected, t + 130 * NS_PER_S);
 	*connect_s = (double)(now_ns() - t) / 1e9;
-	*ready = stats.ready;
+	*ready = stats.ready + gen_helpers_ready();
 	fprintf(stderr,
 	        "tickbench: %s/%s: %llu of %u clients ready in %.2f s"
-	        " (%llu failed)\n",
-	        opts.target, opts.scenario, (unsigned long long)stats.ready,
-	        opts.clients, *connect_s, (unsigned long long)stats.failed);
+	        " (%llu failed here)\n",
+	        opts.target, opts.scenario, (unsigned long long)*ready,
+	        gen_total_clients(), *connect_s,
+	        (unsigned long long)stats.failed);
 	run_for(1.0);
 	*after = sample();
 	if (opts.idle_s > 0) {
@@ -123,8 +136,9 @@ storm_phase(void)
 	if (opts.resume)
 		clients_start(path, 0, t, (unsigned)opts.resume_greet,
 		              opts.missed);
-	else
-		clients_start(path, 0, t, 0, 0);
+	else /* back once upgraded; a Socket.IO client once it has joined */
+		clients_start(path, 0, t, opts.sio ? (unsigned)opts.greet : 0,
+		              0);
 	run_until(all_connected, t + 60 * NS_PER_S);
 	b = sample();
 	fprintf(stderr,
@@ -150,6 +164,7 @@ report_worst_item(void)
 
 	for (unsigned i = 0; i < opts.items; i++) {
 		clients_item(i, &first, &last);
+		gen_helpers_item(i, &first, &last);
 		if (!last)
 			continue; /* nobody got it */
 		got++;
@@ -189,6 +204,7 @@ publish_phase(double *cpu_s, double *wall_s)
 	last = sched_at(opts.items - 1);
 	run_until(delivered_or_stalled, last + (uint64_t)(opts.drain_s * 1e9));
 	b = sample();
+	gen_helpers_collect();
 	*cpu_s = b.cpu_s - a.cpu_s;
 	*wall_s = stats.last_delivery_ns > t0
 	              ? (double)(stats.last_delivery_ns - t0) / 1e9
@@ -206,6 +222,8 @@ main(int argc, char **argv)
 
 	gen_parse_args(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
+	if (gen_fork())
+		return 1;
 	gen_raise_nofile();
 	hist_init(&stats.latency);
 	hist_init(&stats.ready_time);
@@ -228,6 +246,7 @@ main(int argc, char **argv)
 	}
 	if (opts.items)
 		publish_phase(&cpu_s, &wall_s);
+	gen_helpers_collect();
 
 	expected = (uint64_t)opts.clients * opts.items;
 	printf("RESULT scenario=%s target=%s clients=%u items=%u rate=%g "
@@ -283,6 +302,8 @@ main(int argc, char **argv)
 		       (unsigned long long)stats.bad_head,
 		       (unsigned long long)stats.sse_comments,
 		       (unsigned long long)stats.sse_mismatch);
+	if (opts.procs > 1 || opts.npids > 1)
+		printf(" gen_procs=%u server_procs=%u", opts.procs, opts.npids);
 	printf("\n");
 	return 0;
 }

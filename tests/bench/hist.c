@@ -73,3 +73,17 @@ hist_percentile(const struct hist *h, double pct)
 	}
 	return h->max;
 }
+
+void
+hist_merge(struct hist *dst, const struct hist *src)
+{
+	if (!src->count)
+		return;
+	for (unsigned i = 0; i < HIST_BUCKETS; i++)
+		dst->bucket[i] += src->bucket[i];
+	dst->count += src->count;
+	if (src->min < dst->min)
+		dst->min = src->min;
+	if (src->max > dst->max)
+		dst->max = src->max;
+}

@@ -27,6 +27,9 @@ void hist_init(struct hist *h);
 /* hist_record() - count one value (values past the range count as max). */
 void hist_record(struct hist *h, uint64_t v);
 
+/* hist_merge() - add every value counted in src to dst. */
+void hist_merge(struct hist *dst, const struct hist *src);
+
 /*
  * hist_percentile() - the value at or below which pct percent of the
  * recorded values fall (the upper edge of its bucket, never above the true

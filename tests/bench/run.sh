@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # run.sh: tickerd's benchmark (`make bench`).  Runs each scenario against
-# tickerd, the raw floor (tests/bench/floor_*.c) and Nchan, one after the
-# other on the same private Redis, and prints one table.  The sse-*
-# scenarios are EventSource readers, tickerd only (the others have none).
+# tickerd, the raw floor (tests/bench/floor_*.c), Nchan and the Node peers
+# (tests/bench/peers: ws, Socket.IO), one after the other on the same
+# private Redis, and prints one table.  The sse-* scenarios are EventSource
+# readers, tickerd only (the others have none); the *2 scenarios run tickerd
+# and the floor on two processes each (SO_REUSEPORT, one per core).
 #
-#   tests/bench/run.sh                 full run (installs nginx + Nchan if missing),
-#                                      raw output saved in tests/bench/results/<date>.txt
-#   tests/bench/run.sh --smoke         tiny run, tickerd + floor (+ EventSource) only (make test)
+#   tests/bench/run.sh                 full run (installs nginx + Nchan if missing, npm ci
+#                                      for the peers), raw output in tests/bench/results/<date>.txt
+#   tests/bench/run.sh --smoke         tiny run: tickerd, floor, ws, sio (+ EventSource, 2 processes)
 #   env: TICKERD_BIN=path (another build; TICKERD_COMMIT=what it was built from)
-#   options: --targets "tickerd floor nchan"
-#            --scenarios "steady sse-steady burst idle sse-idle storm ingest compress"
-#            --rounds N (steady, sse-steady and burst, median shown; default 3)
+#   options: --targets "tickerd floor nchan ws sio"
+#            --scenarios "steady sse-steady burst idle sse-idle storm ingest idle2 steady2 compress"
+#            --rounds N (steady, sse-steady, steady2 and burst, median shown; default 3)
 #            --scale F (multiply client counts, for development)  --no-save  --out FILE
 #
 # Server on CPU 0, generator and Redis on CPU 1 (taskset), loopback only.
@@ -23,18 +25,19 @@ TICKERD=${TICKERD_BIN:-$ROOT/build/tickerd}
 GEN=$BENCH_BIN/tickbench
 FLOOR=$BENCH_BIN/floor
 
-targets="tickerd floor nchan"
-scenarios="steady sse-steady burst idle sse-idle storm ingest compress"
+targets="tickerd floor nchan ws sio"
+scenarios="steady sse-steady burst idle sse-idle storm ingest idle2 steady2 compress"
+PROCS2=2 # server and generator processes in the *2 scenarios
 rounds=3 # for the scenarios judged against the floor (steady, burst)
 scale=1
 save=1
 out=
 smoke=0
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
-	--smoke) smoke=1; targets="tickerd floor"; scenarios="smoke sse-smoke compress"; save=0; rounds=1 ;;
+	--smoke) smoke=1; targets="tickerd floor ws sio"; scenarios="smoke sse-smoke smoke2 compress"; save=0; rounds=1 ;;
 	--targets) targets=$2; shift ;;
 	--scenarios) scenarios=$2; shift ;;
 	--scale) scale=$2; shift ;;
@@ -139,6 +142,33 @@ http_get() {
 		cat <&3' "$1" "$2" 2>/dev/null || true
 }
 
+# ---- the Node peers (tests/bench/peers), installed with npm ci ---------------
+# A peer that cannot be installed is reported as missing (a MISSING line in
+# the raw output: its column reads "missing"), never silently dropped.
+PEERS=$HERE/peers
+missing_lines=()
+ensure_peers() {
+	local why=
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		why="node and npm are not installed"
+	elif ! (cd "$PEERS" && npm ci --no-audit --no-fund --loglevel=error) >"$TMP/npm.log" 2>&1; then
+		why="npm ci in tests/bench/peers failed: $(grep -m1 -i 'err' "$TMP/npm.log" || tail -1 "$TMP/npm.log")"
+	fi
+	[[ -z $why ]] && return 0
+	local t
+	for t in ws sio; do
+		if [[ " $targets " == *" $t "* ]]; then
+			say "$t: missing: $why"
+			missing_lines+=("MISSING $t $why")
+			targets=${targets//$t/}
+		fi
+	done
+	return 1
+}
+if [[ " $targets " == *" ws "* || " $targets " == *" sio "* ]]; then
+	ensure_peers || true
+fi
+
 # ---- Redis, shared by every run (CPU 1) -------------------------------------
 REDIS_PORT=$(spare_port)
 taskset -c 1 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
@@ -147,17 +177,25 @@ started+=($!)
 wait_port "$REDIS_PORT" || { say "redis-server did not start"; cat "$TMP/redis.log" >&2; exit 1; }
 
 # ---- one server under test (CPU 0) ------------------------------------------
-# start_target NAME: sets PORT, KILL_PID (what we stop), SAMPLE_PID (whose CPU
-# and memory are measured), PUB, GREET, WSPATH and SSEPATH (EventSource, empty
-# when the target has none) for the generator.
+# start_target NAME [PROCS]: sets PORT, KILL_PIDS (what we stop), SAMPLE_PID
+# (whose CPU and memory are measured; PROCS > 1: a comma list, summed), PUB,
+# GREET, WSPATH, SSEPATH (EventSource, empty when the target has none) and
+# GENFLAGS for the generator.  PROCS > 1 (tickerd and the floor only): that
+# many processes on one port (SO_REUSEPORT), process i on CPU i % nproc.
+NCPU=$(nproc)
 start_target() {
+	local procs=${2:-1} i reuse=() pids=()
+	((procs > 1)) && reuse=(--reuse-port)
 	PORT=$(spare_port)
+	GENFLAGS=
 	case $1 in
 	tickerd)
-		taskset -c 0 "$TICKERD" --listen "127.0.0.1:$PORT" \
-			--redis "redis://127.0.0.1:$REDIS_PORT" --web "$ROOT/web" \
-			--log-level warn >"$TMP/tickerd.log" 2>&1 &
-		KILL_PID=$! SAMPLE_PID=$!
+		for ((i = 0; i < procs; i++)); do
+			taskset -c $((i % NCPU)) "$TICKERD" --listen "127.0.0.1:$PORT" \
+				--redis "redis://127.0.0.1:$REDIS_PORT" --web "$ROOT/web" \
+				--log-level warn "${reuse[@]}" >>"$TMP/tickerd.log" 2>&1 &
+			pids+=($!)
+		done
 		PUB=redis:$REDIS_PORT:ticker:bench GREET=2 WSPATH=/ws
 		SSEPATH='/events?topics=bench' # the topic tickbench publishes on
 		local i
@@ -165,12 +203,17 @@ start_target() {
 			http_get "$PORT" /healthz | grep -q '"redis":"connected"' && break
 			sleep 0.05
 		done
+		((procs > 1)) && sleep 0.5 # the others' Redis connections
 		;;
 	floor)
-		taskset -c 0 "$FLOOR" "$PORT" "$REDIS_PORT" 'ticker:*' >"$TMP/floor.log" 2>&1 &
-		KILL_PID=$! SAMPLE_PID=$!
+		for ((i = 0; i < procs; i++)); do
+			taskset -c $((i % NCPU)) "$FLOOR" "$PORT" "$REDIS_PORT" 'ticker:*' \
+				"${reuse[@]}" >>"$TMP/floor.log" 2>&1 &
+			pids+=($!)
+		done
 		PUB=redis:$REDIS_PORT:ticker:bench GREET=0 WSPATH=/ws SSEPATH=
 		wait_port "$PORT"
+		((procs > 1)) && sleep 0.3
 		;;
 	nchan)
 		mkdir -p "$TMP/nginx"
@@ -179,17 +222,41 @@ start_target() {
 			"$HERE/nchan.conf.in" >"$TMP/nginx/nginx.conf"
 		taskset -c 0 nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" \
 			-e "$TMP/nginx/error.log" >"$TMP/nchan.log" 2>&1 &
-		KILL_PID=$!
+		pids=($!)
 		PUB=http:$PORT:/pub GREET=0 WSPATH=/ws SSEPATH=
 		wait_port "$PORT"
-		SAMPLE_PID=$(awk '{print $1}' "/proc/$KILL_PID/task/$KILL_PID/children" 2>/dev/null)
+		SAMPLE_PID=$(awk '{print $1}' "/proc/${pids[0]}/task/${pids[0]}/children" 2>/dev/null)
 		sleep 0.3 # its Redis connections
 		;;
+	ws | sio) # one node process, its soft fd limit raised to the hard one
+		local js=ws-redis.mjs
+		[[ $1 == sio ]] && js=socketio-redis.mjs
+		(ulimit -Sn "$HARD_NOFILE" && exec taskset -c 0 node "$PEERS/$js" "$PORT" \
+			"$REDIS_PORT" 'ticker:*') >"$TMP/$1.log" 2>&1 &
+		pids=($!)
+		PUB=redis:$REDIS_PORT:ticker:bench GREET=0 WSPATH=/ws SSEPATH=
+		if [[ $1 == sio ]]; then # Engine.IO's open and Socket.IO's connect
+			GREET=2 WSPATH='/socket.io/?EIO=4&transport=websocket' GENFLAGS=--sio
+		fi
+		wait_port "$PORT"
+		for ((i = 0; i < 100; i++)); do
+			grep -q subscribed "$TMP/$1.log" && break
+			sleep 0.05
+		done
+		;;
 	esac
-	started+=("$KILL_PID")
-	if ! kill -0 "$KILL_PID" 2>/dev/null || ! listening "$PORT" || [[ -z ${SAMPLE_PID:-} ]]; then
+	KILL_PIDS=("${pids[@]}")
+	started+=("${pids[@]}")
+	if [[ $1 != nchan ]]; then
+		SAMPLE_PID=$(IFS=,; echo "${pids[*]}")
+	fi
+	local alive=1
+	for i in "${pids[@]}"; do kill -0 "$i" 2>/dev/null || alive=0; done
+	if ((!alive)) || ! listening "$PORT" || [[ -z ${SAMPLE_PID:-} ]]; then
 		say "$1 did not start:"
 		cat "$TMP/$1.log" "$TMP/nginx/error.log" 2>/dev/null | tail -20 >&2
+		for i in "${pids[@]}"; do stop "$i"; done # what did start
+		: >"$TMP/$1.log"
 		return 1
 	fi
 }
@@ -204,6 +271,13 @@ clients() {
 	((n > HARD_NOFILE - 500)) && n=$((HARD_NOFILE - 500))
 	echo "$n"
 }
+# clients2 N: the same for the *2 scenarios, over PROCS2 generator processes.
+clients2() {
+	local n
+	n=$(awk -v n="$1" -v s="$scale" 'BEGIN { n = int(n * s); print n < 2 ? 2 : n }')
+	((n > PROCS2 * (HARD_NOFILE - 500))) && n=$((PROCS2 * (HARD_NOFILE - 500)))
+	echo "$n"
+}
 # scenario_args SCENARIO TARGET: the generator's flags.
 scenario_args() {
 	case $1 in
@@ -216,6 +290,11 @@ scenario_args() {
 		echo "--clients $(clients 10000) --prefill 50 --storm --missed 5 --items 5 --rate 5" \
 			"$([[ $2 == tickerd ]] && echo --resume)" ;;
 	ingest) echo "--clients $(clients 100) --items 50000 --rate 5000" ;;
+	# Two processes per server, one per core; the clients over as many
+	# generator processes (each under the fd cap).
+	smoke2) echo "--procs $PROCS2 --clients 40 --items 20 --rate 50 --idle 0.5" ;;
+	idle2) echo "--procs $PROCS2 --clients $(clients2 38000) --idle 5 --items 1 --rate 1" ;;
+	steady2) echo "--procs $PROCS2 --clients $(clients2 20000) --items 50 --rate 5" ;;
 	# EventSource readers (tickerd only): the loads of smoke, steady and
 	# idle's first part, as many readers as steady has clients.
 	sse-smoke) echo "--sse --clients 20 --items 20 --rate 50" ;;
@@ -253,17 +332,24 @@ busy_start=$(busy_pct)
 	echo "# versions: libwebsockets $(pkg-config --modversion libwebsockets 2>/dev/null || echo ?)," \
 		"$(redis-server --version | awk '{print $1, $3}')," \
 		"$(dpkg-query -W -f='nginx ${Version}, nchan ' nginx 2>/dev/null || true)$(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null || true)"
-	echo "# server on CPU 0 (taskset -c 0); generator and Redis on CPU 1"
+	echo "# peers: node $(node --version 2>/dev/null || echo missing)," \
+		"$(sed -n 's/^ *"\(ws\|ioredis\|socket.io\|@socket.io\/redis-adapter\)": "\(.*\)".*/\1 \2/p' "$PEERS/package.json" | paste -sd, | sed 's/,/, /g')"
+	echo "# server on CPU 0 (taskset -c 0); generator and Redis on CPU 1;" \
+		"*2 scenarios: server process i on CPU i, generator processes and Redis unpinned"
+	for line in "${missing_lines[@]}"; do echo "$line"; done
 } >"$RAW"
 
 failed=0
 # run_one SCENARIO TARGET ROUND ROUNDS: start the target, run the generator
 # (its RESULT line into $RAW), stop the target.
 run_one() {
-	local s=$1 t=$2 r=$3 n=$4 args path
+	local s=$1 t=$2 r=$3 n=$4 args path procs=1 pin=(taskset -c 1) p
 	args=$(scenario_args "$s" "$t")
+	if [[ $s == *2 ]]; then # two processes per server: the whole machine
+		procs=$PROCS2 pin=()
+	fi
 	say "$s / $t${n:+ (round $r of $n)}: $args"
-	if ! start_target "$t"; then
+	if ! start_target "$t" "$procs"; then
 		failed=1
 		return
 	fi
@@ -271,11 +357,11 @@ run_one() {
 	if [[ $s == sse-* ]]; then
 		path=$SSEPATH
 	fi
-	echo "# $s / $t, round $r: tickbench $args --path $path" >>"$RAW"
+	echo "# $s / $t, round $r: tickbench $args $GENFLAGS --path $path" >>"$RAW"
 	# shellcheck disable=SC2086
-	if ! taskset -c 1 "$GEN" --scenario "$s" --target "$t" --port "$PORT" \
+	if ! "${pin[@]}" "$GEN" --scenario "$s" --target "$t" --port "$PORT" \
 		--path "$path" --greet "$GREET" --pub "$PUB" --pid "$SAMPLE_PID" \
-		$args >>"$RAW" 2>>"$TMP/gen.log"; then
+		$GENFLAGS $args >>"$RAW" 2>>"$TMP/gen.log"; then
 		say "the generator failed on $s / $t:"
 		tail -5 "$TMP/gen.log" >&2
 		failed=1
@@ -283,7 +369,7 @@ run_one() {
 	if [[ $t == tickerd ]]; then
 		echo "# healthz: $(http_get "$PORT" /healthz | tail -1)" >>"$RAW"
 	fi
-	stop "$KILL_PID"
+	for p in "${KILL_PIDS[@]}"; do stop "$p"; done
 	# what the server said (warnings and errors only), for the record
 	{ cat "$TMP/$t.log"; [[ $t == nchan ]] && cat "$TMP/nginx/error.log"; } 2>/dev/null |
 		grep -v '^\s*$' | tail -n 5 | sed "s/^/# $t log: /" >>"$RAW" || true
@@ -312,10 +398,12 @@ for s in $scenarios; do
 		continue
 	fi
 	n=1
-	[[ $s == steady || $s == burst || $s == sse-steady ]] && n=$rounds
+	[[ $s == steady || $s == burst || $s == sse-steady || $s == steady2 ]] && n=$rounds
 	for ((r = 1; r <= n; r++)); do
 		for t in $targets; do
 			[[ $s == sse-* && $t != tickerd ]] && continue
+			# the whole machine: tickerd and the floor, several processes each
+			[[ $s == *2 && $t != tickerd && $t != floor ]] && continue
 			run_one "$s" "$t" "$r" "$n"
 		done
 		if [[ $s != sse-* ]] && has "$scenarios" "sse-$s" && has "$targets" tickerd; then

@@ -1,11 +1,33 @@
 # table.awk: the benchmark's RESULT lines -> one table, tickerd vs floor vs
-# Nchan, with ratios and a verdict against the issue's targets.  The sse-*
-# scenarios (EventSource readers, tickerd only) are judged against tickerd's
-# WebSocket figures for the same load.
+# Nchan vs the Node peers (ws, Socket.IO), with ratios and a verdict against
+# the issue's targets.  The sse-* scenarios (EventSource readers, tickerd
+# only) are judged against tickerd's WebSocket figures for the same load; the
+# two-process ones (idle2, steady2, smoke2) against the floor on as many
+# processes, and breaking2 against the one-process floor's breaking.  A
+# "MISSING TARGET why" line makes that target's column read "missing".
 #   awk -f table.awk raw.txt
 function num(s, t, k) { return ((s, t, k) in R) ? R[s, t, k] + 0 : "" }
 function have(s, t, k) { return ((s, t, k) in R) }
-function cell(s, t, k, f) { return have(s, t, k) ? sprintf(f, R[s, t, k]) : "n/a" }
+function cell(s, t, k, f) {
+	return have(s, t, k) ? sprintf(f, R[s, t, k]) : t in missing ? "missing" : "n/a"
+}
+# The columns: tickerd, floor and nchan always; a peer once it ran or is missing.
+function columns(   all, n, i) {
+	n = split("tickerd floor nchan ws sio", all, " ")
+	ncol = 0
+	for (i = 1; i <= n; i++)
+		if (i <= 3 || (all[i] in ran) || (all[i] in missing))
+			col[++ncol] = all[i]
+}
+# A row's figure and ratio cells, every column (only tickerd's with only_t).
+function cells(s, k, f, only_t,   i, out) {
+	out = ""
+	for (i = 1; i <= ncol; i++)
+		out = out sprintf(" %10s", only_t && i > 1 ? "n/a" : cell(s, col[i], k, f))
+	for (i = 2; i <= ncol; i++)
+		out = out sprintf(" %8s", only_t ? "n/a" : ratio(s, "tickerd", col[i], k))
+	return out
+}
 function ratio(s, a, b, k) {
 	if (!have(s, a, k) || !have(s, b, k) || R[s, b, k] + 0 == 0)
 		return "n/a"
@@ -29,12 +51,12 @@ function verdict(s, k, kind, lim,   v, r) {
 	if (kind == "all") return v == R[s, "tickerd", "clients"] + 0 ? "ok" : "MISS"
 	return ""
 }
-function row(s, label, k, f, kind, lim, goal) {
-	if (!have(s, "tickerd", k) && !have(s, "floor", k) && !have(s, "nchan", k))
+function row(s, label, k, f, kind, lim, goal,   i, any) {
+	for (i = 1; i <= ncol; i++)
+		any = any || have(s, col[i], k)
+	if (!any)
 		return
-	printf "%-10s %-34s %10s %10s %10s %8s %8s  %-16s %s\n", shown[s], label,
-	    cell(s, "tickerd", k, f), cell(s, "floor", k, f), cell(s, "nchan", k, f),
-	    ratio(s, "tickerd", "floor", k), ratio(s, "tickerd", "nchan", k),
+	printf "%-10s %-34s%s  %-16s %s\n", shown[s], label, cells(s, k, f, 0),
 	    goal, kind ? verdict(s, k, kind, lim) : ""
 }
 # EventSource (scenario s) / WebSocket (scenario ws), tickerd's figure k:
@@ -69,8 +91,18 @@ function sse_row(s, label, k, f, kind, lim, goal,   r, v) {
 	} else if (kind) {
 		v = verdict(s, k, kind, lim)
 	}
-	printf "%-10s %-34s %10s %10s %10s %8s %8s  %-16s %s\n", shown[s], label,
-	    cell(s, "tickerd", k, f), "n/a", "n/a", "n/a", "n/a", goal, v
+	printf "%-10s %-34s%s  %-16s %s\n", shown[s], label, cells(s, k, f, 1), goal, v
+}
+# tickerd on several processes (scenario s) against the floor on one
+# (scenario one, same run): the ratio of figure k, a verdict at <= lim.
+function one_proc_row(s, k, one, lim, goal,   r) {
+	if (!have(s, "tickerd", k) || !have(one, "floor", k) || R[one, "floor", k] + 0 == 0)
+		r = "n/a"
+	else
+		r = sprintf("%.2f", R[s, "tickerd", k] / R[one, "floor", k])
+	printf "%-10s %-34s %-" (11 * ncol + 9 * (ncol - 1)) "s  %-16s %s\n", shown[s],
+	    "  tickerd 2p / floor 1p (" one ")", sprintf(" %10s", r),
+	    goal, r == "n/a" ? "n/a" : (r + 0 <= lim ? "ok" : "MISS")
 }
 # The ratio row under an EventSource figure: EventSource / WebSocket.
 function ws_row(s, k,   r) {
@@ -95,6 +127,10 @@ function ws_row(s, k,   r) {
 	}
 	rounds[s, t]++
 	seen[s] = 1
+	ran[t] = 1
+}
+/^MISSING / {
+	missing[$2] = substr($0, length($1 " " $2 " ") + 1)
 }
 function median(key,   n, i, a) {
 	n = N[key]
@@ -117,11 +153,21 @@ END {
 	shown["breaking"] = "breaking"; shown["storm"] = "storm"; shown["ingest"] = "ingest"
 	shown["smoke"] = "smoke"
 	ws_of["sse-smoke"] = "smoke"; ws_of["sse-steady"] = "steady"; ws_of["sse-idle"] = "idle"
-	printf "%-10s %-34s %10s %10s %10s %8s %8s  %-16s %s\n", "scenario", "figure",
-	    "tickerd", "floor", "nchan", "t/floor", "t/nchan", "target", "tickerd"
-	print "---------- ---------------------------------- ---------- ---------- ---------- -------- --------  ---------------- -------"
+	columns()
+	hd = sprintf("%-10s %-34s", "scenario", "figure")
+	rule = "---------- ----------------------------------"
+	for (i = 1; i <= ncol; i++) {
+		hd = hd sprintf(" %10s", col[i])
+		rule = rule " ----------"
+	}
+	for (i = 2; i <= ncol; i++) {
+		hd = hd sprintf(" %8s", "t/" col[i])
+		rule = rule " --------"
+	}
+	printf "%s  %-16s %s\n", hd, "target", "tickerd"
+	print rule "  ---------------- -------"
 	for (s in seen) if (!(s in shown)) shown[s] = s
-	order = "smoke sse-smoke steady sse-steady burst idle sse-idle storm ingest"
+	order = "smoke sse-smoke smoke2 steady sse-steady steady2 burst idle sse-idle idle2 storm ingest"
 	n = split(order, sc, " ")
 	for (j = 1; j <= n; j++) {
 		s = sc[j]
@@ -159,6 +205,28 @@ END {
 			sse_row(s, "readers dropped by the server", "closed", "%d")
 			continue
 		}
+		# Two processes per server, one per core (run.sh: --reuse-port)
+		if (s == "idle2") {
+			row(s, "server RSS per connection (B)", "rss_per_conn_b", "%.0f", "le", 1536, "<= 1536 B")
+			row(s, "server CPU while idle (%)", "idle_cpu_pct", "%.2f", "lt", 3, "< 3 %")
+			row(s, "clients connected", "ready", "%d", "all", 0, "all")
+			row(s, "time to connect all (s)", "connect_s", "%.2f")
+			shown[s] = "breaking2"
+			row(s, "latency p100, one item (ms)", "max_ms", "%.1f")
+			one_proc_row(s, "max_ms", "idle", 1.0, "<= 1.0 x floor 1p")
+			row(s, "latency p50 (ms)", "p50_ms", "%.1f")
+			row(s, "clients with the item", "complete", "%d", "all", 0, "all")
+			continue
+		}
+		if (s == "steady2" || s == "smoke2") {
+			row(s, "server CPU per delivery (us)", "us_per_delivery", "%.2f", "le_floor", 1.10, "<= 1.1 x floor")
+			row(s, "latency p99 (ms)", "p99_ms", "%.2f")
+			row(s, "latency p50 (ms)", "p50_ms", "%.2f")
+			row(s, "latency p100 (ms)", "max_ms", "%.2f")
+			row(s, "clients with every item", "complete", "%d", "all", 0, "all")
+			row(s, "clients dropped by the server", "closed", "%d")
+			continue
+		}
 		if (s == "storm") {
 			row(s, "all back (ms)", "storm_max_ms", "%.1f", "le", 1000, "<= 1000 ms")
 			row(s, "p50 back (ms)", "storm_p50_ms", "%.1f")
@@ -190,6 +258,10 @@ END {
 		row(s, "clients with every item", "complete", "%d", "all", 0, "all")
 		row(s, "clients dropped by the server", "closed", "%d")
 	}
+	for (t in missing)
+		printf "%s: missing: %s\n", t, missing[t]
+	if ("idle2" in seen)
+		printf "idle2, breaking2, steady2: tickerd and the floor on 2 processes each (SO_REUSEPORT, one per core), clients from 2 generator processes; breaking2's target is against the 1-process floor's breaking\n"
 	for (s in seen) {
 		n = rounds[s, "tickerd"] + 0
 		if (n > 1 && s in ws_of)
