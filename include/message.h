@@ -133,6 +133,14 @@ struct msg *msg_new_feed(const struct msg_feed *feed);
 struct msg *msg_new_snapshot(struct msg *const *items, size_t n,
                              const struct seq *at, int resync);
 
+/*
+ * msg_frame_header() - write the header of an unmasked, final text frame of
+ * len payload bytes just before payload (MSG_HEADROOM room there), RSV1 set
+ * when compressed (deflate.c); returns where the frame starts.
+ */
+unsigned char *msg_frame_header(unsigned char *payload, size_t len,
+                                int compressed);
+
 /* msg_payload() - where the frame's bytes start (after the headroom). */
 static inline unsigned char *
 msg_payload(const struct msg *m)

@@ -42,34 +42,6 @@ compressor(int bits)
 }
 
 /*
- * Write the header of an unmasked, final text frame of len payload bytes,
- * RSV1 set, just before payload (MSG_HEADROOM room); where it starts.
- */
-static unsigned char *
-header(unsigned char *payload, size_t len)
-{
-	unsigned char *h;
-
-	if (len < 126) {
-		h = payload - 2;
-		h[1] = (unsigned char)len;
-	} else if (len < 65536) {
-		h = payload - 4;
-		h[1] = 126;
-		h[2] = (unsigned char)(len >> 8);
-		h[3] = (unsigned char)len;
-	} else {
-		h = payload - 10;
-		h[1] = 127;
-		for (int i = 0; i < 8; i++)
-			h[2 + i] =
-			    (unsigned char)((uint64_t)len >> (56 - 8 * i));
-	}
-	h[0] = 0xc1; /* FIN, RSV1 (compressed), text */
-	return h;
-}
-
-/*
  * Deflate m's payload with window bits into a new msg_z: NULL on ENOMEM
  * (or a zlib error, logged); one marked plain if it is not smaller.
  */
@@ -116,7 +88,7 @@ make(struct msg *m, int bits)
 		z->frame = NULL;
 		z->frame_len = 0;
 	} else {
-		z->frame = header(z->buf + MSG_HEADROOM, z->len);
+		z->frame = msg_frame_header(z->buf + MSG_HEADROOM, z->len, 1);
 		z->frame_len =
 		    (size_t)(z->buf + MSG_HEADROOM + z->len - z->frame);
 	}

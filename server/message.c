@@ -12,12 +12,12 @@
 #include <string.h>
 
 /*
- * Write the header of an unmasked, final text frame of len payload bytes
- * just before payload (there is MSG_HEADROOM room); returns where it
- * starts.
+ * msg_frame_header() - write the header of an unmasked, final text frame of
+ * len payload bytes just before payload (there is MSG_HEADROOM room), RSV1
+ * set when compressed; returns where it starts.
  */
-static unsigned char *
-ws_text_header(unsigned char *payload, size_t len)
+unsigned char *
+msg_frame_header(unsigned char *payload, size_t len, int compressed)
 {
 	unsigned char *h;
 
@@ -36,7 +36,7 @@ ws_text_header(unsigned char *payload, size_t len)
 			h[2 + i] =
 			    (unsigned char)((uint64_t)len >> (56 - 8 * i));
 	}
-	h[0] = 0x81; /* FIN, text */
+	h[0] = compressed ? 0xc1 : 0x81; /* FIN, (RSV1,) text */
 	return h;
 }
 
@@ -67,7 +67,7 @@ msg_alloc(const char *type, const char *topic, const char *prefix,
 	memcpy(msg_payload(m), prefix, pre);
 	memcpy(msg_payload(m) + pre + body_len, suffix, suf);
 	msg_payload(m)[m->len] = '\0';
-	m->frame = ws_text_header(msg_payload(m), m->len);
+	m->frame = msg_frame_header(msg_payload(m), m->len, 0);
 	m->frame_len = (size_t)(msg_payload(m) + m->len - m->frame);
 	*body_off = pre;
 	return m;
