@@ -296,7 +296,7 @@ test('the function library: FCALL callers without by work as before, a bad by is
 }));
 
 test('a POST pipelined with a GET behind it: the GET waits for the publish, both answered in order; a body that stalls gets 408 at --handshake-timeout', T, scenario(async (t, h) => {
-  const { tickerd } = await h.env({ args: [...keys, '--handshake-timeout', '2'] });
+  const { tickerd } = await h.env({ args: [...keys, '--handshake-timeout', '2', '--publish-rate', '1000/s'] });
   const port = tickerd.port;
   const host = hostOf(port);
   const { rawConnect } = await import('./lib/rawhttp.mjs');
