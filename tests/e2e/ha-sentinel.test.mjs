@@ -159,7 +159,8 @@ async function settle(s, { streams, live = streams, timeoutMs = 10_000 }) {
     const r = await soft(problems, () => checkFinal(st, log));
     results.set(st.name, r || { lost: lostOf(st, log), resyncs: resyncsOf(st).length, checked: NaN, failed: true });
   }
-  await soft(problems, () => assertSeqsConsistent(streams, log));
+  const reused = (await soft(problems, () => assertSeqsConsistent(streams, log))) || [];
+  if (reused.length) console.log(`# seq(s) of lost entries the new master gave to others (clients resynced): ${reused.map((r) => `${r.seq} ${r.lost} -> ${r.now}`).join(', ')}`);
   await soft(problems, () => assertSameBytes(streams));
   const ids = new Set(log.map(entryItemId));
   const lostAcked = durable.received().filter((a) => !ids.has(a.id));
