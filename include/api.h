@@ -33,10 +33,12 @@ enum door_next api_route(struct door_conn *c, const struct request *r);
 
 /*
  * api_entry_read() - the log entry seq has been read (and shown, held or
- * skipped): publishes recorded as seq or earlier are answered now, so a
- * client that lists the items after its 201 sees what it published.
+ * skipped: then skipped says why, "stale" or "duplicate", else NULL):
+ * publishes recorded as seq or earlier are answered now, so a client that
+ * lists the items after its 201 sees what it published; the publish
+ * recorded as seq itself, when it was skipped, is answered 409.
  */
-void api_entry_read(struct seq seq);
+void api_entry_read(struct seq seq, const char *skipped);
 
 /*
  * api_body_refused() - the answer to a POST whose body the door will not

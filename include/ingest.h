@@ -49,8 +49,10 @@ void ingest_payload(void *ingest, const char *channel, size_t channel_len,
  * stands); a kill cancels that.  A shown item with an expiry (its own, or
  * its topic's lifetime) has the log append its kill then.  Every instance
  * reading the same log makes the same decisions and the same bytes.
+ * Returns NULL, or why a usable item was skipped: "stale" (a version no
+ * newer than the one kept) or "duplicate" (the same item again).
  */
-void ingest_entry(void *ingest, const struct log_entry *e);
+const char *ingest_entry(void *ingest, const struct log_entry *e);
 
 /*
  * ingest_gap() - a log_gap_fn: entries were lost before they could be

@@ -12,11 +12,11 @@
 #include <time.h>
 
 /* The HTTP statuses counted in tickerd_http_responses_total. */
-#define METRICS_STATUSES 18
+#define METRICS_STATUSES 19
 extern const int metrics_statuses[METRICS_STATUSES];
 
 /* The statuses counted in tickerd_api_requests_total (api.c's answers). */
-#define METRICS_API_STATUSES 11
+#define METRICS_API_STATUSES 12
 extern const int metrics_api_statuses[METRICS_API_STATUSES];
 
 /* One instance for the process; the event loop is its only writer. */

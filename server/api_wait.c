@@ -107,15 +107,70 @@ unread_add(struct api_wait *w)
 		unread = w;
 }
 
+/*
+ * Answer w's publish 409: recorded as w->id, but the reader skipped it
+ * (skipped: "stale" or "duplicate"), so no screen shows it.
+ */
+static void
+answer_skipped(struct api_wait *w, const char *skipped)
+{
+	struct door_conn *c = w->c;
+	enum door_next next = api_answer(
+	    c, &w->r, 409,
+	    json_pack(
+	        "{ssssss}", "error", skipped, "seq", w->id, "message",
+	        strcmp(skipped, "stale") == 0
+	            ? "recorded, but not shown: the item already has this "
+	              "version or a newer one (publish a higher version)"
+	            : "recorded, but not shown: the same item was "
+	              "published just before"),
+	    NULL, 1);
+
+	log_info("%s's publish on %s recorded as %s, skipped: %s", w->by,
+	         w->topic, w->id, skipped);
+	api_wait_free(w);
+	door_resume(c, next);
+}
+
+/*
+ * The entries read lately that the reader skipped: a publish whose entry is
+ * read before Redis's answer to its FCALL arrives (the reader's XREAD can
+ * be first) still learns it was skipped.  The last SKIPPED_KEPT of them.
+ */
+#define SKIPPED_KEPT 64
+static struct {
+	struct seq seq;
+	const char *why; /* "stale" or "duplicate"; NULL: unused */
+} skipped_kept[SKIPPED_KEPT];
+static unsigned skipped_next;
+
+/* Why the entry seq, read already, was skipped; NULL if it was not. */
+static const char *
+skipped_of(struct seq seq)
+{
+	for (unsigned i = 0; i < SKIPPED_KEPT; i++)
+		if (skipped_kept[i].why && !seq_cmp(skipped_kept[i].seq, seq))
+			return skipped_kept[i].why;
+	return NULL;
+}
+
 void
-api_entry_read(struct seq seq)
+api_entry_read(struct seq seq, const char *skipped)
 {
 	last_read = seq;
+	if (skipped) {
+		skipped_kept[skipped_next].seq = seq;
+		skipped_kept[skipped_next].why = skipped;
+		skipped_next = (skipped_next + 1) % SKIPPED_KEPT;
+	}
 	while (unread && seq_cmp(unread->seq, seq) <= 0) {
 		struct api_wait *w = unread;
 
 		unread_remove(w);
-		answer_created(w);
+		if (skipped && seq_cmp(w->seq, seq) == 0)
+			answer_skipped(w, skipped);
+		else
+			answer_created(w);
 	}
 }
 
@@ -136,7 +191,9 @@ api_on_recorded(void *arg, const char *id, const char *why)
 		log_info("%s recorded %zu bytes on %s as %s", w->by, w->len,
 		         w->topic, id);
 		seq_format(w->seq, w->id);
-		if (seq_cmp(w->seq, last_read) <= 0)
+		if (seq_cmp(w->seq, last_read) <= 0 && skipped_of(w->seq))
+			answer_skipped(w, skipped_of(w->seq));
+		else if (seq_cmp(w->seq, last_read) <= 0)
 			answer_created(w);
 		else
 			unread_add(w);

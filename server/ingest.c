@@ -201,7 +201,7 @@ kill_item(struct ingest *in, const struct item *it, const struct log_entry *e)
 	retract(in, it, e->seq);
 }
 
-void
+const char *
 ingest_entry(void *arg, const struct log_entry *e)
 {
 	struct ingest *in = arg;
@@ -226,23 +226,23 @@ ingest_entry(void *arg, const struct log_entry *e)
 		         "topic (%zu bytes) must be 1-%d of A-Z a-z 0-9 _ . -",
 		         topic_len, TOPIC_MAX_LEN);
 		reject(seqbuf, strlen(seqbuf), payload_len, &err);
-		return;
+		return NULL;
 	}
 	memcpy(topic, topic_in, topic_len);
 	topic[topic_len] = '\0';
 	if (item_parse(topic, payload, payload_len, (time_t)(seq.ms / 1000),
 	               &it, &err)) {
 		reject(seqbuf, strlen(seqbuf), payload_len, &err);
-		return;
+		return NULL;
 	}
 	if (it.status != ITEM_USABLE) {
 		kill_item(in, &it, e);
 		item_free(&it);
-		return;
+		return NULL;
 	}
 	if (hold(in, &it, e)) {
 		item_free(&it);
-		return;
+		return NULL;
 	}
 
 	r = history_check(in->history, it.topic, it.id, it.id_derived,
@@ -253,7 +253,7 @@ ingest_entry(void *arg, const struct log_entry *e)
 		         r == HIST_STALE ? "stale version of" : "repeat of",
 		         it.topic, it.id, it.version);
 		item_free(&it);
-		return;
+		return r == HIST_STALE ? "stale" : "duplicate";
 	}
 	m = NULL;
 	if ((version != it.version && item_set_version(&it, version)) ||
@@ -262,7 +262,7 @@ ingest_entry(void *arg, const struct log_entry *e)
 		log_err("out of memory: item %s/%s lost", it.topic, it.id);
 		msg_unref(m);
 		item_free(&it);
-		return;
+		return NULL;
 	}
 	/* Who published it (the API's key), for the desk only. */
 	if (e->by)
@@ -278,6 +278,7 @@ ingest_entry(void *arg, const struct log_entry *e)
 		dead_air_heard(in->dead_air, it.topic, seq.ms);
 	schedule_expiry(in, &it, e);
 	item_free(&it);
+	return NULL;
 }
 
 /* A snapshot marked resync for one audience's topics, as it stands now. */

@@ -233,8 +233,7 @@ static const struct sub_ops sub_ops = {.message = on_payload,
 static void
 on_entry(void *arg, const struct log_entry *e)
 {
-	ingest_entry(arg, e);
-	api_entry_read(e->seq);
+	api_entry_read(e->seq, ingest_entry(arg, e));
 }
 
 static const struct changelog_ops log_ops = {.entry = on_entry,

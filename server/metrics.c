@@ -8,12 +8,12 @@
 
 struct metrics metrics;
 
-const int metrics_statuses[METRICS_STATUSES] = {101, 200, 201, 304, 400, 401,
-                                                403, 404, 405, 408, 411, 413,
-                                                426, 429, 431, 500, 503, 505};
+const int metrics_statuses[METRICS_STATUSES] = {
+    101, 200, 201, 304, 400, 401, 403, 404, 405, 408,
+    409, 411, 413, 426, 429, 431, 500, 503, 505};
 
 const int metrics_api_statuses[METRICS_API_STATUSES] = {
-    200, 201, 400, 401, 403, 404, 405, 411, 413, 429, 503};
+    200, 201, 400, 401, 403, 404, 405, 409, 411, 413, 429, 503};
 
 void
 metrics_api(int status)

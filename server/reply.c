@@ -38,6 +38,8 @@ reason_phrase(int status)
 		return "Method Not Allowed";
 	case 408:
 		return "Request Timeout";
+	case 409:
+		return "Conflict";
 	case 411:
 		return "Length Required";
 	case 413:

@@ -203,7 +203,7 @@ test('Idempotency-Key: a retried request (the first answer lost) records once an
   assert.equal(bad.json.error, 'idempotency_key');
 }));
 
-test('a correction and a kill through the API reach a WebSocket client; the log says who killed it', T, scenario(async (t, h) => {
+test('a correction and a kill through the API reach a WebSocket client; a stale version is answered 409; the log says who killed it', T, scenario(async (t, h) => {
   const { redis, tickerd } = await h.env({ args: keys });
   const c = await h.client(tickerd.wsUrl('?topics=world'));
   await c.next((j) => j.type === 'snapshot', 5000, 'the snapshot');
@@ -216,6 +216,11 @@ test('a correction and a kill through the API reach a WebSocket client; the log 
   const upd = await c.next((j) => j.type === 'item' && j.item.headline === 'Corrected take', 5000, 'the correction');
   assert.equal(upd.item.id, 'story');
   assert.equal(upd.item.seq, fix.json.seq);
+  // A version no newer than the one shown: recorded, skipped by the reader, answered 409.
+  const stale = await apiPublish(tickerd.port, DESK, 'world', { id: 'story', headline: 'Old take', version: 1 });
+  assert.equal(stale.status, 409, stale.text);
+  assert.equal(stale.json.error, 'stale');
+  assert.ok((await logEntries(redis.port)).some((e) => e.id === stale.json.seq), 'the stale version is in the log');
   const kill = await apiPublish(tickerd.port, WIRE, 'wire', { id: 'story', status: 'canceled' });
   assert.equal(kill.status, 201, 'a kill on another topic is another item');
   const killed = await apiPublish(tickerd.port, DESK, 'world', { id: 'story', status: 'canceled' });

@@ -90,9 +90,9 @@ const LABELS = {
   tickerd_handshakes_refused_total: ['reason', ['origin', 'max_clients', 'max_per_ip', 'unfinished', 'timeout', 'bad_request',
     'too_large', 'method', 'not_found', 'ws_version', 'bad_topics', 'shutting_down', 'proxy_header']],
   tickerd_clients_closed_total: ['code', ['1002', '1007', '1008', '1009']],
-  tickerd_http_responses_total: ['code', ['101', '200', '201', '304', '400', '401', '403', '404', '405', '408', '411', '413', '426', '429',
+  tickerd_http_responses_total: ['code', ['101', '200', '201', '304', '400', '401', '403', '404', '405', '408', '409', '411', '413', '426', '429',
     '431', '500', '503', '505']],
-  tickerd_api_requests_total: ['status', ['200', '201', '400', '401', '403', '404', '405', '411', '413', '429', '503']],
+  tickerd_api_requests_total: ['status', ['200', '201', '400', '401', '403', '404', '405', '409', '411', '413', '429', '503']],
   tickerd_screen_reports_refused_total: ['reason', ['bad_json', 'bad_name', 'bad_seq', 'bad_visible', 'too_large', 'name_changed',
     'name_taken', 'too_frequent', 'full']],
   tickerd_readers: ['topic', null], // the topics readers chose (exact in screens.test.mjs)
