@@ -110,6 +110,14 @@ int door_start_stream(struct door_conn *c, int status, const char *type,
                       const char *extra);
 
 /*
+ * door_head_later() - the head of a response that the connection will not
+ * be answered on by the door any more (a 101) will go out with the first
+ * bytes written after it (session_adopted()): count it as status.  0, or
+ * -1 if an earlier answer is still being sent (the head would overtake it).
+ */
+int door_head_later(struct door_conn *c, int status);
+
+/*
  * door_send_head() - write the head of a response that the connection
  * will not be answered on by the door any more (a 101), whole and at
  * once; 0, or -1 if the socket did not take it.  Counted as status.

@@ -190,6 +190,15 @@ void fan_flush(struct fan *f);
 int fan_writeable(struct fan *f, struct fan_client *c);
 
 /*
+ * fan_greet() - fan_writeable() for a client just attached whose response
+ * head (a 101) has not been sent yet: head[0..len) goes first, in the same
+ * write as its greeting (one send, not two: a reconnect storm is mostly
+ * sends).  The head is always sent or kept, even when nothing follows it.
+ */
+int fan_greet(struct fan *f, struct fan_client *c, const unsigned char *head,
+              size_t len);
+
+/*
  * fan_resync() - the ring no longer tells what happened (entries were lost
  * before they reached it, or the log rolled back): forget its contents for
  * resuming, and send every client, next, the snapshot snapshot_for() makes

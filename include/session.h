@@ -42,6 +42,11 @@ struct session_start {
 	time_t token_exp;  /* access.c: its token's exp (0: none) */
 	char ip[48];       /* a copy: the door's connection is gone by then */
 	int deflate_bits;  /* permessage-deflate's window (ws.c), 0: none */
+	/* The response head (a 101) the door left unsent, to go out in the
+	 * same write as the greeting (fan_greet()); head_len 0: none.  It
+	 * points into the door's stack: valid until session_adopted(). */
+	const char *head;
+	size_t head_len;
 };
 
 /*
@@ -56,7 +61,8 @@ int session_open(struct app *app, struct session *s, struct lws *wsi,
  * session_adopted() - from lws's RAW_ADOPT: the client handed over with a
  * session_start as its opaque data joins the fan-out as kind (a WebSocket
  * that negotiated permessage-deflate: its deflated kind) and is sent its
- * greeting right away.  -1 to close.
+ * greeting right away, after the response head start left unsent.  -1 to
+ * close.
  */
 int session_adopted(struct lws *wsi, struct session *s, enum fan_kind kind);
 

@@ -194,6 +194,15 @@ door_send_head(struct door_conn *c, int status, const char *head, size_t len)
 	           : -1;
 }
 
+int
+door_head_later(struct door_conn *c, int status)
+{
+	if (c->out_off != c->out_len)
+		return -1;
+	metrics_response(status);
+	return 0;
+}
+
 enum door_next
 door_to_raw(struct door_conn *c, const char *protocol, void *opaque)
 {

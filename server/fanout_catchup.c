@@ -230,13 +230,14 @@ gather_greeting(struct gather *g, struct msg *m, enum fan_kind kind, size_t off)
 }
 
 /*
- * Collect what c gets next, in order: the rest of its greeting (or resync
- * snapshot), the feed message it owes, then the ring's matching messages
- * up to the last flushed position, as much as fits in one write.  -1 on
- * ENOMEM.
+ * Collect what c gets next, in order: head (its response head, not yet
+ * sent; len 0: none), the rest of its greeting (or resync snapshot), the
+ * feed message it owes, then the ring's matching messages up to the last
+ * flushed position, as much as fits in one write.  -1 on ENOMEM.
  */
 static int
-gather(struct fan *f, struct fan_client *c, struct gather *g)
+gather(struct fan *f, struct fan_client *c, struct gather *g,
+       const unsigned char *head, size_t head_len)
 {
 	unsigned char *p;
 	size_t len, off = c->off;
@@ -246,6 +247,8 @@ gather(struct fan *f, struct fan_client *c, struct gather *g)
 	g->cut = g->feed = 0;
 	g->total = g->off = 0;
 	g->next = c->next;
+	if (head_len) /* the first piece always fits; read, never written */
+		gather_add(g, (unsigned char *)head, head_len);
 	for (int i = 0; i < 2; i++) {
 		if (!c->first[i])
 			continue;
@@ -281,26 +284,31 @@ gather(struct fan *f, struct fan_client *c, struct gather *g)
 	return 0;
 }
 
-int
-fan_writeable(struct fan *f, struct fan_client *c)
+/*
+ * fan_writeable(), with head[0..len) first in the write when len > 0 (see
+ * fan_greet()).
+ */
+static int
+write_next(struct fan *f, struct fan_client *c, const unsigned char *head,
+           size_t head_len)
 {
 	struct gather g;
 	unsigned char *p;
 	size_t at = 0;
 
-	if (c->state != FAN_PENDING)
-		return 0;
-	if (cull_if_behind(f, c))
-		return 0;
+	if (c->state != FAN_PENDING || cull_if_behind(f, c))
+		return head_len ? fan_write_out(f, c, (unsigned char *)head,
+		                                head_len, 0)
+		                : 0;
 	if (!f->ops->holding(c->conn)) {
 		c->unsent = 0; /* it has sent all it kept */
 		c->took = 1;
 	}
-	if (gather(f, c, &g)) {
+	if (gather(f, c, &g, head, head_len)) {
 		fan_kill(f, c);
 		return -1;
 	}
-	if (c->unsent && c->unsent + g.total > FAN_UNSENT_MAX) {
+	if (!head_len && c->unsent && c->unsent + g.total > FAN_UNSENT_MAX) {
 		/* Its connection still keeps much for it (WRITEABLE does not
 		 * normally come then): more only once it has sent that. */
 		f->ops->want_writeable(c->conn);
@@ -338,4 +346,17 @@ fan_writeable(struct fan *f, struct fan_client *c)
 	else
 		fan_idle_add(c);
 	return 0;
+}
+
+int
+fan_writeable(struct fan *f, struct fan_client *c)
+{
+	return write_next(f, c, NULL, 0);
+}
+
+int
+fan_greet(struct fan *f, struct fan_client *c, const unsigned char *head,
+          size_t len)
+{
+	return write_next(f, c, head, len);
 }

@@ -153,5 +153,6 @@ session_adopted(struct lws *wsi, struct session *s, enum fan_kind kind)
 		kind = fan_kind_deflate(start->deflate_bits);
 	if (!start || session_open(app, s, wsi, kind, start))
 		return -1;
-	return session_writeable(app, s);
+	return fan_greet(app->fan, &s->fan, (const unsigned char *)start->head,
+	                 start->head_len);
 }

@@ -158,8 +158,11 @@ ws_serve(struct door_conn *c, const struct request *r)
 	              "%s"
 	              "Server: %s\r\n\r\n",
 	              accept, start.deflate_bits ? ext : "", TICKERD_SERVER);
-	if (door_send_head(c, 101, head, (size_t)hl))
+	/* The 101 goes out in one write with the greeting: fan_greet(). */
+	if (door_head_later(c, 101))
 		return DOOR_CLOSE;
+	start.head = head;
+	start.head_len = (size_t)hl;
 	if (start.deflate_bits)
 		metrics.ws_deflate++;
 	return door_to_raw(c, ws_protocol.name, &start);
