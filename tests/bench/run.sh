@@ -4,15 +4,18 @@
 # (tests/bench/peers: ws, Socket.IO), one after the other on the same
 # private Redis, and prints one table.  The sse-* scenarios are EventSource
 # readers, tickerd only (the others have none); the *2 scenarios run tickerd
-# and the floor on two processes each (SO_REUSEPORT, one per core).
+# and the floor on two processes each (SO_REUSEPORT, one per core).  The
+# storm runs --storm-rounds times against tickerd (once against the others);
+# storm-haproxy is the same storm through deploy/haproxy/haproxy.cfg.
 #
 #   tests/bench/run.sh                 full run (installs nginx + Nchan if missing, npm ci
 #                                      for the peers), raw output in tests/bench/results/<date>.txt
 #   tests/bench/run.sh --smoke         tiny run: tickerd, floor, ws, sio (+ EventSource, 2 processes)
 #   env: TICKERD_BIN=path (another build; TICKERD_COMMIT=what it was built from)
 #   options: --targets "tickerd floor nchan ws sio"
-#            --scenarios "steady sse-steady burst idle sse-idle storm ingest idle2 steady2 compress"
+#            --scenarios "steady sse-steady burst idle sse-idle storm storm-haproxy ingest idle2 steady2 compress"
 #            --rounds N (steady, sse-steady, steady2 and burst, median shown; default 3)
+#            --storm-rounds N (tickerd's storms, direct and through HAProxy; default 10)
 #            --scale F (multiply client counts, for development)  --no-save  --out FILE
 #
 # Server on CPU 0, generator and Redis on CPU 1 (taskset), loopback only.
@@ -26,7 +29,8 @@ GEN=$BENCH_BIN/tickbench
 FLOOR=$BENCH_BIN/floor
 
 targets="tickerd floor nchan ws sio"
-scenarios="steady sse-steady burst idle sse-idle storm ingest idle2 steady2 compress"
+scenarios="steady sse-steady burst idle sse-idle storm storm-haproxy ingest idle2 steady2 compress"
+storm_rounds=10 # tickerd's storms: how often each is all back within 1 s
 PROCS2=2 # server and generator processes in the *2 scenarios
 rounds=3 # for the scenarios judged against the floor (steady, burst)
 scale=1
@@ -34,14 +38,17 @@ save=1
 out=
 smoke=0
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
-	--smoke) smoke=1; targets="tickerd floor ws sio"; scenarios="smoke sse-smoke smoke2 compress"; save=0; rounds=1 ;;
+	--smoke) # the storms with 20 clients (scale), twice
+		smoke=1; targets="tickerd floor ws sio"; scenarios="smoke sse-smoke smoke2 storm storm-haproxy compress"
+		save=0; rounds=1; storm_rounds=2; scale=0.002 ;;
 	--targets) targets=$2; shift ;;
 	--scenarios) scenarios=$2; shift ;;
 	--scale) scale=$2; shift ;;
 	--rounds) rounds=$2; shift ;;
+	--storm-rounds) storm_rounds=$2; shift ;;
 	--no-save) save=0 ;;
 	--out) out=$2; shift ;;
 	-h | --help) usage; exit 0 ;;
@@ -261,6 +268,66 @@ start_target() {
 	fi
 }
 
+# start_behind_haproxy: tickerd as deploy/haproxy/haproxy.cfg has it: two
+# tickerd (--proxy-protocol, on CPUs 0 and 1) behind HAProxy, the file
+# used as shipped with only its addresses and maxconn replaced.  Two HAProxy
+# processes share the port (HAProxy sets SO_REUSEPORT itself): a proxied
+# reader holds two descriptors in HAProxy, and this machine's per-process cap
+# (HARD_NOFILE) is below 2 x 10,000.  Sets what start_target() sets; the CPU
+# measured is tickerd's and HAProxy's together.
+HAPROXY_CFG=$ROOT/deploy/haproxy/haproxy.cfg
+start_behind_haproxy() {
+	local i ups=() pids=() conns=$(((HARD_NOFILE - 100) / 2))
+	if ! command -v haproxy >/dev/null; then
+		say "haproxy is not installed (make deps installs it)"
+		return 1
+	fi
+	for i in 0 1; do
+		ups+=("$(spare_port)")
+		taskset -c $((i % NCPU)) "$TICKERD" --listen "127.0.0.1:${ups[i]}" \
+			--redis "redis://127.0.0.1:$REDIS_PORT" --web "$ROOT/web" \
+			--proxy-protocol --log-level warn >>"$TMP/tickerd.log" 2>&1 &
+		pids+=($!)
+	done
+	PORT=$(spare_port)
+	sed -e "s/^\(\s*\)maxconn [0-9]*$/\1maxconn $conns/" \
+		-e "s/^\(\s*\)bind :80$/\1bind 127.0.0.1:$PORT/" \
+		-e "s/^\(\s*server t1\) 127.0.0.1:8080$/\1 127.0.0.1:${ups[0]}/" \
+		-e "s/^\(\s*server t2\) 127.0.0.1:8081$/\1 127.0.0.1:${ups[1]}/" \
+		"$HAPROXY_CFG" >"$TMP/haproxy.cfg"
+	if ! grep -q "bind 127.0.0.1:$PORT" "$TMP/haproxy.cfg" ||
+		grep -qE ':80$|:808[01]$' "$TMP/haproxy.cfg"; then
+		say "deploy/haproxy/haproxy.cfg changed: its addresses were not all replaced"
+		for i in "${pids[@]}"; do kill "$i"; wait "$i" 2>/dev/null; done
+		return 1
+	fi
+	for i in 0 1; do
+		wait_port "${ups[i]}" || true
+	done
+	for i in 0 1; do
+		haproxy -f "$TMP/haproxy.cfg" >>"$TMP/haproxy.log" 2>&1 &
+		pids+=($!)
+	done
+	KILL_PIDS=("${pids[@]}")
+	started+=("${pids[@]}")
+	SAMPLE_PID=$(IFS=,; echo "${pids[*]}")
+	PUB=redis:$REDIS_PORT:ticker:bench GREET=2 WSPATH=/ws SSEPATH= GENFLAGS=
+	wait_port "$PORT"
+	# through HAProxy, both tickerd connected to Redis
+	for ((i = 0; i < 100; i++)); do
+		[[ $(http_get "$PORT" /healthz | grep -c '"redis":"connected"') -ge 1 ]] && break
+		sleep 0.05
+	done
+	sleep 0.5
+	for i in "${pids[@]}"; do
+		kill -0 "$i" 2>/dev/null && continue
+		say "tickerd or haproxy did not start:"
+		tail -20 "$TMP/haproxy.log" "$TMP/tickerd.log" >&2
+		for i in "${pids[@]}"; do stop "$i"; done
+		return 1
+	done
+}
+
 # ---- scenarios -----------------------------------------------------------------
 HARD_NOFILE=$(ulimit -Hn)
 [[ $HARD_NOFILE == unlimited ]] && HARD_NOFILE=1048576
@@ -285,7 +352,7 @@ scenario_args() {
 	steady) echo "--clients $(clients 10000) --items 50 --rate 5" ;;
 	burst) echo "--clients $(clients 10000) --items 100 --rate 50" ;;
 	idle) echo "--clients $(clients 19000) --idle 5 --items 1 --rate 1" ;;
-	storm) # tickerd resumes (since= its last seq: hello + the 5 missed items);
+	storm | storm-haproxy) # tickerd resumes (since= its last seq: hello + the 5 missed items);
 		# the floor and Nchan (plain WebSocket) just reconnect.
 		echo "--clients $(clients 10000) --prefill 50 --storm --missed 5 --items 5 --rate 5" \
 			"$([[ $2 == tickerd ]] && echo --resume)" ;;
@@ -345,11 +412,17 @@ failed=0
 run_one() {
 	local s=$1 t=$2 r=$3 n=$4 args path procs=1 pin=(taskset -c 1) p
 	args=$(scenario_args "$s" "$t")
-	if [[ $s == *2 ]]; then # two processes per server: the whole machine
+	if [[ $s == *2 || $s == storm-haproxy ]]; then # the whole machine
 		procs=$PROCS2 pin=()
 	fi
 	say "$s / $t${n:+ (round $r of $n)}: $args"
-	if ! start_target "$t" "$procs"; then
+	local up=0 # (a && b || true: set -e spares a failing start)
+	if [[ $s == storm-haproxy ]]; then
+		start_behind_haproxy && up=1 || true
+	else
+		start_target "$t" "$procs" && up=1 || true
+	fi
+	if ((!up)); then
 		failed=1
 		return
 	fi
@@ -371,7 +444,8 @@ run_one() {
 	fi
 	for p in "${KILL_PIDS[@]}"; do stop "$p"; done
 	# what the server said (warnings and errors only), for the record
-	{ cat "$TMP/$t.log"; [[ $t == nchan ]] && cat "$TMP/nginx/error.log"; } 2>/dev/null |
+	{ cat "$TMP/$t.log"; [[ $t == nchan ]] && cat "$TMP/nginx/error.log"
+		[[ $s == storm-haproxy ]] && cat "$TMP/haproxy.log" && : >"$TMP/haproxy.log"; } 2>/dev/null |
 		grep -v '^\s*$' | tail -n 5 | sed "s/^/# $t log: /" >>"$RAW" || true
 	: >"$TMP/$t.log"
 	[[ $t == nchan ]] && : >"$TMP/nginx/error.log"
@@ -399,9 +473,13 @@ for s in $scenarios; do
 	fi
 	n=1
 	[[ $s == steady || $s == burst || $s == sse-steady || $s == steady2 ]] && n=$rounds
+	[[ $s == storm || $s == storm-haproxy ]] && n=$storm_rounds
 	for ((r = 1; r <= n; r++)); do
 		for t in $targets; do
 			[[ $s == sse-* && $t != tickerd ]] && continue
+			# tickerd's storm, round after round: the others once
+			[[ $s == storm && $t != tickerd && $r -gt 1 ]] && continue
+			[[ $s == storm-haproxy && $t != tickerd ]] && continue
 			# the whole machine: tickerd and the floor, several processes each
 			[[ $s == *2 && $t != tickerd && $t != floor ]] && continue
 			run_one "$s" "$t" "$r" "$n"

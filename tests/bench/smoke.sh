@@ -2,7 +2,8 @@
 # smoke.sh: the benchmark's smoke test for `make test`.  A tiny run (20
 # clients, 20 items, tickerd, the floor and the Node peers ws and Socket.IO;
 # then 20 EventSource readers of tickerd; then 40 clients from two generator
-# processes to tickerd and the floor on two processes each) that asserts
+# processes to tickerd and the floor on two processes each; a storm of 20,
+# also through HAProxy as deploy/ configures it) that asserts
 # only that every client received every item and that the table printed --
 # no timing.
 set -euo pipefail
@@ -56,6 +57,18 @@ check "tickerd EventSource: 20 readers x 20 items delivered" complete tickerd ss
 # each response was a 200 text/event-stream, each event named as its data
 check "tickerd EventSource: heads and event names as expected" \
 	grep -q '^RESULT scenario=sse-smoke .* proto=sse bad_head=0 sse_comments=[0-9]* sse_mismatch=0$' "$raw"
+# the storm: every client back (resumed: no snapshot) and then every item,
+# tickerd twice (--storm-rounds 2), the others once; and through HAProxy
+stormed() { # stormed SCENARIO TARGET RUNS
+	test "$(grep -c "^RESULT scenario=$1 target=$2 clients=20 .* storm_ready=20 storm_snapshots=0 .* complete=20 missing=0 disorder=0 " "$raw")" -eq "$3"
+}
+check "tickerd: 20 clients back after a storm, resumed, twice" stormed storm tickerd 2
+for t in floor ws sio; do
+	check "$t: 20 clients back after a storm, once" stormed storm $t 1
+done
+check "tickerd behind deploy/haproxy/haproxy.cfg: 20 clients back after a storm, resumed, twice" \
+	stormed storm-haproxy tickerd 2
+check "the storm rows printed (runs within 1 s)" grep -q '^storm/hap  runs all back within 1000 ms ' "$raw"
 check "the table printed" grep -q '^smoke .*server CPU per delivery' "$raw"
 check "the EventSource rows printed" grep -q '^sse-smoke .*server CPU per delivery' "$raw"
 # permessage-deflate (compress.mjs): the snapshot went compressed, the rows printed
