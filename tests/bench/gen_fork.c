@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include "procstat.h"
+
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -236,4 +238,18 @@ gen_helpers_item(unsigned seq, uint64_t *first, uint64_t *last)
 		if (l > *last)
 			*last = l;
 	}
+}
+
+double
+gen_cpu_s(void)
+{
+	struct proc_sample one;
+	double sum = 0;
+
+	if (!proc_sample(getpid(), &one))
+		sum += one.cpu_s;
+	for (unsigned k = 0; k < nhelpers; k++)
+		if (slots[k].pid > 0 && !proc_sample(slots[k].pid, &one))
+			sum += one.cpu_s;
+	return sum;
 }

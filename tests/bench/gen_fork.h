@@ -42,4 +42,7 @@ void gen_helpers_collect(void);
  * nobody had it) with what the helpers saw. */
 void gen_helpers_item(unsigned seq, uint64_t *first, uint64_t *last);
 
+/* gen_cpu_s() - this process's and its helpers' CPU time so far (s). */
+double gen_cpu_s(void);
+
 #endif

@@ -203,6 +203,9 @@ END {
 			shown[s] = "breaking"
 			row(s, "latency p100, one item (ms)", "max_ms", "%.1f", "le", 150, "<= 150 ms")
 			row(s, "latency p50 (ms)", "p50_ms", "%.1f")
+			# what the machine did meanwhile: the generator shares it
+			row(s, "server CPU for the item (s)", "cpu_s", "%.3f")
+			row(s, "generator CPU meanwhile (s)", "gen_cpu_s", "%.3f")
 			row(s, "clients with the item", "complete", "%d", "all", 0, "all")
 			continue
 		}
@@ -238,6 +241,9 @@ END {
 			row(s, "latency p100, one item (ms)", "max_ms", "%.1f")
 			one_proc_row(s, "max_ms", "idle", 1.0, "<= 1.0 x floor 1p")
 			row(s, "latency p50 (ms)", "p50_ms", "%.1f")
+			# what the machine did meanwhile: the generator shares it
+			row(s, "server CPU for the item (s)", "cpu_s", "%.3f")
+			row(s, "generator CPU meanwhile (s)", "gen_cpu_s", "%.3f")
 			row(s, "clients with the item", "complete", "%d", "all", 0, "all")
 			continue
 		}
