@@ -77,8 +77,11 @@ open_socket(const char *host, int port, int reuse)
 	    socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	/* The kernel caps the backlog at net.core.somaxconn. */
+	/* The kernel caps the backlog at net.core.somaxconn.  Accepted
+	 * sockets inherit TCP_NODELAY (frames go out at once): one system
+	 * call fewer per connection. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) ||
 	    (reuse &&
 	     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on))) ||
 	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 65535)) {
@@ -178,7 +181,6 @@ pause_accepting(struct listener *l, int err)
 static void
 drain(struct listener *l)
 {
-	static int on = 1;
 
 	l->drained_ns = uv_hrtime();
 	if (l->paused)
@@ -201,7 +203,8 @@ drain(struct listener *l)
 			log_notice("accepting connections again");
 			l->starved = 0;
 		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+		/* TCP_NODELAY came from the listening socket (open_socket()).
+		 */
 		l->fn(l->arg, fd, (struct sockaddr *)&peer);
 	}
 }
