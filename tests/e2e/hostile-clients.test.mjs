@@ -163,3 +163,35 @@ test('a publisher leaving while its publish waits for a stopped Redis: recorded 
 test('20 publishers leaving at once while Redis is stopped: each item recorded and delivered exactly once, the next POST works', T, scenario(async (t, h) => {
   await leaveWhileRedisWaits(h, 20);
 }));
+
+test('Redis stopped past the API\'s 5 s wait: the publisher that stayed is told 503 (or 201), the one that left is let go; each item then in the log at most once and delivered as the log says', T, scenario(async (t, h) => {
+  const { redis, tickerd } = await h.env({ args: ARGS });
+  const reader = await h.client(tickerd.wsUrl('?topics=world'));
+  await reader.ready();
+  const fd0 = fdCount(tickerd.pid);
+  redis.signal('SIGSTOP');
+  h.defer(() => redis.signal('SIGCONT'));
+  const stays = await rawConnect(tickerd.port);
+  h.defer(() => stays.destroy());
+  await stays.write(wholePost(tickerd.port, 'world', 'late-stays'));
+  const leaves = await rawConnect(tickerd.port);
+  await leaves.write(wholePost(tickerd.port, 'world', 'late-leaves'));
+  await sleep(300);
+  leaves.destroy();
+  const r = await stays.readResponse({ timeoutMs: 15_000 });
+  assert.ok(r.status === 503 || r.status === 201, `the publisher that waited: ${r.status} ${r.text}`);
+  if (r.status === 503) assert.equal(JSON.parse(r.text).error, 'redis', r.text);
+  redis.signal('SIGCONT');
+
+  const next = await apiPublish(tickerd.port, DESK, 'world', { id: 'late-next', headline: 'The next one' }, { timeoutMs: 15_000 });
+  assert.equal(next.status, 201, `the next POST once Redis is back: ${next.text}`);
+  await reader.next((m) => m.type === 'item' && m.item.id === 'late-next', 15_000, 'the next POST\'s item');
+  for (const id of ['late-stays', 'late-leaves']) {
+    const n = await logCount(redis.port, id);
+    assert.ok(n <= 1, `${id} is in the log ${n} times`);
+    assert.equal(received(reader, id), n, `${id}: in the log ${n} time(s), reached the reader ${received(reader, id)} time(s)`);
+  }
+  if (r.status === 201) assert.equal(await logCount(redis.port, 'late-stays'), 1, 'answered 201 but not in the log');
+  await waitFdsBack(tickerd.pid, fd0, { what: 'after Redis came back' });
+  await assertAlive(h, redis, tickerd, 'Redis stopped past the API\'s wait');
+}));
