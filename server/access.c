@@ -262,7 +262,9 @@ read_message(const char *p, size_t len, json_t **root, const char **tok,
 void
 access_message(struct app *app, struct session *s, const char *p, size_t len)
 {
-	struct topic_filter f = *fan_filter_of(&s->fan);
+	/* An answer still owed holds the set in force: build on it. */
+	struct topic_filter f =
+	    s->owed ? s->owed->filter : *fan_filter_of(&s->fan);
 	struct token_claims claims;
 	enum token_reason why;
 	json_t *root = NULL;
