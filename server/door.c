@@ -23,7 +23,6 @@
 #include "http.h"
 #include "listener.h"
 #include "log.h"
-#include "metrics.h"
 #include "proxyproto.h"
 #include "request.h"
 
@@ -36,11 +35,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define IN_FIRST  1024 /* first read buffer; doubles up to the head's max */
-#define LINGER_MS 2000 /* reading what follows a last answer, at most */
+#define IN_FIRST 1024 /* first read buffer; doubles up to the head's max */
 
 static void on_poll(uv_poll_t *p, int status, int events);
-static void process(struct door_conn *c);
 
 struct door *
 door_new(struct app *app)
@@ -98,16 +95,13 @@ on_closed(uv_handle_t *h)
  * the socket may be handed on at once) and freed.  The socket is closed
  * unless keep_fd.
  */
-static void
-conn_end(struct door_conn *c, int keep_fd)
+void
+door_conn_end(struct door_conn *c, int keep_fd)
 {
 	struct door *d = c->door;
 
-	if (c->held) {
-		c->held = 0;
-		if (c->hold_end)
-			c->hold_end(c->hold_arg, 0);
-	}
+	if (c->held)
+		door_hold_over(c, 0);
 
 	door_unlist(c);
 	d->count--;
@@ -127,8 +121,8 @@ conn_end(struct door_conn *c, int keep_fd)
 }
 
 /* Wait for events (UV_READABLE or UV_WRITABLE) on c; -1 closes it. */
-static int
-watch(struct door_conn *c, int events)
+int
+door_watch(struct door_conn *c, int events)
 {
 	if (!c->polling) {
 		if (uv_poll_init(&c->door->app->loop, &c->poll, c->fd))
@@ -137,70 +131,6 @@ watch(struct door_conn *c, int events)
 		c->polling = 1;
 	}
 	return uv_poll_start(&c->poll, events, on_poll) ? -1 : 0;
-}
-
-int
-door_write(struct door_conn *c, const char *buf, size_t len)
-{
-	ssize_t n = 0;
-	char *more;
-
-	if (c->out_off == c->out_len) {
-		n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				return -1;
-			n = 0;
-		}
-		if ((size_t)n == len)
-			return 0;
-		free(c->out);
-		c->out = NULL;
-		c->out_len = c->out_off = 0;
-	}
-	more = realloc(c->out, c->out_len + len - (size_t)n);
-	if (!more)
-		return -1;
-	memcpy(more + c->out_len, buf + n, len - (size_t)n);
-	c->out = more;
-	c->out_len += len - (size_t)n;
-	return 0;
-}
-
-void
-door_answered(struct door_conn *c, int ok, int keep)
-{
-	if (!ok) {
-		c->close_after = 1;
-		c->peer_done = 1;
-		return;
-	}
-	c->served++;
-	if (!keep)
-		c->close_after = 1;
-}
-
-int
-door_send_head(struct door_conn *c, int status, const char *head, size_t len)
-{
-	metrics_response(status);
-	/* Nothing else is waiting: the socket's buffer is empty. */
-	if (c->out_off != c->out_len)
-		return -1;
-	return send(c->fd, head, len, MSG_NOSIGNAL | MSG_DONTWAIT) ==
-	               (ssize_t)len
-	           ? 0
-	           : -1;
-}
-
-int
-door_head_later(struct door_conn *c, int status)
-{
-	if (c->out_off != c->out_len)
-		return -1;
-	metrics_response(status);
-	return 0;
 }
 
 enum door_next
@@ -215,7 +145,7 @@ door_to_raw(struct door_conn *c, const char *protocol, void *opaque)
 	info.fd.sockfd = c->fd;
 	info.vh_prot_name = protocol;
 	info.opaque = opaque;
-	conn_end(c, 1);
+	door_conn_end(c, 1);
 	/* On failure lws closes the socket itself. */
 	if (!lws_adopt_descriptor_vhost_via_info(&info))
 		log_warn("lws could not take a %s connection", protocol);
@@ -238,82 +168,6 @@ refuse_head(struct door_conn *c, enum req_result res)
 		guard_refused(GUARD_BAD_REQUEST, c->ip);
 		return door_refuse(c, NULL, 400, "malformed request", NULL);
 	}
-}
-
-/*
- * Close c after its last answer went out: closing a socket with unread
- * input resets the connection, and the reset can destroy the answer before
- * the client reads it (a 400 to a request with a body, a 431).  So stop
- * writing, and read and drop what still comes, until the client closes
- * or LINGER_MS pass.
- */
-static void
-linger(struct door_conn *c)
-{
-	if (c->peer_done || shutdown(c->fd, SHUT_WR)) {
-		conn_end(c, 0);
-		return;
-	}
-	c->lingering = 1;
-	c->in_len = 0;
-	/* Answered for good: no longer an unfinished request. */
-	guard_depart(c->door->app->guard, c->addr);
-	c->addr = NULL;
-	door_deadline_in(c, LINGER_MS);
-	if (watch(c, UV_READABLE))
-		conn_end(c, 0);
-}
-
-/* Read and drop what a lingering client sends; its end ends c. */
-static void
-drop_input(struct door_conn *c)
-{
-	char buf[4096];
-
-	for (;;) {
-		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
-
-		if (n > 0)
-			continue;
-		if (n < 0 &&
-		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			return;
-		conn_end(c, 0);
-		return;
-	}
-}
-
-/* Wait for what comes next: the rest of the answer, or the next request. */
-static void
-rewatch(struct door_conn *c)
-{
-	if (c->out_off < c->out_len) {
-		if (watch(c, UV_WRITABLE))
-			conn_end(c, 0);
-		return;
-	}
-	if (c->close_after) {
-		linger(c);
-		return;
-	}
-	if (c->peer_done) {
-		conn_end(c, 0);
-		return;
-	}
-	/*
-	 * Answered, and nothing of a next request yet: an idle kept-alive
-	 * connection is not an unfinished request (a page's files, a
-	 * monitor's polls) until it sends one.
-	 */
-	if (c->served && !c->in_len && c->addr) {
-		guard_depart(c->door->app->guard, c->addr);
-		c->addr = NULL;
-		free(c->in);
-		c->in = NULL;
-		c->in_cap = 0;
-	}
-	if (watch(c, UV_READABLE))
-		conn_end(c, 0);
 }
 
 /*
@@ -359,7 +213,7 @@ take_proxy_header(struct door_conn *c)
 			         "proxy send one (HAProxy send-proxy, nginx "
 			         "proxy_protocol on)?",
 			         c->ip);
-		conn_end(c, 0);
+		door_conn_end(c, 0);
 		return -1;
 	}
 	memmove(c->in, c->in + used, c->in_len - used);
@@ -368,15 +222,15 @@ take_proxy_header(struct door_conn *c)
 	if (!h.local)
 		snprintf(c->ip, sizeof(c->ip), "%s", h.src);
 	if (arrive(c)) {
-		conn_end(c, 0);
+		door_conn_end(c, 0);
 		return -1;
 	}
 	return 0;
 }
 
 /* Answer every whole request in c->in, in order, while answers go out. */
-static void
-process(struct door_conn *c)
+void
+door_process(struct door_conn *c)
 {
 	int wait = c->want_proxy ? take_proxy_header(c) : 0;
 	size_t used;
@@ -422,18 +276,7 @@ process(struct door_conn *c)
 		door_deadline(c); /* the next request's time starts now */
 	}
 	if (!c->held)
-		rewatch(c);
-}
-
-void
-door_resume(struct door_conn *c, enum door_next next)
-{
-	c->held = 0;
-	c->hold_end = NULL;
-	if (next == DOOR_CLOSE)
-		c->close_after = 1;
-	door_deadline(c);
-	process(c);
+		door_rewatch(c);
 }
 
 /* Read what the client sent; 0, or -1 if the connection is gone. */
@@ -481,50 +324,33 @@ on_poll(uv_poll_t *p, int status, int events)
 	listener_poke(c->door->app->listener);
 
 	if (status < 0) {
-		conn_end(c, 0);
+		door_conn_end(c, 0);
 		return;
 	}
 	if (events & UV_WRITABLE) {
-		ssize_t n =
-		    send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-		         MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR) {
-			conn_end(c, 0);
-			return;
-		}
-		if (n > 0)
-			c->out_off += (size_t)n;
-		if (c->out_off == c->out_len) {
-			free(c->out);
-			c->out = NULL;
-			c->out_len = c->out_off = 0;
-			process(c); /* pipelined requests waited for this */
-			return;
-		}
+		door_flush(c);
 		return;
 	}
 	if ((events & UV_READABLE) && c->lingering) {
-		drop_input(c);
+		door_drop_input(c);
 		return;
 	}
 	if (events & UV_READABLE) {
 		/* A kept-alive connection begins its next request. */
 		if (!c->addr && !c->trusted && !c->want_proxy &&
 		    !(c->addr = guard_arrive(c->door->app->guard, c->ip))) {
-			conn_end(c, 0);
+			door_conn_end(c, 0);
 			return;
 		}
 		if (read_in(c)) {
-			conn_end(c, 0);
+			door_conn_end(c, 0);
 			return;
 		}
 		if (c->peer_done && !c->in_len) {
-			conn_end(c, 0);
+			door_conn_end(c, 0);
 			return;
 		}
-		process(c);
+		door_process(c);
 	}
 }
 
@@ -534,10 +360,8 @@ door_expire(struct door_conn *c)
 {
 	if (c->held) {
 		/* Its route answers now (it waited too long), then it ends. */
-		c->held = 0;
-		if (c->hold_end)
-			c->hold_end(c->hold_arg, 1);
-		conn_end(c, 0);
+		door_hold_over(c, 1);
+		door_conn_end(c, 0);
 		return;
 	}
 	if (!c->lingering && (c->in_len || !c->served)) {
@@ -547,7 +371,7 @@ door_expire(struct door_conn *c)
 			            "request not received in time", NULL);
 		}
 	}
-	conn_end(c, 0);
+	door_conn_end(c, 0);
 }
 
 /* The peer's address as text ("" if unknown). */
@@ -590,10 +414,10 @@ door_accept(struct door *d, int fd, const struct sockaddr *peer)
 	door_deadline(c);
 	/* Usually the request is already here: no poll needed for it. */
 	if (read_in(c)) {
-		conn_end(c, 0);
+		door_conn_end(c, 0);
 		return;
 	}
-	process(c);
+	door_process(c);
 }
 
 static void
@@ -608,6 +432,6 @@ door_free(struct door *d)
 	if (!d)
 		return;
 	while (d->first)
-		conn_end(d->first, 0);
+		door_conn_end(d->first, 0);
 	uv_close((uv_handle_t *)&d->tick, on_tick_closed);
 }

@@ -1,7 +1,7 @@
 /* door_body.c: a POST's body, read by the door after its head: its length
  * judged from the head alone (Content-Length; no chunked encoding), the
  * door told how much to read, and the route handed the whole of it; a
- * request whose answer waits (door_hold()). */
+ * request whose answer waits (door_hold(), door_resume()). */
 #include "body.h"
 #include "door_private.h"
 
@@ -71,4 +71,26 @@ door_hold(struct door_conn *c, uint64_t ms, void (*end)(void *arg, int expired),
 	if (c->polling)
 		uv_poll_stop(&c->poll);
 	return DOOR_WAIT;
+}
+
+void
+door_resume(struct door_conn *c, enum door_next next)
+{
+	c->held = 0;
+	c->hold_end = NULL;
+	if (next == DOOR_CLOSE)
+		c->close_after = 1;
+	door_deadline(c);
+	door_process(c);
+}
+
+/* A held connection ends unanswered (expired: its time is up; else the
+ * client left or it is handed on): its route is told, through
+ * door_hold()'s end. */
+void
+door_hold_over(struct door_conn *c, int expired)
+{
+	c->held = 0;
+	if (c->hold_end)
+		c->hold_end(c->hold_arg, expired);
 }

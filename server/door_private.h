@@ -1,6 +1,7 @@
 /* door_private.h: the front door's state, shared by door.c (reading
- * requests, answering, handing on) and door_deadline.c (the deadlines).
- * Nothing else includes it. */
+ * requests, handing them on), door_out.c (writing answers, keep-alive,
+ * lingering closes), door_body.c (a POST's body, held requests) and
+ * door_deadline.c (the deadlines).  Nothing else includes it. */
 #ifndef TICKERD_DOOR_PRIVATE_H
 #define TICKERD_DOOR_PRIVATE_H
 
@@ -61,5 +62,24 @@ void door_deadline(struct door_conn *c);
 
 /* door.c's: c is past its deadline (408 if it began a request; closed). */
 void door_expire(struct door_conn *c);
+
+/* door.c's: forget c (out of the list, uncounted, freed; its socket
+ * closed unless keep_fd); wait for events (UV_READABLE, UV_WRITABLE) on c,
+ * 0 or -1 (close it); answer every whole request in c->in, in order,
+ * while answers go out. */
+void door_conn_end(struct door_conn *c, int keep_fd);
+int door_watch(struct door_conn *c, int events);
+void door_process(struct door_conn *c);
+
+/* door_out.c's: wait for what comes next on c (the rest of its answer,
+ * its next request) or linger after its last answer; read and drop what a
+ * lingering client sends; write more of an answer once c is writable. */
+void door_rewatch(struct door_conn *c);
+void door_drop_input(struct door_conn *c);
+void door_flush(struct door_conn *c);
+
+/* door_body.c's: a held connection ends unanswered (door_hold()'s end
+ * told; expired: its time is up). */
+void door_hold_over(struct door_conn *c, int expired);
 
 #endif
