@@ -5,7 +5,9 @@
 
 #include "door.h"
 
+#include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 struct app;
@@ -62,6 +64,19 @@ void access_message(struct app *app, struct session *s, const char *p,
  * with an access message and a fresh snapshot); answers that had to wait.
  */
 void access_sweep(struct app *app);
+
+/* The latest time_t: nothing is due. */
+#define ACCESS_DUE_NEVER                                                       \
+	((time_t)((((uintmax_t)1 << (sizeof(time_t) * CHAR_BIT - 2)) - 1) *    \
+	              2 +                                                      \
+	          1))
+
+/*
+ * access_next_due() - when the sweep next acts on a client whose token
+ * expires at exp (0: none, ACCESS_DUE_NEVER), warned or not yet: its
+ * "expiring" warning at exp - 60, else its removal at exp + leeway + 1.
+ */
+time_t access_next_due(time_t exp, int warned, long leeway);
 
 /* access_close() - the session is gone: free what waits for it. */
 void access_close(struct session *s);

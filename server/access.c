@@ -34,6 +34,36 @@ struct access_owed {
 
 static struct token_keys keys;
 
+/*
+ * The sweep's next walk: the earliest instant at which any client is due
+ * something from it (its 60 s warning, its expiry, an owed answer), as far
+ * as the last walk and the tokens given since know.  Until then no client
+ * needs the sweep, so it walks none: with no token anywhere it costs
+ * nothing each second, however many clients there are.  Only ever lowered
+ * between walks (a token admitted or renewed, an answer owed); each walk
+ * sets it anew from what it finds (a client that left is simply not
+ * found).  A walk that acts on a client is followed by one more, which
+ * finds its new state.
+ */
+static time_t sweep_due = ACCESS_DUE_NEVER;
+
+static void
+due_by(time_t t)
+{
+	if (t < sweep_due)
+		sweep_due = t;
+}
+
+time_t
+access_next_due(time_t exp, int warned, long leeway)
+{
+	if (!exp)
+		return ACCESS_DUE_NEVER;
+	/* The sweep warns at now >= exp - 60 and removes at now > exp +
+	 * leeway. */
+	return warned ? exp + (time_t)leeway + 1 : exp - 60;
+}
+
 int
 access_init(const struct cfg *c, char *why, size_t why_len)
 {
@@ -134,6 +164,7 @@ access_admit(struct door_conn *c, const struct request *r,
 	if (lacks_named(&start->filter))
 		return refuse_403(c, r, TOKEN_NOT_GRANTED, where);
 	start->token_exp = claims.exp;
+	due_by(access_next_due(claims.exp, 0, keys.leeway));
 	return 0;
 }
 
@@ -218,6 +249,7 @@ tell(struct app *app, struct session *s, const struct topic_filter *f,
 		s->owed = NULL;
 		return;
 	}
+	due_by(0); /* the next sweep tries again */
 	if (!s->owed && !(s->owed = malloc(sizeof(*s->owed))))
 		return;
 	s->owed->filter = *f;
@@ -283,6 +315,7 @@ access_message(struct app *app, struct session *s, const char *p, size_t len)
 		    claims.n);
 		s->token_exp = claims.exp;
 		s->token_warned = 0;
+		due_by(access_next_due(claims.exp, 0, keys.leeway));
 		if (lacks_named(&f))
 			why = TOKEN_NOT_GRANTED;
 	}
@@ -309,6 +342,11 @@ sweep_one(struct fan_client *c, void *arg)
 	struct session *s = (struct session *)c; /* fan is its first field */
 	int act;
 
+	/* Before what it is told now: a client acted on is due again at
+	 * once, and the next walk sees its new state. */
+	due_by(s->owed ? l->now
+	               : access_next_due(s->token_exp, s->token_warned,
+	                                 keys.leeway));
 	if (s->owed)
 		act = ACT_OWED;
 	else if (!s->token_exp)
@@ -341,8 +379,9 @@ access_sweep(struct app *app)
 {
 	struct sweep_list l = {.now = time(NULL)};
 
-	if (!keys.alg[0])
+	if (!keys.alg[0] || l.now < sweep_due)
 		return;
+	sweep_due = ACCESS_DUE_NEVER; /* sweep_one() finds the next */
 	/* Noted first, then told: telling moves clients between audiences,
 	 * which fan_foreach() must not see happen. */
 	fan_foreach(app->fan, sweep_one, &l);
