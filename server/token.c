@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <jwt.h>
+#include <limits.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -132,52 +133,56 @@ token_keys_free(struct token_keys *k)
 	k->alg[0] = '\0';
 }
 
-/* One base64url character's value, or -1. */
+/* The base64url alphabet (RFC 4648 section 5). */
+static const char b64url_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "abcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* 1 if s[0..len) is all base64url characters (no padding). */
 static int
-b64url_value(unsigned char c)
+is_b64url(const char *s, size_t len)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '-' ? 62 : c == '_' ? 63 : -1;
+	for (size_t i = 0; i < len; i++)
+		if (!memchr(b64url_chars, s[i], sizeof(b64url_chars) - 1))
+			return 0;
+	return 1;
 }
 
 /*
  * Decode base64url (no padding) s[0..len) into a new NUL-terminated
- * buffer of *out_len bytes; NULL if it is not base64url.
+ * buffer of *out_len bytes; NULL if it is not base64url (a character
+ * outside its alphabet, '=' among them; len % 4 == 1) or out of memory.
+ * OpenSSL's EVP_DecodeBlock() decodes it, made standard base64 (+ and /,
+ * padded with '=') in a scratch copy: it counts the padding as zero bytes,
+ * taken off again here.  Bits past the last byte are ignored.
  */
 static char *
 b64url_decode(const char *s, size_t len, size_t *out_len)
 {
-	char *out;
-	size_t n = 0;
-	unsigned acc = 0;
-	int bits = 0;
+	size_t pad = (4 - len % 4) % 4, full = len + pad;
+	char *std, *out;
+	int n;
 
-	if (len % 4 == 1)
+	if (len % 4 == 1 || full > INT_MAX || !is_b64url(s, len))
 		return NULL;
-	out = malloc(len * 3 / 4 + 1);
-	if (!out)
+	std = malloc(full + 1);
+	out = malloc(full / 4 * 3 + 1);
+	if (!std || !out) {
+		free(std);
+		free(out);
 		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		int v = b64url_value((unsigned char)s[i]);
-
-		if (v < 0) {
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (char)((acc >> bits) & 0xff);
-		}
 	}
-	out[n] = '\0';
-	*out_len = n;
+	for (size_t i = 0; i < len; i++)
+		std[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+	memset(std + len, '=', pad);
+	n = EVP_DecodeBlock((unsigned char *)out, (unsigned char *)std,
+	                    (int)full);
+	free(std);
+	if (n < 0 || (size_t)n != full / 4 * 3) {
+		free(out);
+		return NULL;
+	}
+	*out_len = (size_t)n - pad;
+	out[*out_len] = '\0';
 	return out;
 }
 
@@ -404,9 +409,8 @@ token_check(const struct token_keys *k, const char *tok, size_t len, time_t now,
 	claims = part_object(dot1 + 1, (size_t)(dot2 - dot1 - 1));
 	if (!head || !claims)
 		goto out;
-	for (const char *p = sig; p < tok + len; p++)
-		if (b64url_value((unsigned char)*p) < 0)
-			goto out;
+	if (!is_b64url(sig, len - (size_t)(sig - tok)))
+		goto out;
 	alg = json_object_get(head, "alg");
 	if (!json_is_string(alg))
 		goto out;

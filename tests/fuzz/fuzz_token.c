@@ -5,6 +5,7 @@
  * even, the input is the whole token as sent. */
 #include "fuzz.h"
 
+#include "../helpers/b64url.h"
 #include "token.h"
 #include "topics.h"
 
@@ -15,32 +16,6 @@
 #include <time.h>
 
 #define SECRET "fuzz secret"
-
-/* base64url of p[0..len) appended at out (room enough). */
-static size_t
-b64url(char *out, const unsigned char *p, size_t len)
-{
-	static const char a[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
-	    "vwxyz0123456789-_";
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-
-		if (i + 1 < len)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		out[n++] = a[(v >> 18) & 63];
-		out[n++] = a[(v >> 12) & 63];
-		if (i + 1 < len)
-			out[n++] = a[(v >> 6) & 63];
-		if (i + 2 < len)
-			out[n++] = a[v & 63];
-	}
-	return n;
-}
 
 /* Check tok[0..len) with keys k; the invariants of any answer. */
 static enum token_reason
@@ -98,7 +73,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET),
 		     (const unsigned char *)tok, len, mac, &ml);
 		tok[len++] = '.';
-		len += b64url(tok + len, mac, ml);
+		len += b64url_encode(tok + len, mac, ml);
 	}
 	check(&hs, tok, len);
 	/* Nobody here holds their private keys: never valid. */

@@ -37,7 +37,7 @@ command -v "$cc" >/dev/null || {
 compile() {
 	local src=$1 obj=$2
 	if [ -f "$obj" ] && [ "$obj" -nt "$src" ] &&
-		[ -z "$(find "$root/include" "$here" -name '*.h' -newer "$obj")" ]; then
+		[ -z "$(find "$root/include" "$here" "$root/tests/helpers" -name '*.h' -newer "$obj")" ]; then
 		return 0
 	fi
 	$cc $cflags -fsanitize=fuzzer-no-link -c -o "$obj" "$src" ||

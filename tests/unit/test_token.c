@@ -3,6 +3,7 @@
  * reason; and the private topics in topic filters (topics.c). */
 #include "unit.h"
 
+#include "../helpers/b64url.h"
 #include "token.h"
 #include "topics.h"
 
@@ -16,32 +17,6 @@
 #define NOW    1750750200 /* 2025-06-24T07:30:00Z */
 #define SECRET "unit secret"
 
-/* base64url (no padding) of p[0..len) appended to out. */
-static void
-b64url(char *out, const unsigned char *p, size_t len)
-{
-	static const char a[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
-	    "vwxyz0123456789-_";
-	char *o = out + strlen(out);
-
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-
-		if (i + 1 < len)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		*o++ = a[(v >> 18) & 63];
-		*o++ = a[(v >> 12) & 63];
-		if (i + 1 < len)
-			*o++ = a[(v >> 6) & 63];
-		if (i + 2 < len)
-			*o++ = a[v & 63];
-	}
-	*o = '\0';
-}
-
 /* A token of header and claims (JSON texts), signed: HS256 with key
  * (hmac), RS256 with pkey, or with nothing. */
 static void
@@ -53,9 +28,11 @@ mint(char *out, const char *header, const char *claims, const char *hmac,
 	unsigned int hl = 0;
 
 	out[0] = '\0';
-	b64url(out, (const unsigned char *)header, strlen(header));
+	b64url_encode(out + strlen(out), (const unsigned char *)header,
+	              strlen(header));
 	strcat(out, ".");
-	b64url(out, (const unsigned char *)claims, strlen(claims));
+	b64url_encode(out + strlen(out), (const unsigned char *)claims,
+	              strlen(claims));
 	if (hmac) {
 		HMAC(EVP_sha256(), hmac, (int)strlen(hmac),
 		     (const unsigned char *)out, strlen(out), sig, &hl);
@@ -73,7 +50,7 @@ mint(char *out, const char *header, const char *claims, const char *hmac,
 		EVP_MD_CTX_free(ctx);
 	}
 	strcat(out, ".");
-	b64url(out, sig, sig_len);
+	b64url_encode(out + strlen(out), sig, sig_len);
 }
 
 static enum token_reason
@@ -165,6 +142,54 @@ test_token_hs256(void **state)
 	token_keys_free(&k);
 }
 
+/*
+ * A token's parts are base64url and nothing else: no padding, no + or /
+ * (standard base64), no blanks, never 4n + 1 characters; bits past the
+ * last byte are ignored.  A part that decodes gets as far as the
+ * signature (not the one it needs); one that does not is malformed.
+ */
+static void
+test_token_base64url(void **state)
+{
+	static const char hs[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+	static const struct {
+		const char *claims; /* {"k":">>>"}, {"k":"???"} and {} */
+		enum token_reason want;
+	} cases[] = {
+	    {"eyJrIjoiPj4-In0", TOKEN_SIGNATURE},
+	    {"eyJrIjoiPz8_In0", TOKEN_SIGNATURE},
+	    {"e30", TOKEN_SIGNATURE},
+	    {"e31", TOKEN_SIGNATURE}, /* the last 2 bits are not 0 */
+	    {"eyJrIjoiPj4+In0", TOKEN_MALFORMED},
+	    {"eyJrIjoiPz8/In0", TOKEN_MALFORMED},
+	    {"eyJrIjoiPj4-In0=", TOKEN_MALFORMED},
+	    {"e30=", TOKEN_MALFORMED},
+	    {" e30", TOKEN_MALFORMED},
+	    {"e30\n", TOKEN_MALFORMED},
+	    {"e3 0", TOKEN_MALFORMED},
+	    {"e30aa", TOKEN_MALFORMED},
+	    {"e", TOKEN_MALFORMED},
+	};
+	struct token_keys k = {0};
+	struct token_claims c;
+	char why[200], tok[512];
+
+	(void)state;
+	assert_int_equal(
+	    token_keys_load(&k, SECRET, NULL, NULL, why, sizeof(why)), 0);
+	for (size_t i = 0; i < N_OF(cases); i++) {
+		b64url_encode(tok, (const unsigned char *)hs, strlen(hs));
+		snprintf(tok + strlen(tok), sizeof(tok) - strlen(tok),
+		         ".%s.AAAA", cases[i].claims);
+		CHECK_INT(cases[i].claims, check(&k, tok, &c), cases[i].want);
+	}
+	/* The signature's part too. */
+	b64url_encode(tok, (const unsigned char *)hs, strlen(hs));
+	strcat(tok, ".e30.AAA=");
+	assert_int_equal(check(&k, tok, &c), TOKEN_MALFORMED);
+	token_keys_free(&k);
+}
+
 static void
 test_token_rs256_confusion(void **state)
 {
@@ -253,6 +278,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_token_hs256),
+	    cmocka_unit_test(test_token_base64url),
 	    cmocka_unit_test(test_token_rs256_confusion),
 	    cmocka_unit_test(test_private_filters),
 	};
