@@ -102,12 +102,17 @@ enum door_next door_respond_cached(struct door_conn *c, const struct request *r,
 enum door_next door_refuse(struct door_conn *c, const struct request *r,
                            int status, const char *reason, const char *extra);
 
+/* Room for a response head (its CSP included). */
+#define DOOR_HEAD_ROOM 4096
+
 /*
- * door_start_stream() - write the head of a response without a length
- * (an EventSource stream) at once; 0, or -1 if the socket did not take it.
+ * door_stream_head() - the head of a response without a length (an
+ * EventSource stream), written into buf (size bytes, DOOR_HEAD_ROOM will
+ * do) to go out with the first bytes written after it, as
+ * door_head_later() says; its length, or -1.
  */
-int door_start_stream(struct door_conn *c, int status, const char *type,
-                      const char *extra);
+int door_stream_head(struct door_conn *c, int status, const char *type,
+                     const char *extra, char *buf, size_t size);
 
 /*
  * door_head_later() - the head of a response that the connection will not
@@ -118,22 +123,16 @@ int door_start_stream(struct door_conn *c, int status, const char *type,
 int door_head_later(struct door_conn *c, int status);
 
 /*
- * door_send_head() - write the head of a response that the connection
- * will not be answered on by the door any more (a 101), whole and at
- * once; 0, or -1 if the socket did not take it.  Counted as status.
+ * door_to_csock() - the door is done with c (a WebSocket or an EventSource
+ * stream whose head went out, or will with the first write): its socket
+ * becomes a client socket of h's with owner_size bytes of owner data
+ * (csock.h), read from now on, so its leaving is seen at once.  NULL if
+ * that failed (the socket is closed).  The caller returns DOOR_GONE.
  */
-int door_send_head(struct door_conn *c, int status, const char *head,
-                   size_t len);
-
-/*
- * door_to_raw() - hand the socket to lws as a raw connection of protocol
- * (a WebSocket or an EventSource stream whose head went out; lws holds no
- * header table for it and reads it, so its leaving is seen at once);
- * opaque is what
- * lws_get_opaque_user_data() gives its adopt callback.  Returns DOOR_GONE.
- */
-enum door_next door_to_raw(struct door_conn *c, const char *protocol,
-                           void *opaque);
+struct csock;
+struct csock_handler;
+struct csock *door_to_csock(struct door_conn *c, const struct csock_handler *h,
+                            size_t owner_size);
 
 /*
  * door_hold() - the route will answer r later (it waits for Redis): the

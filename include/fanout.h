@@ -51,12 +51,12 @@ fan_kind_bits(int kind)
  */
 enum fan_state { FAN_PENDING, FAN_IDLE, FAN_CLOSING, FAN_DEAD };
 
-/* A client's connection: an lws raw socket (wire.c), or a test's fake. */
+/* A client's connection: a client socket (csock.c), or a test's fake. */
 struct fan_conn;
 
 /*
  * How the fan-out reaches its clients' connections.  Every byte handed
- * over is ready (frames, events); wire.c says why it is written this way.
+ * over is ready (frames, events); csock.h says why it is written this way.
  */
 struct fan_ops {
 	/* Write what the socket takes now of p, to a connection holding

@@ -10,12 +10,13 @@
 #include <time.h>
 
 struct app;
+struct csock;
 struct msg;
 struct topic_filter;
 
 /*
  * What every client has, WebSocket or EventSource; embedded first in each
- * protocol's session data (lws allocates it zeroed, frees it at close).
+ * protocol's owner data (csock.c allocates it zeroed, frees it at close).
  */
 struct session {
 	struct fan_client fan; /* first: fan_foreach() hands this pointer */
@@ -54,17 +55,18 @@ struct session_start {
  * prepare its greeting for its topics and resume point (NULL/"" for
  * none), join the fan-out as kind, count it.  0, or -1 (ENOMEM; logged).
  */
-int session_open(struct app *app, struct session *s, struct lws *wsi,
+int session_open(struct app *app, struct session *s, struct csock *cs,
                  enum fan_kind kind, const struct session_start *start);
 
 /*
- * session_adopted() - from lws's RAW_ADOPT: the client handed over with a
- * session_start as its opaque data joins the fan-out as kind (a WebSocket
- * that negotiated permessage-deflate: its deflated kind) and is sent its
- * greeting right away, after the response head start left unsent.  -1 to
- * close.
+ * session_adopted() - the client the door handed over as cs (its owner
+ * data begins with a struct session), started as start says, joins the
+ * fan-out as kind (a WebSocket that negotiated permessage-deflate: its
+ * deflated kind) and is sent its greeting right away, after the response
+ * head start left unsent.  -1 if it could not: cs closes soon.
  */
-int session_adopted(struct lws *wsi, struct session *s, enum fan_kind kind);
+int session_adopted(struct csock *cs, enum fan_kind kind,
+                    const struct session_start *start);
 
 /*
  * session_writeable() - from the client's writeable callback: its greeting,

@@ -4,20 +4,16 @@
 
 #include "door.h"
 
-#include <libwebsockets.h>
-
 struct app;
 struct request;
 
 /*
  * ws_serve() - the /ws route: a WebSocket 13 upgrade with a valid key from
- * an admitted client (http_admit()) goes on to lws, which answers 101;
- * anything else is answered with its status (426, 400, 403, 429, 503).
+ * an admitted client (http_admit()) is answered 101 and becomes a client
+ * socket (csock.c) with its session; anything else is answered with its
+ * status (426, 400, 403, 429, 503).
  */
 enum door_next ws_serve(struct door_conn *c, const struct request *r);
-
-/* The lws protocol entry for /ws (name "tickerd"). */
-extern const struct lws_protocols ws_protocol;
 
 /*
  * ws_shutdown() - refuse new clients and send every client a close frame

@@ -1,4 +1,4 @@
-/* door.c: the front door: every new connection's request, read before lws.
+/* door.c: the front door: every new connection's request.
  *
  * lws 4.1 gives each connection one of a small pool of header tables as
  * soon as it is adopted, holds it while the request trickles in, and
@@ -8,13 +8,15 @@
  * a buffer of its own, within --handshake-timeout and --max-per-ip of them
  * per address; only a whole, vetted request goes on: plain HTTP is
  * answered here (routes in http.c); a WebSocket or EventSource connection
- * is answered here too (101, or the stream's head) and then handed to lws
- * as a raw socket.  Under --proxy-protocol a connection first brings a
+ * is answered here too (101, or the stream's head, which go out with the
+ * greeting) and then becomes a client socket (csock.c).  Under --proxy-protocol a connection first brings a
  * PROXY header (proxyproto.c) naming its client; through a --trusted-proxy,
  * each request's client is the one its forwarding headers name
  * (forwarded.c): limits, logs and metrics count that address.
  */
 #include "door_private.h"
+
+#include "csock.h"
 
 #include "api.h"
 #include "app.h"
@@ -133,23 +135,15 @@ door_watch(struct door_conn *c, int events)
 	return uv_poll_start(&c->poll, events, on_poll) ? -1 : 0;
 }
 
-enum door_next
-door_to_raw(struct door_conn *c, const char *protocol, void *opaque)
+struct csock *
+door_to_csock(struct door_conn *c, const struct csock_handler *h,
+              size_t owner_size)
 {
 	struct app *app = c->door->app;
-	lws_adopt_desc_t info;
+	int fd = c->fd;
 
-	memset(&info, 0, sizeof(info));
-	info.vh = app->vhost;
-	info.type = LWS_ADOPT_SOCKET;
-	info.fd.sockfd = c->fd;
-	info.vh_prot_name = protocol;
-	info.opaque = opaque;
 	door_conn_end(c, 1);
-	/* On failure lws closes the socket itself. */
-	if (!lws_adopt_descriptor_vhost_via_info(&info))
-		log_warn("lws could not take a %s connection", protocol);
-	return DOOR_GONE;
+	return csock_open(app, fd, h, owner_size);
 }
 
 /* The status and reason for a request head that can't be served. */

@@ -59,19 +59,6 @@ door_answered(struct door_conn *c, int ok, int keep)
 }
 
 int
-door_send_head(struct door_conn *c, int status, const char *head, size_t len)
-{
-	metrics_response(status);
-	/* Nothing else is waiting: the socket's buffer is empty. */
-	if (c->out_off != c->out_len)
-		return -1;
-	return send(c->fd, head, len, MSG_NOSIGNAL | MSG_DONTWAIT) ==
-	               (ssize_t)len
-	           ? 0
-	           : -1;
-}
-
-int
 door_head_later(struct door_conn *c, int status)
 {
 	if (c->out_off != c->out_len)

@@ -1,19 +1,16 @@
 /* events.c: EventSource streams at /events: admitted at the door, then fed
- * from the ring on an lws raw socket.
- *
- * lws 4.1 keeps a header table for the life of an HTTP response it did not
- * finish, and reads nothing while one runs (a reader that left was seen
- * only when a write failed, with the socket spinning the loop until then).
- * A raw socket holds no header table, and lws reads it: a reader that
- * closes its tab is gone at once.
+ * from the ring on a client socket (csock.c), which is read: a reader that
+ * closes its tab is gone at once.  (lws 4.1 kept a header table for the
+ * life of a response it did not finish and read nothing meanwhile: a reader
+ * that left was seen only when a write failed.)
  */
 #include "events.h"
 
 #include "access.h"
 #include "app.h"
+#include "csock.h"
 #include "guard.h"
 #include "http.h"
-#include "listener.h"
 #include "log.h"
 #include "request.h"
 #include "seq.h"
@@ -23,7 +20,9 @@
 #include <stdio.h>
 #include <string.h>
 
-/* One per stream, allocated by lws (zeroed) for the connection's life. */
+static const struct csock_handler events_handler;
+
+/* One per stream, allocated with its csock (zeroed) for its life. */
 struct events_session {
 	struct session s; /* first */
 };
@@ -32,8 +31,10 @@ enum door_next
 events_serve(struct door_conn *c, const struct request *r)
 {
 	struct session_start start = {0};
-	char since[SEQ_STR_LEN + 8];
+	struct csock *cs;
+	char since[SEQ_STR_LEN + 8], head[DOOR_HEAD_ROOM];
 	long n;
+	int hl;
 
 	snprintf(start.ip, sizeof(start.ip), "%s", door_ip(c));
 	if (http_admit(c, r, &start.filter) || access_admit(c, r, &start, 0))
@@ -52,44 +53,53 @@ events_serve(struct door_conn *c, const struct request *r)
 	} else if (n == -2) {
 		start.since = "-"; /* unreadable: resync */
 	}
-	if (door_start_stream(c, 200, "text/event-stream",
+	/* The head goes out in one write with the greeting: fan_greet(). */
+	hl = door_stream_head(c, 200, "text/event-stream",
 	                      "Cache-Control: no-cache\r\n"
 	                      "X-Accel-Buffering: no\r\n"
-	                      "Access-Control-Allow-Origin: *\r\n"))
+	                      "Access-Control-Allow-Origin: *\r\n",
+	                      head, sizeof(head));
+	if (hl < 0)
 		return DOOR_CLOSE;
-	return door_to_raw(c, events_protocol.name, &start);
+	start.head = head;
+	start.head_len = (size_t)hl;
+	cs = door_to_csock(c, &events_handler, sizeof(struct events_session));
+	if (cs)
+		session_adopted(cs, FAN_SSE, &start);
+	return DOOR_GONE;
+}
+
+/* csock's calls: what the reader sent (a stream takes no requests: it
+ * ends), room to write, its end. */
+static int
+on_rx(struct csock *cs, const unsigned char *p, size_t len)
+{
+	(void)cs;
+	(void)p;
+	log_info("an EventSource reader sent %zu bytes: closing", len);
+	return -1;
 }
 
 static int
-callback_events(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                void *in, size_t len)
+on_writeable(struct csock *cs)
 {
-	struct events_session *s = user;
+	struct events_session *s = csock_owner(cs);
 
-	(void)in;
-	/* Keep the accept queue moving during long loop turns. */
-	if (wsi)
-		listener_poke(app_from_wsi(wsi)->listener);
-	switch (reason) {
-	case LWS_CALLBACK_RAW_ADOPT:
-		return session_adopted(wsi, &s->s, FAN_SSE);
-	case LWS_CALLBACK_RAW_RX:
-		log_info("an EventSource reader sent %zu bytes: closing", len);
+	if (!s->s.attached || fan_state_of(&s->s.fan) == FAN_CLOSING)
 		return -1;
-	case LWS_CALLBACK_RAW_WRITEABLE:
-		if (!s->s.attached || fan_state_of(&s->s.fan) == FAN_CLOSING)
-			return -1;
-		return session_writeable(app_from_wsi(wsi), &s->s);
-	case LWS_CALLBACK_RAW_CLOSE:
-		session_close(app_from_wsi(wsi), &s->s);
-		return 0;
-	default:
-		return 0;
-	}
+	return session_writeable(csock_app(cs), &s->s);
 }
 
-const struct lws_protocols events_protocol = {
-    .name = "tickerd-events",
-    .callback = callback_events,
-    .per_session_data_size = sizeof(struct events_session),
+static void
+on_closed(struct csock *cs)
+{
+	struct events_session *s = csock_owner(cs);
+
+	session_close(csock_app(cs), &s->s);
+}
+
+static const struct csock_handler events_handler = {
+    .rx = on_rx,
+    .writeable = on_writeable,
+    .closed = on_closed,
 };

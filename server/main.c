@@ -25,7 +25,7 @@
 #include "files.h"
 #include "subscriber.h"
 #include "version.h"
-#include "wire.h"
+#include "csock.h"
 #include "ws.h"
 
 #include <errno.h>
@@ -132,6 +132,7 @@ on_shutdown_tick(uv_timer_t *t)
 	uv_close((uv_handle_t *)&sig_hup, NULL);
 	uv_close((uv_handle_t *)&sweep_timer, NULL);
 	uv_close((uv_handle_t *)&flush_check, NULL);
+	csock_close_all(&app); /* those that did not close in time */
 	door_free(app.door);
 	app.door = NULL;
 	lws_context_destroy(app.lws);
@@ -162,23 +163,20 @@ on_signal(uv_signal_t *s, int signum)
 }
 
 /*
- * Create the lws context on our loop; NULL (logged) if it can't serve.
- * lws serves no HTTP of its own: the door answers every request, and hands
- * it WebSocket and EventSource connections as raw sockets once their head
- * went out.
+ * Create the lws context on our loop; NULL (logged) if it can't.  lws
+ * serves no connection of its own: listener.c accepts, the door answers
+ * every request, and WebSocket and EventSource clients are client sockets
+ * of tickerd's (csock.c) once their head is answered.
  */
 static struct lws_context *
 start_lws(struct lws_vhost **vh)
 {
-	static struct lws_protocols protocols[4]; /* ends with a zeroed one */
+	static struct lws_protocols protocols[2]; /* ends with a zeroed one */
 	struct lws_context_creation_info info;
 	void *loops[] = {&app.loop};
 	struct lws_context *ctx;
-	char why[200];
 
 	protocols[0] = http_protocol;
-	protocols[1] = ws_protocol;
-	protocols[2] = events_protocol;
 
 	memset(&info, 0, sizeof(info));
 	info.options =
@@ -195,11 +193,6 @@ start_lws(struct lws_vhost **vh)
 	info.retry_and_idle_policy = &no_lws_keepalive;
 	info.vhost_name = "tickerd";
 	info.server_string = TICKERD_SERVER;
-	if (wire_check_library(why, sizeof(why)) ||
-	    wire_check_context(&info, why, sizeof(why))) {
-		log_err("%s", why);
-		return NULL;
-	}
 	ctx = lws_create_context(&info);
 	if (ctx && !(*vh = lws_create_vhost(ctx, &info))) {
 		lws_context_destroy(ctx);
@@ -281,7 +274,7 @@ make_app(void)
 
 	app.history = history_new(app.cfg.history);
 	/* The ring is the resume window: as long as the change log. */
-	app.fan = fan_new(app.cfg.log_length, &wire_fan_ops);
+	app.fan = fan_new(app.cfg.log_length, &csock_fan_ops);
 	snprintf(pattern, sizeof(pattern), "%s:*", app.cfg.prefix);
 	/* Outside the pattern, and this instance's own:
 	 * tickerd:probe:<pid>.<t> */
@@ -390,6 +383,7 @@ start_loop_handles(void)
 static void
 finish(void)
 {
+	csock_close_all(&app);
 	if (app.lws)
 		lws_context_destroy(app.lws);
 	uv_run(&app.loop, UV_RUN_DEFAULT);

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define HEAD_ROOM 4096 /* response header bytes, CSP included */
+#define HEAD_ROOM DOOR_HEAD_ROOM
 
 /* The reason phrase of the statuses tickerd answers with. */
 static const char *
@@ -156,12 +156,10 @@ door_refuse(struct door_conn *c, const struct request *r, int status,
 }
 
 int
-door_start_stream(struct door_conn *c, int status, const char *type,
-                  const char *extra)
+door_stream_head(struct door_conn *c, int status, const char *type,
+                 const char *extra, char *buf, size_t size)
 {
-	char head[HEAD_ROOM];
-	int hl =
-	    write_head(c, head, sizeof(head), status, type, -1, NULL, extra, 0);
+	int hl = write_head(c, buf, size, status, type, -1, NULL, extra, 0);
 
-	return hl < 0 ? -1 : door_send_head(c, status, head, (size_t)hl);
+	return hl < 0 || door_head_later(c, status) ? -1 : hl;
 }

@@ -15,7 +15,7 @@
 #include "metrics.h"
 #include "seq.h"
 #include "since.h"
-#include "wire.h"
+#include "csock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +97,7 @@ session_snapshot(struct app *app, const struct topic_filter *f)
 }
 
 int
-session_open(struct app *app, struct session *s, struct lws *wsi,
+session_open(struct app *app, struct session *s, struct csock *cs,
              enum fan_kind kind, const struct session_start *start)
 {
 	const char *ip = start->ip;
@@ -105,7 +105,7 @@ session_open(struct app *app, struct session *s, struct lws *wsi,
 	uint64_t next;
 
 	if (greeting_prepare(app, start, greeting, &next) ||
-	    fan_attach(app->fan, &s->fan, wire_conn(wsi), kind, &start->filter,
+	    fan_attach(app->fan, &s->fan, csock_conn(cs), kind, &start->filter,
 	               next, greeting)) {
 		log_err("out of memory for a new client");
 		return -1;
@@ -138,21 +138,19 @@ session_writeable(struct app *app, struct session *s)
 }
 
 int
-session_adopted(struct lws *wsi, struct session *s, enum fan_kind kind)
+session_adopted(struct csock *cs, enum fan_kind kind,
+                const struct session_start *start)
 {
-	struct session_start *start = lws_get_opaque_user_data(wsi);
-	struct app *app = app_from_wsi(wsi);
+	struct app *app = csock_app(cs);
+	struct session *s = csock_owner(cs);
 
-	lws_set_opaque_user_data(wsi, NULL);
-	if (wire_adopted(wsi)) {
-		log_err("a client's connection can't be written as tickerd "
-		        "writes (TLS?): closing it");
+	if (kind == FAN_WS && start->deflate_bits)
+		kind = fan_kind_deflate(start->deflate_bits);
+	if (session_open(app, s, cs, kind, start) ||
+	    fan_greet(app->fan, &s->fan, (const unsigned char *)start->head,
+	              start->head_len)) {
+		csock_close_soon(cs);
 		return -1;
 	}
-	if (start && kind == FAN_WS && start->deflate_bits)
-		kind = fan_kind_deflate(start->deflate_bits);
-	if (!start || session_open(app, s, wsi, kind, start))
-		return -1;
-	return fan_greet(app->fan, &s->fan, (const unsigned char *)start->head,
-	                 start->head_len);
+	return 0;
 }

@@ -1,5 +1,5 @@
 /* ws.c: /ws: the upgrade, checked and answered at the door; then each
- * client's session on an lws raw socket: adopted, written to (the feed,
+ * client's session on a client socket (csock.c): begun, written to (the feed,
  * control frames, the close), closed.  What a client sends is read by
  * ws_rx.c.
  */
@@ -8,24 +8,25 @@
 
 #include "access.h"
 #include "app.h"
+#include "csock.h"
 #include "deflate.h"
 #include "fanout.h"
 #include "guard.h"
 #include "http.h"
-#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
 #include "seq.h"
 #include "session.h"
 #include "version.h"
-#include "wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+static const struct csock_handler ws_handler;
 
 /* Sec-WebSocket-Accept for key: base64(SHA-1(key + GUID)) into out[29+]. */
 static void
@@ -61,6 +62,7 @@ enum door_next
 ws_serve(struct door_conn *c, const struct request *r)
 {
 	struct session_start start = {0};
+	struct csock *cs;
 	char since[SEQ_STR_LEN + 8], accept[32], head[512], ext[192] = "";
 	long n;
 	int hl, asked = 0;
@@ -106,12 +108,15 @@ ws_serve(struct door_conn *c, const struct request *r)
 	start.head_len = (size_t)hl;
 	if (start.deflate_bits)
 		metrics.ws_deflate++;
-	return door_to_raw(c, ws_protocol.name, &start);
+	cs = door_to_csock(c, &ws_handler, sizeof(struct ws_session));
+	if (cs)
+		session_adopted(cs, FAN_WS, &start);
+	return DOOR_GONE;
 }
 
 /* Write a whole control frame (opcode, payload); 0 or -1 (closed soon). */
 int
-ws_send_control(struct lws *wsi, int opcode, const void *payload, size_t len)
+ws_send_control(struct csock *cs, int opcode, const void *payload, size_t len)
 {
 	unsigned char p[2 + CTL_MAX];
 
@@ -122,12 +127,12 @@ ws_send_control(struct lws *wsi, int opcode, const void *payload, size_t len)
 	if (len)
 		memcpy(p + 2, payload, len);
 	/* Behind whatever is kept for it: always whole frames. */
-	return wire_write(wsi, p, 2 + len);
+	return csock_write(cs, p, 2 + len);
 }
 
 /* A close frame with code and a short reason. */
 static void
-send_close(struct lws *wsi, int code, const char *reason)
+send_close(struct csock *cs, int code, const char *reason)
 {
 	unsigned char p[2 + 64];
 	size_t len = strlen(reason) > 64 ? 64 : strlen(reason);
@@ -135,7 +140,7 @@ send_close(struct lws *wsi, int code, const char *reason)
 	p[0] = (unsigned char)(code >> 8);
 	p[1] = (unsigned char)(code & 0xff);
 	memcpy(p + 2, reason, len);
-	ws_send_control(wsi, OP_CLOSE, p, 2 + len);
+	ws_send_control(cs, OP_CLOSE, p, 2 + len);
 }
 
 /*
@@ -145,62 +150,60 @@ send_close(struct lws *wsi, int code, const char *reason)
  * resets it, and the client would never see the code.
  */
 void
-ws_say_bye(struct lws *wsi, struct ws_session *s, int code, const char *why)
+ws_say_bye(struct csock *cs, struct ws_session *s, int code, const char *why)
 {
 	log_info("closing a client with %d: %s", code, why);
 	if (code == LWS_CLOSE_STATUS_PROTOCOL_ERR)
 		metrics.closed_protocol++;
 	else if (code == LWS_CLOSE_STATUS_INVALID_PAYLOAD)
 		metrics.closed_bad_utf8++;
-	send_close(wsi, code, why);
+	send_close(cs, code, why);
 	s->s.said_bye = 1;
 	fan_retire(&s->s.fan); /* nothing more from the ring either */
-	lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, 2);
+	csock_close_after(cs, 2);
 }
 
 static int
-writeable(struct lws *wsi, struct ws_session *s)
+writeable(struct csock *cs, struct ws_session *s)
 {
 	if (!s->s.attached)
 		return -1;
 	if (fan_state_of(&s->s.fan) == FAN_CLOSING) {
-		send_close(wsi, LWS_CLOSE_STATUS_GOINGAWAY,
+		send_close(cs, LWS_CLOSE_STATUS_GOINGAWAY,
 		           "server shutting down");
 		return -1;
 	}
-	return session_writeable(app_from_wsi(wsi), &s->s);
+	return session_writeable(csock_app(cs), &s->s);
+}
+
+/* csock's calls: what the client sent, room to write, its end. */
+static int
+on_rx(struct csock *cs, const unsigned char *p, size_t len)
+{
+	struct ws_session *s = csock_owner(cs);
+
+	return s->s.attached ? ws_receive(cs, s, p, len) : -1;
 }
 
 static int
-callback_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-            void *in, size_t len)
+on_writeable(struct csock *cs)
 {
-	struct ws_session *s = user;
-
-	/* Keep the accept queue moving during long loop turns. */
-	if (wsi)
-		listener_poke(app_from_wsi(wsi)->listener);
-
-	switch (reason) {
-	case LWS_CALLBACK_RAW_ADOPT:
-		return session_adopted(wsi, &s->s, FAN_WS);
-	case LWS_CALLBACK_RAW_RX:
-		return s->s.attached ? ws_receive(wsi, s, in, len) : -1;
-	case LWS_CALLBACK_RAW_WRITEABLE:
-		return writeable(wsi, s);
-	case LWS_CALLBACK_RAW_CLOSE:
-		ws_rx_end(wsi, s);
-		session_close(app_from_wsi(wsi), &s->s);
-		return 0;
-	default:
-		return 0;
-	}
+	return writeable(cs, csock_owner(cs));
 }
 
-const struct lws_protocols ws_protocol = {
-    .name = "tickerd",
-    .callback = callback_ws,
-    .per_session_data_size = sizeof(struct ws_session),
+static void
+on_closed(struct csock *cs)
+{
+	struct ws_session *s = csock_owner(cs);
+
+	ws_rx_end(cs, s);
+	session_close(csock_app(cs), &s->s);
+}
+
+static const struct csock_handler ws_handler = {
+    .rx = on_rx,
+    .writeable = on_writeable,
+    .closed = on_closed,
 };
 
 /* Mark one client as closing and ask for the WRITEABLE that closes it. */

@@ -5,9 +5,10 @@
 #define TICKERD_WS_PRIVATE_H
 
 #include "access.h"
+#include "csock.h"
 #include "session.h"
 
-#include <libwebsockets.h>
+#include <libwebsockets.h> /* LWS_CLOSE_STATUS_* */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,7 +52,7 @@ struct ws_rx {
 };
 
 /*
- * One of these per WebSocket client, allocated by lws (zeroed) for the
+ * One of these per WebSocket client, allocated with its csock (zeroed) for the
  * connection's life: only what every client has (kept small: it is most
  * of what a connection costs us).
  */
@@ -63,15 +64,15 @@ struct ws_session {
 /* ws.c's: write a whole control frame (opcode, payload): 0, or -1 (closed
  * soon); close a client that broke the rules with code and why (the close
  * frame, then up to 2 s for its answer). */
-int ws_send_control(struct lws *wsi, int opcode, const void *payload,
+int ws_send_control(struct csock *cs, int opcode, const void *payload,
                     size_t len);
-void ws_say_bye(struct lws *wsi, struct ws_session *s, int code,
+void ws_say_bye(struct csock *cs, struct ws_session *s, int code,
                 const char *why);
 
 /* ws_rx.c's: what a client sent (0, or -1 to close the connection now);
  * the client's reading state freed when it goes. */
-int ws_receive(struct lws *wsi, struct ws_session *s, const unsigned char *p,
+int ws_receive(struct csock *cs, struct ws_session *s, const unsigned char *p,
                size_t len);
-void ws_rx_end(struct lws *wsi, struct ws_session *s);
+void ws_rx_end(struct csock *cs, struct ws_session *s);
 
 #endif

@@ -37,7 +37,7 @@ close_code_valid(int code)
  * close frame matters.
  */
 static int
-frame_begins(struct lws *wsi, struct ws_session *s)
+frame_begins(struct csock *cs, struct ws_session *s)
 {
 	struct ws_rx *rx = &s->rx;
 	int control = rx->opcode & 0x8, code;
@@ -49,15 +49,15 @@ frame_begins(struct lws *wsi, struct ws_session *s)
 			return -1;
 		rx->ctl_len = 0;
 	} else if ((rx->opcode == OP_CONT) != rx->in_message) {
-		ws_say_bye(wsi, s, LWS_CLOSE_STATUS_PROTOCOL_ERR,
+		ws_say_bye(cs, s, LWS_CLOSE_STATUS_PROTOCOL_ERR,
 		           rx->in_message ? "a new message inside a message"
 		                          : "a continuation of nothing");
 		return 0;
 	}
-	code = guard_frame(app_from_wsi(wsi)->guard, &s->s.guard, rx->left,
-	                   !control);
+	code =
+	    guard_frame(csock_app(cs)->guard, &s->s.guard, rx->left, !control);
 	if (code) {
-		ws_say_bye(wsi, s, code,
+		ws_say_bye(cs, s, code,
 		           code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE
 		               ? "message too large"
 		               : "too many frames");
@@ -101,24 +101,24 @@ keep_report(struct ws_rx *rx, const unsigned char *p, size_t len)
 
 /* A text message's bytes (inflated, if it came compressed). */
 static void
-text_bytes(struct lws *wsi, struct ws_session *s, const unsigned char *p,
+text_bytes(struct csock *cs, struct ws_session *s, const unsigned char *p,
            size_t len)
 {
 	keep_report(&s->rx, p, len);
 	s->s.utf8 = utf8_feed(s->s.utf8, p, len);
 	if (s->s.utf8 == UTF8_BAD)
-		ws_say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+		ws_say_bye(cs, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
 		           "text is not UTF-8");
 }
 
 /* Close a client whose compressed message deflate.c refused with code. */
 static void
-deflate_refused(struct lws *wsi, struct ws_session *s, int code)
+deflate_refused(struct csock *cs, struct ws_session *s, int code)
 {
 	if (code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE)
 		metrics.closed_too_big++;
 	ws_say_bye(
-	    wsi, s, code,
+	    cs, s, code,
 	    code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE ? "message too large"
 	    : code == LWS_CLOSE_STATUS_PROTOCOL_ERR    ? "bad compressed data"
 	                                               : "out of memory");
@@ -126,7 +126,7 @@ deflate_refused(struct lws *wsi, struct ws_session *s, int code)
 
 /* Unmasked payload bytes of the current frame. */
 static void
-frame_payload(struct lws *wsi, struct ws_session *s, const unsigned char *p,
+frame_payload(struct csock *cs, struct ws_session *s, const unsigned char *p,
               size_t len)
 {
 	struct ws_rx *rx = &s->rx;
@@ -140,19 +140,19 @@ frame_payload(struct lws *wsi, struct ws_session *s, const unsigned char *p,
 	if (s->s.said_bye || !rx->text)
 		return;
 	if (!rx->deflated)
-		text_bytes(wsi, s, p, len);
+		text_bytes(cs, s, p, len);
 	else if ((code = deflate_keep(&rx->msg, &rx->msg_len, p, len)))
-		deflate_refused(wsi, s, code); /* kept whole, to inflate */
+		deflate_refused(cs, s, code); /* kept whole, to inflate */
 }
 
 /* deflate_inflate()'s sink: the inflated bytes of a client's message. */
 static int
 inflated(void *arg, const unsigned char *p, size_t len)
 {
-	struct lws *wsi = arg;
-	struct ws_session *s = lws_wsi_user(wsi);
+	struct csock *cs = arg;
+	struct ws_session *s = csock_owner(cs);
 
-	text_bytes(wsi, s, p, len);
+	text_bytes(cs, s, p, len);
 	return s->s.said_bye;
 }
 
@@ -172,9 +172,9 @@ forget_report(struct ws_rx *rx)
  * and counted, or answered with a close (1008, 1009 when too long).
  */
 static void
-take_report(struct lws *wsi, struct ws_session *s)
+take_report(struct csock *cs, struct ws_session *s)
 {
-	struct app *app = app_from_wsi(wsi);
+	struct app *app = csock_app(cs);
 	enum screen_refusal why;
 	const char *answer;
 	int code;
@@ -198,7 +198,7 @@ take_report(struct lws *wsi, struct ws_session *s)
 		metrics.closed_too_big++;
 	else
 		metrics.closed_too_fast++; /* 1008, as for too many frames */
-	ws_say_bye(wsi, s, code, answer);
+	ws_say_bye(cs, s, code, answer);
 }
 
 /*
@@ -207,7 +207,7 @@ take_report(struct lws *wsi, struct ws_session *s)
  * with 1002 (1007 for the reason).  Either way the connection ends: -1.
  */
 static int
-peer_closes(struct lws *wsi, struct ws_session *s)
+peer_closes(struct csock *cs, struct ws_session *s)
 {
 	const unsigned char *p = s->rx.ctl;
 	size_t len = s->rx.ctl_len;
@@ -216,30 +216,30 @@ peer_closes(struct lws *wsi, struct ws_session *s)
 	if (s->s.said_bye)
 		return -1; /* the answer to our close */
 	if (len == 1 || (len >= 2 && !close_code_valid(code)))
-		ws_say_bye(wsi, s, LWS_CLOSE_STATUS_PROTOCOL_ERR,
+		ws_say_bye(cs, s, LWS_CLOSE_STATUS_PROTOCOL_ERR,
 		           "bad close frame");
 	else if (len > 2 && utf8_feed(UTF8_START, p + 2, len - 2) != UTF8_START)
-		ws_say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+		ws_say_bye(cs, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
 		           "close reason is not UTF-8");
 	else
-		ws_send_control(wsi, OP_CLOSE, p, len >= 2 ? 2 : 0);
+		ws_send_control(cs, OP_CLOSE, p, len >= 2 ? 2 : 0);
 	return -1;
 }
 
 /* The frame is whole: act on it.  0, or -1 to close at once. */
 static int
-frame_ends(struct lws *wsi, struct ws_session *s)
+frame_ends(struct csock *cs, struct ws_session *s)
 {
 	struct ws_rx *rx = &s->rx;
 	int r = 0, code;
 
 	switch (rx->opcode) {
 	case OP_CLOSE:
-		r = peer_closes(wsi, s);
+		r = peer_closes(cs, s);
 		break;
 	case OP_PING:
 		if (!s->s.said_bye &&
-		    ws_send_control(wsi, OP_PONG, rx->ctl, rx->ctl_len))
+		    ws_send_control(cs, OP_PONG, rx->ctl, rx->ctl_len))
 			r = -1;
 		break;
 	case OP_PONG:
@@ -250,16 +250,16 @@ frame_ends(struct lws *wsi, struct ws_session *s)
 		if (!s->s.said_bye && rx->text && rx->deflated) {
 			rx->fresh = 1; /* inflated: read as any text */
 			code = deflate_take(&rx->msg, &rx->msg_len,
-			                    app_from_wsi(wsi)->cfg.max_message,
-			                    inflated, wsi);
+			                    csock_app(cs)->cfg.max_message,
+			                    inflated, cs);
 			if (code)
-				deflate_refused(wsi, s, code);
+				deflate_refused(cs, s, code);
 		}
 		if (!s->s.said_bye && rx->text && s->s.utf8 != UTF8_START)
-			ws_say_bye(wsi, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+			ws_say_bye(cs, s, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
 			           "text is not UTF-8");
 		if (rx->msg && !s->s.said_bye)
-			take_report(wsi, s);
+			take_report(cs, s);
 		forget_report(rx);
 		rx->in_message = 0;
 		guard_message_done(&s->s.guard);
@@ -279,7 +279,7 @@ frame_ends(struct lws *wsi, struct ws_session *s)
  * (said bye).
  */
 static int
-header_start(struct lws *wsi, struct ws_session *s)
+header_start(struct csock *cs, struct ws_session *s)
 {
 	struct ws_rx *rx = &s->rx;
 	unsigned char b0 = rx->head[0], b1 = rx->head[1];
@@ -301,7 +301,7 @@ header_start(struct lws *wsi, struct ws_session *s)
 	if (why) {
 		rx->broken = 1;
 		if (!s->s.said_bye)
-			ws_say_bye(wsi, s, LWS_CLOSE_STATUS_PROTOCOL_ERR, why);
+			ws_say_bye(cs, s, LWS_CLOSE_STATUS_PROTOCOL_ERR, why);
 		return -1;
 	}
 	rx->head_need = (uint8_t)(2 + 4 +
@@ -313,7 +313,7 @@ header_start(struct lws *wsi, struct ws_session *s)
 
 /* The whole header is in: the payload's length (0, or -1 if invalid). */
 static int
-header_done(struct lws *wsi, struct ws_session *s)
+header_done(struct csock *cs, struct ws_session *s)
 {
 	struct ws_rx *rx = &s->rx;
 	int ext = rx->head_need - 6;
@@ -326,14 +326,13 @@ header_done(struct lws *wsi, struct ws_session *s)
 		if (ext == 8 && rx->head[2] & 0x80) {
 			rx->broken = 1;
 			if (!s->s.said_bye)
-				ws_say_bye(wsi, s,
-				           LWS_CLOSE_STATUS_PROTOCOL_ERR,
+				ws_say_bye(cs, s, LWS_CLOSE_STATUS_PROTOCOL_ERR,
 				           "length too large");
 			return -1;
 		}
 	}
 	rx->mask_at = 0;
-	return frame_begins(wsi, s);
+	return frame_begins(cs, s);
 }
 
 /*
@@ -341,12 +340,12 @@ header_done(struct lws *wsi, struct ws_session *s)
  * to close the connection now.
  */
 int
-ws_receive(struct lws *wsi, struct ws_session *s, const unsigned char *p,
+ws_receive(struct csock *cs, struct ws_session *s, const unsigned char *p,
            size_t len)
 {
 	struct ws_rx *rx = &s->rx;
 
-	keepalive_heard(&s->s.fan, keepalive_now(&app_from_wsi(wsi)->loop));
+	keepalive_heard(&s->s.fan, keepalive_now(&csock_app(cs)->loop));
 	if (rx->broken)
 		return 0; /* waiting out the bye's timeout */
 	while (len) {
@@ -361,13 +360,13 @@ ws_receive(struct lws *wsi, struct ws_session *s, const unsigned char *p,
 			p += take;
 			len -= take;
 			if (!rx->head_need && rx->head_len == 2 &&
-			    header_start(wsi, s))
+			    header_start(cs, s))
 				return s->s.said_bye ? 0 : -1;
 			if (rx->head_len < rx->head_need || !rx->head_need)
 				continue;
-			if (header_done(wsi, s))
+			if (header_done(cs, s))
 				return s->s.said_bye ? 0 : -1;
-			if (!rx->left && frame_ends(wsi, s))
+			if (!rx->left && frame_ends(cs, s))
 				return -1;
 			continue;
 		}
@@ -382,11 +381,11 @@ ws_receive(struct lws *wsi, struct ws_session *s, const unsigned char *p,
 			for (size_t i = 0; i < take; i++)
 				chunk[i] = p[i] ^ mask[(rx->mask_at + i) & 3];
 			rx->mask_at = (uint8_t)((rx->mask_at + take) & 3);
-			frame_payload(wsi, s, chunk, take);
+			frame_payload(cs, s, chunk, take);
 			p += take;
 			len -= take;
 			rx->left -= take;
-			if (!rx->left && frame_ends(wsi, s))
+			if (!rx->left && frame_ends(cs, s))
 				return -1;
 		}
 	}
@@ -396,11 +395,11 @@ ws_receive(struct lws *wsi, struct ws_session *s, const unsigned char *p,
 /* The client is gone: what was being read of it is freed, and a named
  * screen is told gone (screens.c). */
 void
-ws_rx_end(struct lws *wsi, struct ws_session *s)
+ws_rx_end(struct csock *cs, struct ws_session *s)
 {
 	free(s->rx.ctl);
 	s->rx.ctl = NULL;
 	forget_report(&s->rx);
 	if (s->rx.named)
-		screens_gone(app_from_wsi(wsi)->screens, s, isotime_now_ms());
+		screens_gone(csock_app(cs)->screens, s, isotime_now_ms());
 }
