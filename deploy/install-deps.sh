@@ -10,7 +10,7 @@ set -euo pipefail
 
 PACKAGES=(
 	gcc make pkg-config libc6-dev                       # toolchain
-	libwebsockets-dev libwebsockets-evlib-uv libuv1-dev # HTTP/WebSocket server on libuv
+	libwebsockets-dev libuv1-dev # lws: log, SHA-1, base64; libuv: the loop
 	libhiredis-dev libjansson-dev                       # Redis client, JSON
 	zlib1g-dev                                          # gzip copies of the web files
 	libsystemd-dev                                      # sd_notify: readiness, reload, watchdog

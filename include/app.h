@@ -5,7 +5,6 @@
 #include "config.h"
 #include "ingest.h"
 
-#include <libwebsockets.h>
 #include <uv.h>
 
 struct changelog;
@@ -20,12 +19,10 @@ struct redis_where;
 struct screens;
 struct subscriber;
 
-/* Lives for the whole run; lws hands it back as the context's user data. */
+/* Lives for the whole run. */
 struct app {
 	struct cfg cfg;
 	uv_loop_t loop;
-	struct lws_context *lws;
-	struct lws_vhost *vhost; /* where the door hands connections */
 	struct listener *listener;
 	struct door *door;   /* connections whose request has not come yet */
 	struct files *files; /* the web folder, in memory */
@@ -48,12 +45,5 @@ struct app {
 	struct screens *screens; /* the named screens (screens.c) */
 	int shutting_down;
 };
-
-/* app_from_wsi() - the app behind a connection's lws context. */
-static inline struct app *
-app_from_wsi(struct lws *wsi)
-{
-	return lws_context_user(lws_get_context(wsi));
-}
 
 #endif

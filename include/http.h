@@ -4,7 +4,6 @@
 
 #include "door.h"
 
-#include <libwebsockets.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -68,11 +67,5 @@ void http_csp_build(struct app *app);
  * "down" when none; *ok: all of them do.
  */
 const char *http_redis_state(struct app *app, int *ok);
-
-/*
- * The lws protocol every connection lws is handed starts on (protocols[0]):
- * lws serves no HTTP itself, so a request reaching it is refused.
- */
-extern const struct lws_protocols http_protocol;
 
 #endif

@@ -384,21 +384,3 @@ http_csp_build(struct app *app)
 	/* It fits: see the _Static_assert above. */
 	http_csp(&app->cfg, app->csp, sizeof(app->csp));
 }
-
-/* lws is only ever handed vetted WebSocket upgrades: anything else is 404. */
-static int
-callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-              void *in, size_t len)
-{
-	if (reason == LWS_CALLBACK_HTTP) {
-		if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
-			return -1;
-		return lws_http_transaction_completed(wsi) ? -1 : 0;
-	}
-	return lws_callback_http_dummy(wsi, reason, user, in, len);
-}
-
-const struct lws_protocols http_protocol = {
-    .name = "http",
-    .callback = callback_http,
-};

@@ -1,4 +1,5 @@
-/* main.c: tickerd's entry point: one libuv loop running lws and hiredis. */
+/* main.c: tickerd's entry point: one libuv loop, tickerd's sockets and
+ * hiredis on it. */
 #include "access.h"
 #include "api.h"
 #include "app.h"
@@ -45,12 +46,6 @@ static uv_signal_t sig_int, sig_term, sig_hup;
 static uv_timer_t shutdown_timer, sweep_timer;
 static uv_check_t flush_check;
 static uint64_t shutdown_deadline;
-
-/*
- * lws's own keep-alive is off (all zero: no per-connection validity timer);
- * keepalive.c pings from the once-a-second sweep instead.
- */
-static const lws_retry_bo_t no_lws_keepalive;
 
 /* SIGHUP: read the configuration again; origins and limits change now. */
 static void
@@ -115,7 +110,7 @@ wall_clock(void)
 	return time(NULL);
 }
 
-/* Wait for the clients' closes (or the grace period), then end lws. */
+/* Wait for the clients' closes (or the grace period), then close the rest. */
 static void
 on_shutdown_tick(uv_timer_t *t)
 {
@@ -135,8 +130,6 @@ on_shutdown_tick(uv_timer_t *t)
 	csock_close_all(&app); /* those that did not close in time */
 	door_free(app.door);
 	app.door = NULL;
-	lws_context_destroy(app.lws);
-	app.lws = NULL;
 }
 
 static void
@@ -160,45 +153,6 @@ on_signal(uv_signal_t *s, int signum)
 	shutdown_deadline = uv_now(&app.loop) + SHUTDOWN_GRACE_MS;
 	uv_timer_init(&app.loop, &shutdown_timer);
 	uv_timer_start(&shutdown_timer, on_shutdown_tick, 0, SHUTDOWN_POLL_MS);
-}
-
-/*
- * Create the lws context on our loop; NULL (logged) if it can't.  lws
- * serves no connection of its own: listener.c accepts, the door answers
- * every request, and WebSocket and EventSource clients are client sockets
- * of tickerd's (csock.c) once their head is answered.
- */
-static struct lws_context *
-start_lws(struct lws_vhost **vh)
-{
-	static struct lws_protocols protocols[2]; /* ends with a zeroed one */
-	struct lws_context_creation_info info;
-	void *loops[] = {&app.loop};
-	struct lws_context *ctx;
-
-	protocols[0] = http_protocol;
-
-	memset(&info, 0, sizeof(info));
-	info.options =
-	    LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
-	info.foreign_loops = loops;
-	/* listener.c accepts; lws serves what the door hands it. */
-	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
-	info.protocols = protocols;
-	info.user = &app;
-	/* lws parses no request: it never needs more than one. */
-	info.max_http_header_pool = 1;
-	info.timeout_secs = app.cfg.handshake_timeout;
-	info.timeout_secs_ah_idle = app.cfg.handshake_timeout;
-	info.retry_and_idle_policy = &no_lws_keepalive;
-	info.vhost_name = "tickerd";
-	info.server_string = TICKERD_SERVER;
-	ctx = lws_create_context(&info);
-	if (ctx && !(*vh = lws_create_vhost(ctx, &info))) {
-		lws_context_destroy(ctx);
-		return NULL;
-	}
-	return ctx;
 }
 
 /* The subscriber's messages go to ingest. */
@@ -330,7 +284,7 @@ make_app(void)
 	return 0;
 }
 
-/* Listen, start lws, and say what is served.  0, or -1 (logged). */
+/* Listen, and say what is served.  0, or -1 (logged). */
 static int
 serve(void)
 {
@@ -342,11 +296,6 @@ serve(void)
 		log_err("cannot serve on %s:%d: %s",
 		        app.cfg.listen_host[0] ? app.cfg.listen_host : "*",
 		        app.cfg.listen_port, strerror(errno));
-		return -1;
-	}
-	app.lws = start_lws(&app.vhost);
-	if (!app.lws) {
-		log_err("cannot start the HTTP server");
 		return -1;
 	}
 	listener_start(app.listener, on_accept, app.door);
@@ -384,8 +333,6 @@ static void
 finish(void)
 {
 	csock_close_all(&app);
-	if (app.lws)
-		lws_context_destroy(app.lws);
 	uv_run(&app.loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&app.loop))
 		log_warn("event loop closed with handles still open");
