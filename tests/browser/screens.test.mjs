@@ -43,11 +43,15 @@ describe('screen health', () => {
     assert.equal(s.stale, false);
 
     // A new item: drawn, then reported within a report interval (5 s).
-    const seen = page.evaluate(() => new Promise((resolve) => {
-      document.querySelector('news-ticker').addEventListener('ticker:item', (e) => resolve(e.detail.seq), { once: true });
-    }));
+    // The listener is in place before the publish (an evaluate not awaited
+    // could reach the page after the item, on a busy machine).
+    await page.evaluate(() => {
+      window.__seen = new Promise((resolve) => {
+        document.querySelector('news-ticker').addEventListener('ticker:item', (e) => resolve(e.detail.seq), { once: true });
+      });
+    });
     await env.publish(topic, { id: 'scr-2', headline: 'After it connected' });
-    const seq = await seen;
+    const seq = await page.evaluate(() => window.__seen);
     await page.locator('news-ticker li[data-id="scr-2"]').waitFor({ state: 'attached', timeout: 2000 });
     s = await screenUntil(name, (x) => x.seq === seq, `reports ${seq}`);
     assert.equal(s.lag_messages, 0);
